@@ -1,0 +1,89 @@
+/// Deliberate bugs from the bug zoo (shared/raft/bug-zoo.md), for measuring the checker.
+///
+/// TEST-ONLY. Each re-creates a mechanism that broke a real Raft implementation. The default
+/// is none; a production configuration MUST NOT set any.
+public struct Mutation: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// The leader commits entries of earlier terms by counting replicas (Figure 8).
+    public static let commitPreviousTerm = Mutation(rawValue: 1 << 0)
+    /// Vote responses leave before the vote and term are durable.
+    public static let voteBeforePersist = Mutation(rawValue: 1 << 1)
+    /// Votes are granted without comparing the candidate's last log term and index.
+    public static let skipLogUpToDateCheck = Mutation(rawValue: 1 << 2)
+    /// A follower appends without checking the term at the previous index.
+    public static let skipPrevLogCheck = Mutation(rawValue: 1 << 3)
+
+    /// Every mutation with its stable name (as used on the command line and in traces).
+    public static let named: [(name: String, mutation: Mutation)] = [
+        ("commit-previous-term", .commitPreviousTerm),
+        ("vote-before-persist", .voteBeforePersist),
+        ("skip-log-up-to-date-check", .skipLogUpToDateCheck),
+        ("skip-prev-log-check", .skipPrevLogCheck),
+    ]
+
+    public init?(name: String) {
+        guard let found = Mutation.named.first(where: { $0.name == name }) else { return nil }
+        self = found.mutation
+    }
+
+    /// The names of the mutations in this set, in `named` order.
+    public var names: [String] { Mutation.named.filter { contains($0.mutation) }.map(\.name) }
+}
+
+/// How a node is configured. Only `id` is required.
+public struct Config: Hashable, Sendable {
+    /// This node's ID; never `.none`.
+    public var id: NodeID
+    /// Ticks without hearing from a leader before a follower campaigns; the actual timeout is
+    /// drawn from `[electionTicks, 2 × electionTicks)` after every reset. Also the CheckQuorum
+    /// period and the leader-lease length.
+    public var electionTicks = 10
+    /// Ticks between a leader's heartbeats. Must be below `electionTicks`.
+    public var heartbeatTicks = 1
+    /// The last index the application applied before this start (0 for none).
+    public var applied = LogIndex.zero
+    /// The payload bytes an append may carry (at least one entry is always sent).
+    public var maxSizePerMessage = UInt64.max
+    /// The payload bytes of committed entries one Ready hands out (at least one entry).
+    public var maxCommittedSizePerReady = UInt64.max
+    /// Appends in flight to a follower in replicate state before the leader waits for acks.
+    public var maxInflightMessages = 256
+    /// A leader steps down when it has not heard from a quorum within an election timeout;
+    /// followers then ignore vote requests while they have a leader (leader stickiness).
+    public var checkQuorum = false
+    /// Campaign first as a pre-candidate, without changing the term (thesis §9.6).
+    public var preVote = false
+    /// Followers drop proposals instead of forwarding them to the leader.
+    public var disableProposalForwarding = false
+    /// Seeds the node's election-timeout generator (mixed with `id`).
+    public var randomSeed: UInt64 = 0
+    /// TEST-ONLY deliberate bugs; see `Mutation`.
+    public var mutations: Mutation = []
+
+    public init(id: NodeID) { self.id = id }
+
+    public enum Invalid: Error, Hashable, Sendable, CustomStringConvertible {
+        case noneID
+        case heartbeatTicks
+        case electionTicks
+        case maxInflightMessages
+
+        public var description: String {
+            switch self {
+            case .noneID: "id must not be 0"
+            case .heartbeatTicks: "heartbeatTicks must be positive"
+            case .electionTicks: "electionTicks must be greater than heartbeatTicks"
+            case .maxInflightMessages: "maxInflightMessages must be positive"
+            }
+        }
+    }
+
+    public func validate() throws(Invalid) {
+        if id == .none { throw .noneID }
+        if heartbeatTicks <= 0 { throw .heartbeatTicks }
+        if electionTicks <= heartbeatTicks { throw .electionTicks }
+        if maxInflightMessages <= 0 { throw .maxInflightMessages }
+    }
+}

@@ -1,0 +1,138 @@
+/// The membership configuration a leader tracks. Lists are sorted and duplicate-free.
+/// Invariant: no ID is both a voter (of either half) and a learner; `learnersNext` are voters
+/// of the outgoing half only.
+public struct TrackerConfig: Hashable, Sendable {
+    public var voters = JointConfig()
+    public var learners: [NodeID] = []
+    public var learnersNext: [NodeID] = []
+    public var autoLeave = false
+
+    public init() {}
+
+    public init(_ confState: ConfState) {
+        voters = JointConfig(incoming: MajorityConfig(confState.voters), outgoing: MajorityConfig(confState.votersOutgoing))
+        learners = confState.learners
+        learnersNext = confState.learnersNext
+        autoLeave = confState.autoLeave
+    }
+
+    public var confState: ConfState {
+        ConfState(voters: voters.incoming.voters, learners: learners, votersOutgoing: voters.outgoing.voters,
+                  learnersNext: learnersNext, autoLeave: autoLeave)
+    }
+
+    /// Every member, voter or learner, sorted.
+    public var members: [NodeID] { (voters.voters + learners + learnersNext).sortedUnique() }
+}
+
+/// Per-peer progress and election votes, kept as arrays sorted by node ID so that every
+/// iteration is in one deterministic order (never a hashed collection's order).
+public struct ProgressTracker: Hashable, Sendable {
+    public internal(set) var config: TrackerConfig
+    public private(set) var ids: [NodeID] = []
+    public private(set) var progresses: [Progress] = []
+    /// Vote answers of the current election, sorted by voter.
+    public private(set) var votes: [(NodeID, Bool)] = []
+    let maxInflight: Int
+
+    init(config: TrackerConfig, maxInflight: Int) {
+        self.config = config
+        self.maxInflight = maxInflight
+        for id in config.members {
+            ids.append(id)
+            progresses.append(Progress(next: 1, inflightCapacity: maxInflight, isLearner: !config.voters.voters.contains(id)))
+        }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.config == b.config && a.ids == b.ids && a.progresses == b.progresses
+            && a.votes.elementsEqual(b.votes) { $0 == $1 }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(config)
+        hasher.combine(ids)
+        hasher.combine(progresses)
+        for (id, granted) in votes {
+            hasher.combine(id)
+            hasher.combine(granted)
+        }
+    }
+
+    @inlinable func position(of id: NodeID) -> Int? { ids.firstIndex(of: id) }
+
+    public subscript(id: NodeID) -> Progress? {
+        guard let i = position(of: id) else { return nil }
+        return progresses[i]
+    }
+
+    /// Applies `body` to the progress of `id`, if tracked; returns its result.
+    @discardableResult
+    mutating func update<R>(_ id: NodeID, _ body: (inout Progress) -> R) -> R? {
+        guard let i = position(of: id) else { return nil }
+        return body(&progresses[i])
+    }
+
+    /// Applies `body` to every tracked progress, in ID order.
+    mutating func updateAll(_ body: (NodeID, inout Progress) -> Void) {
+        for i in ids.indices { body(ids[i], &progresses[i]) }
+    }
+
+    /// The voters, in ID order.
+    public var voterIDs: [NodeID] { config.voters.voters }
+
+    public var isSingleton: Bool { config.voters.voters.count == 1 && !config.voters.isJoint }
+
+    /// The largest index acknowledged by a (joint) quorum of voters.
+    func committed(quorumShift: Int = 0) -> LogIndex {
+        config.voters.committedIndex(quorumShift: quorumShift) { id in self[id]?.match }
+    }
+
+    /// Whether a quorum of voters was recently active (the leader counts itself active).
+    func quorumActive(leader: NodeID) -> Bool {
+        config.voters.voteResult { id in
+            guard let pr = self[id] else { return nil }
+            return id == leader || pr.recentActive
+        } == .won
+    }
+
+    // MARK: Votes
+
+    mutating func resetVotes() { votes.removeAll(keepingCapacity: true) }
+
+    /// Records `id`'s answer; only the first answer of each voter counts (rule 7).
+    mutating func recordVote(_ id: NodeID, granted: Bool) {
+        let at = votes.firstIndex { $0.0 >= id } ?? votes.count
+        if at < votes.count && votes[at].0 == id { return }
+        votes.insert((id, granted), at: at)
+    }
+
+    func vote(of id: NodeID) -> Bool? {
+        votes.first { $0.0 == id }?.1
+    }
+
+    /// Granted and rejected counts, and the election result under the joint quorum.
+    func tallyVotes(quorumShift: Int = 0) -> (granted: Int, rejected: Int, result: VoteResult) {
+        let granted = votes.count { $0.1 }
+        let result = config.voters.voteResult(quorumShift: quorumShift) { vote(of: $0) }
+        return (granted, votes.count - granted, result)
+    }
+
+    // MARK: Membership
+
+    /// Replaces the configuration; new members start probing at `next`, removed ones are dropped.
+    mutating func setConfig(_ config: TrackerConfig, next: LogIndex) {
+        self.config = config
+        var newIDs: [NodeID] = []
+        var newProgresses: [Progress] = []
+        let voters = config.voters.voters
+        for id in config.members {
+            var pr = self[id] ?? Progress(next: next, inflightCapacity: maxInflight, isLearner: false)
+            pr.isLearner = !voters.contains(id)
+            newIDs.append(id)
+            newProgresses.append(pr)
+        }
+        ids = newIDs
+        progresses = newProgresses
+    }
+}

@@ -1,0 +1,170 @@
+/// Log replication: the leader's sending and flow control, the follower's append handling,
+/// and the commit rule.
+extension Raft {
+    // MARK: Leader
+
+    /// Appends `entries` (renumbered into this term after the last index) to the leader's log.
+    /// The leader's own acknowledgement counts once they are durable (rule 2).
+    mutating func appendEntries(_ entries: [Entry]) {
+        var entries = entries
+        let last = log.lastIndex
+        for i in entries.indices {
+            entries[i].term = term
+            entries[i].index = last + UInt64(i + 1)
+        }
+        let newLast = log.append(entries)
+        send(Message(type: .appendResponse, to: id, index: newLast))
+    }
+
+    /// Commits the quorum's acknowledged index if it is an entry of this term (rule 6).
+    mutating func maybeCommit() -> Bool {
+        log.maybeCommit(tracker.committed(), term: term,
+                        ignoreTerm: options.mutations.contains(.commitPreviousTerm))
+    }
+
+    mutating func bcastAppend() {
+        for peer in tracker.ids where peer != id { sendAppend(to: peer) }
+    }
+
+    mutating func sendAppend(to peer: NodeID) {
+        maybeSendAppend(to: peer, sendIfEmpty: true)
+    }
+
+    /// Sends `peer` the entries from its `next` (an empty append when `sendIfEmpty`), unless
+    /// flow control pauses it. Returns whether a message went out. In replicate state with a
+    /// full window only an empty append is sent, so a lost window still gets answered and freed.
+    /// An entry the peer needs that was compacted needs a snapshot (RaftCore II); until then
+    /// nothing is sent.
+    @discardableResult
+    mutating func maybeSendAppend(to peer: NodeID, sendIfEmpty: Bool) -> Bool {
+        guard let progress = tracker[peer], !progress.isPaused else { return false }
+        let prevIndex = progress.next - 1
+        guard let prevTerm = try? log.term(at: prevIndex) else { return false }
+        var entries: [Entry] = []
+        if progress.state != .replicate || !progress.inflights.isFull {
+            guard let batch = try? log.entries(from: progress.next, maxSize: options.maxSizePerMessage) else { return false }
+            entries = batch
+        }
+        if entries.isEmpty && !sendIfEmpty { return false }
+        send(Message(type: .append, to: peer, logTerm: prevTerm, index: prevIndex,
+                     entries: entries, commit: log.committed))
+        tracker.update(peer) { $0.sentEntries(entries.count) }
+        return true
+    }
+
+    mutating func bcastHeartbeat() {
+        for peer in tracker.ids where peer != id { sendHeartbeat(to: peer) }
+    }
+
+    /// A heartbeat commits at most what the peer is known to hold (rule 5).
+    mutating func sendHeartbeat(to peer: NodeID) {
+        guard let progress = tracker[peer] else { return }
+        send(Message(type: .heartbeat, to: peer, commit: min(progress.match, log.committed)))
+    }
+
+    mutating func handleAppendResponse(_ m: Message) {
+        tracker.update(m.from) { $0.recentActive = true }
+        if m.reject {
+            // Fast backtracking: skip every index whose term cannot match the follower's hint.
+            var probe = m.rejectHint
+            if m.logTerm > .zero {
+                probe = log.findConflictByTerm(index: m.rejectHint, term: m.logTerm).index
+            }
+            let backedOff = tracker.update(m.from) { progress -> Bool in
+                guard progress.maybeDecrTo(rejected: m.index, matchHint: probe) else { return false }
+                if progress.state == .replicate { progress.becomeProbe() }
+                return true
+            }
+            if backedOff == true { sendAppend(to: m.from) }
+            return
+        }
+
+        let (moved, wasPaused) = tracker.update(m.from) { progress -> (Bool, Bool) in
+            let wasPaused = progress.isPaused
+            // A probe answered at exactly `match` may resume replicating too.
+            guard progress.maybeUpdate(m.index) || (progress.match == m.index && progress.state == .probe) else {
+                return (false, wasPaused)
+            }
+            switch progress.state {
+            case .probe:
+                progress.becomeReplicate()
+            case .snapshot where progress.match >= progress.pendingSnapshot:
+                progress.becomeProbe()
+                progress.becomeReplicate()
+            case .replicate:
+                progress.inflights.freeLE(m.index)
+            case .snapshot:
+                break
+            }
+            return (true, wasPaused)
+        } ?? (false, false)
+        guard moved else { return }
+        if maybeCommit() {
+            bcastAppend()
+        } else if m.from != id && wasPaused {
+            sendAppend(to: m.from)
+        }
+        // The window may have room for several batches now.
+        if m.from != id {
+            while maybeSendAppend(to: m.from, sendIfEmpty: false) {}
+        }
+    }
+
+    /// A heartbeat response unpauses the peer; a lagging or probing peer gets an append, so a
+    /// full window whose appends were all lost recovers (rule 17).
+    mutating func handleHeartbeatResponse(_ m: Message) {
+        tracker.update(m.from) { progress in
+            progress.recentActive = true
+            progress.msgAppFlowPaused = false
+        }
+        guard let progress = tracker[m.from] else { return }
+        if progress.match < log.lastIndex || progress.state == .probe {
+            sendAppend(to: m.from)
+        }
+    }
+
+    // MARK: Follower
+
+    mutating func handleAppendEntries(_ m: Message) {
+        if m.index < log.committed {
+            send(Message(type: .appendResponse, to: m.from, index: log.committed))
+            return
+        }
+        if let lastNew = maybeAppend(m) {
+            send(Message(type: .appendResponse, to: m.from, index: lastNew))
+            return
+        }
+        // Rejected: hint the last entry that could match, so the leader skips a whole term at a
+        // time instead of one index per round trip.
+        let hint = log.findConflictByTerm(index: min(m.index, log.lastIndex), term: m.logTerm)
+        send(Message(type: .appendResponse, to: m.from, logTerm: hint.term, index: m.index,
+                     reject: true, rejectHint: hint.index))
+    }
+
+    /// Appends the entries of `m` if the log matches at (`m.index`, `m.logTerm`) (§5.3),
+    /// truncating only from the first conflicting entry (rule 4), and commits
+    /// `min(m.commit, last new index)` (rule 5). Returns the last new index, or nil if rejected.
+    private mutating func maybeAppend(_ m: Message) -> LogIndex? {
+        guard m.index <= log.lastIndex else { return nil }
+        guard options.mutations.contains(.skipPrevLogCheck) || log.matchTerm(m.index, m.logTerm) else { return nil }
+        let lastNew = m.index + UInt64(m.entries.count)
+        if let conflict = log.findConflict(m.entries) {
+            guard conflict > log.committed else {
+                recordFault(.conflictAtOrBelowCommit(index: conflict, committed: log.committed))
+                return nil
+            }
+            log.append(Array(m.entries[m.index.distance(to: conflict) - 1 ..< m.entries.count]))
+        }
+        log.commitTo(min(m.commit, lastNew))
+        return lastNew
+    }
+
+    mutating func handleHeartbeat(_ m: Message) {
+        if m.commit > log.lastIndex {
+            recordFault(.commitBeyondLastIndex(commit: m.commit, lastIndex: log.lastIndex))
+        } else {
+            log.commitTo(m.commit)
+        }
+        send(Message(type: .heartbeatResponse, to: m.from, context: m.context))
+    }
+}

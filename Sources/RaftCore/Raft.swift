@@ -1,0 +1,199 @@
+/// Why a step or proposal was refused.
+public enum RaftError: Error, Hashable, Sendable {
+    /// The proposal was not accepted: no leader known, forwarding disabled, or this node is
+    /// not in the configuration. The application may retry.
+    case proposalDropped
+    /// A local message type (`hup`, `beat`, …) arrived from the network.
+    case stepLocalMessage
+    /// A response arrived from a node this one does not track.
+    case stepPeerNotFound
+}
+
+/// A condition that a correct cluster never produces (etcd panics on them). The core records
+/// the first one, skips the operation that met it and goes on, so a checker can report it.
+public enum CoreFault: Hashable, Sendable, CustomStringConvertible {
+    /// A heartbeat asked to commit past the end of the log: the log was lost or truncated.
+    case commitBeyondLastIndex(commit: LogIndex, lastIndex: LogIndex)
+    /// An append conflicted with an entry at or below the commit index.
+    case conflictAtOrBelowCommit(index: LogIndex, committed: LogIndex)
+
+    public var description: String {
+        switch self {
+        case let .commitBeyondLastIndex(commit, last): "commit \(commit) is beyond the last index \(last)"
+        case let .conflictAtOrBelowCommit(index, committed): "conflicting entry \(index) at or below commit \(committed)"
+        }
+    }
+}
+
+/// The Raft state machine of one node (Ongaro's thesis; etcd-io/raft's shape). A pure value:
+/// no clock (time is `tick()`), no I/O (outputs are buffered until `RawNode.ready()`), no
+/// global randomness (the election timeout comes from `rng`, part of the state).
+///
+/// Applications use `RawNode`, which adds the Ready/advance persistence protocol.
+public struct Raft<S: Storage> {
+    public let id: NodeID
+    public internal(set) var term: Term
+    /// Whom this node voted for in `term` (`.none`: nobody yet).
+    public internal(set) var vote: NodeID
+    /// The leader of `term` as far as this node knows.
+    public internal(set) var leader: NodeID = .none
+    public internal(set) var role: Role = .follower
+    public internal(set) var log: RaftLog<S>
+    public internal(set) var tracker: ProgressTracker
+    /// Messages that may be sent at once.
+    public internal(set) var messages: [Message] = []
+    /// Messages that MUST NOT be sent before the current unstable entries and hard state are
+    /// durable (rule 1), including this node's acknowledgements to itself (rule 2).
+    public internal(set) var messagesAfterPersist: [Message] = []
+    /// Ticks since the last reset of the election timer (for a leader: since the last
+    /// CheckQuorum round).
+    public internal(set) var electionElapsed = 0
+    public internal(set) var heartbeatElapsed = 0
+    /// The current election timeout, in `[electionTicks, 2 × electionTicks)`.
+    public internal(set) var randomizedElectionTimeout = 0
+    public internal(set) var rng: SplitMix64
+    public internal(set) var fault: CoreFault?
+    public let options: Config
+
+    /// Loads a node from `storage`: its hard state and configuration.
+    public init(config: Config, storage: S) throws(Config.Invalid) {
+        try config.validate()
+        let (hardState, confState) = storage.initialState()
+        id = config.id
+        options = config
+        log = RaftLog(storage: storage)
+        tracker = ProgressTracker(config: TrackerConfig(confState), maxInflight: config.maxInflightMessages)
+        rng = SplitMix64(seed: config.randomSeed ^ (config.id.rawValue &* 0x9E37_79B9_7F4A_7C15))
+        term = hardState.term
+        vote = hardState.vote
+        if hardState.commit > log.committed {
+            precondition(hardState.commit <= log.lastIndex, "persisted commit \(hardState.commit) beyond last index \(log.lastIndex)")
+            log.commitTo(hardState.commit)
+        }
+        if config.applied > .zero { log.appliedTo(config.applied) }
+        becomeFollower(term: term, leader: .none)
+    }
+
+    public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
+    public var softState: SoftState { SoftState(leader: leader, role: role) }
+
+    /// Whether this node may campaign: it is a voter of the current configuration.
+    public var isPromotable: Bool { tracker[id].map { !$0.isLearner } ?? false }
+
+    // MARK: Role transitions
+
+    /// Moves to `term` (clearing the vote only if the term changes, rule 3) and restarts the
+    /// election timer and the progress of every peer.
+    mutating func reset(term: Term) {
+        if self.term != term {
+            self.term = term
+            vote = .none
+        }
+        leader = .none
+        electionElapsed = 0
+        heartbeatElapsed = 0
+        resetRandomizedElectionTimeout()
+        tracker.resetVotes()
+        let (me, last, inflight) = (id, log.lastIndex, options.maxInflightMessages)
+        tracker.updateAll { peer, progress in
+            progress = Progress(next: last + 1, inflightCapacity: inflight, isLearner: progress.isLearner)
+            if peer == me { progress.match = last }
+        }
+    }
+
+    mutating func resetRandomizedElectionTimeout() {
+        randomizedElectionTimeout = options.electionTicks + Int(rng.next(below: UInt64(options.electionTicks)))
+    }
+
+    mutating func becomeFollower(term: Term, leader: NodeID) {
+        reset(term: term)
+        self.leader = leader
+        role = .follower
+    }
+
+    /// Pre-candidates change nothing durable: no new term, no vote (rule 8).
+    mutating func becomePreCandidate() {
+        precondition(role != .leader, "leader cannot become pre-candidate")
+        tracker.resetVotes()
+        leader = .none
+        role = .preCandidate
+    }
+
+    mutating func becomeCandidate() {
+        precondition(role != .leader, "leader cannot become candidate")
+        reset(term: term + 1)
+        vote = id
+        role = .candidate
+    }
+
+    mutating func becomeLeader() {
+        precondition(role == .candidate, "only a candidate becomes leader")
+        reset(term: term)
+        leader = id
+        role = .leader
+        tracker.update(id) { $0.becomeReplicate() }
+        // An entry of the new term, so that earlier entries can commit (§5.4.2).
+        appendEntries([Entry(term: term, index: .zero)])
+    }
+
+    // MARK: Output
+
+    /// Buffers `message` from this node. Responses that depend on durable state wait for the
+    /// persist (rule 1); proposals keep term 0, as they are local to whichever node handles them.
+    mutating func send(_ message: Message) {
+        var message = message
+        message.from = id
+        switch message.type {
+        case .vote, .voteResponse, .preVote, .preVoteResponse:
+            precondition(message.term != .zero, "\(message.type) must carry its term")
+        case .propose:
+            break
+        default:
+            message.term = term
+        }
+        let early = options.mutations.contains(.voteBeforePersist)
+            && message.type == .voteResponse && message.to != id
+        if message.type.needsPersistFirst && !early {
+            messagesAfterPersist.append(message)
+        } else {
+            messages.append(message)
+        }
+    }
+
+    mutating func recordFault(_ fault: CoreFault) {
+        if self.fault == nil { self.fault = fault }
+    }
+
+    // MARK: Time
+
+    /// Advances the logical clock one tick.
+    mutating func tick() {
+        if role == .leader {
+            tickHeartbeat()
+        } else {
+            tickElection()
+        }
+    }
+
+    private mutating func tickElection() {
+        electionElapsed += 1
+        if isPromotable && electionElapsed >= randomizedElectionTimeout {
+            electionElapsed = 0
+            hup(transfer: false)
+        }
+    }
+
+    private mutating func tickHeartbeat() {
+        heartbeatElapsed += 1
+        electionElapsed += 1
+        if electionElapsed >= options.electionTicks {
+            electionElapsed = 0
+            if options.checkQuorum { stepLeaderCheckQuorum() }
+        }
+        guard role == .leader else { return }
+        if heartbeatElapsed >= options.heartbeatTicks {
+            heartbeatElapsed = 0
+            bcastHeartbeat()
+        }
+    }
+}

@@ -1,0 +1,148 @@
+/// Everything a node needs the application to do, in this order:
+///
+/// 1. send `messages` (they may go out before anything is persisted);
+/// 2. persist `snapshot`, `entries` and `hardState` (durably, if `mustSync`);
+/// 3. only then send `messagesAfterPersist`;
+/// 4. apply `snapshot` and `committedEntries` to the state machine;
+/// 5. call `RawNode.advance(_:)` with this Ready.
+///
+/// A crash may fall between any two steps: what was not persisted is lost, and the node
+/// restarts from its storage.
+public struct Ready: Hashable, Sendable {
+    /// The leader and role, if they changed since the last Ready.
+    public var softState: SoftState?
+    /// The hard state to persist, if it changed since the last Ready.
+    public var hardState: HardState?
+    /// Entries to append to storage (overwriting any stored entries from the first one's index).
+    public var entries: [Entry] = []
+    /// A snapshot to persist and restore the state machine from.
+    public var snapshot: Snapshot?
+    /// Committed entries to apply, in order. They may include `entries` of this same Ready,
+    /// which is why persisting comes before applying.
+    public var committedEntries: [Entry] = []
+    /// Messages that may be sent at once.
+    public var messages: [Message] = []
+    /// Messages that MUST NOT be sent before `entries` and `hardState` are durable: vote and
+    /// append responses (rule 1).
+    public var messagesAfterPersist: [Message] = []
+    /// The node's acknowledgements to itself (its vote, its own append), stepped by `advance`,
+    /// that is, once durable (rule 2).
+    public internal(set) var selfMessages: [Message] = []
+    /// Whether the writes must be synced: term, vote or entries changed.
+    public var mustSync = false
+
+    public init() {}
+}
+
+/// A node in the RawNode style: the application drives it (`tick`, `step`, `propose`) and
+/// carries out its `Ready`s. A value type: copying a node copies its whole state, storage
+/// included, cheaply (copy-on-write arrays).
+public struct RawNode<S: Storage> {
+    public private(set) var raft: Raft<S>
+    private var lastSoftState: SoftState
+    private var lastHardState: HardState
+    /// A Ready was handed out and not yet advanced.
+    public private(set) var awaitingAdvance = false
+
+    /// Starts (or restarts) a node from `storage`. For a new cluster, the storage holds the
+    /// initial configuration (`MemoryStorage(confState:)`).
+    public init(config: Config, storage: S) throws(Config.Invalid) {
+        raft = try Raft(config: config, storage: storage)
+        lastSoftState = raft.softState
+        lastHardState = raft.hardState
+    }
+
+    /// The node's durable state. The application writes each Ready's snapshot, entries and
+    /// hard state here (step 2) before `advance`.
+    public var storage: S {
+        get { raft.log.storage }
+        _modify { yield &raft.log.storage }
+    }
+
+    public var id: NodeID { raft.id }
+
+    /// Advances the logical clock by one tick: elections, heartbeats and CheckQuorum are all
+    /// measured in ticks.
+    public mutating func tick() { raft.tick() }
+
+    /// Starts an election now (pre-election first with PreVote).
+    public mutating func campaign() {
+        raft.hup(transfer: false)
+    }
+
+    /// Proposes `data` for the log. Throws `.proposalDropped` when no leader can take it; a
+    /// proposal that does not throw can still be lost (a leader change), as in every Raft.
+    public mutating func propose(_ data: [UInt8]) throws(RaftError) {
+        try raft.step(Message(type: .propose, from: raft.id, entries: [Entry(term: .zero, index: .zero, data: data)]))
+    }
+
+    /// Delivers a message from a peer. Local message types are refused, and so are responses
+    /// from nodes this one does not track.
+    public mutating func step(_ message: Message) throws(RaftError) {
+        if message.type.isLocal { throw .stepLocalMessage }
+        let isResponse: Bool = switch message.type {
+        case .appendResponse, .heartbeatResponse, .voteResponse, .preVoteResponse: true
+        default: false
+        }
+        if isResponse && raft.tracker[message.from] == nil { throw .stepPeerNotFound }
+        try raft.step(message)
+    }
+
+    /// Whether there is anything for the application to do. False while a Ready awaits `advance`.
+    public var hasReady: Bool {
+        guard !awaitingAdvance else { return false }
+        return raft.softState != lastSoftState
+            || raft.hardState != lastHardState
+            || raft.log.unstableSnapshot != nil
+            || !raft.log.unstableEntries.isEmpty
+            || !raft.messages.isEmpty
+            || !raft.messagesAfterPersist.isEmpty
+            || raft.log.hasNextCommittedEntries
+    }
+
+    /// Hands out the work to do. The caller MUST carry it out in the order `Ready` documents
+    /// and call `advance(_:)` before asking for the next one.
+    public mutating func ready() -> Ready {
+        precondition(!awaitingAdvance, "ready() called again before advance()")
+        var rd = Ready()
+        let soft = raft.softState
+        if soft != lastSoftState {
+            rd.softState = soft
+            lastSoftState = soft
+        }
+        let hard = raft.hardState
+        if hard != lastHardState { rd.hardState = hard }
+        rd.entries = raft.log.unstableEntries
+        rd.snapshot = raft.log.unstableSnapshot
+        rd.committedEntries = raft.log.nextCommittedEntries(maxSize: raft.options.maxCommittedSizePerReady)
+        rd.messages = raft.messages
+        raft.messages.removeAll()
+        for message in raft.messagesAfterPersist {
+            if message.to == raft.id {
+                rd.selfMessages.append(message)
+            } else {
+                rd.messagesAfterPersist.append(message)
+            }
+        }
+        raft.messagesAfterPersist.removeAll()
+        rd.mustSync = !rd.entries.isEmpty || hard.term != lastHardState.term || hard.vote != lastHardState.vote
+        awaitingAdvance = true
+        return rd
+    }
+
+    /// Acknowledges that `rd` was carried out: its writes are durable and its committed entries
+    /// applied. Steps the node's own acknowledgements, which may commit entries or win an
+    /// election (then `hasReady` turns true again).
+    public mutating func advance(_ rd: Ready) {
+        precondition(awaitingAdvance, "advance() without ready()")
+        awaitingAdvance = false
+        if let hard = rd.hardState { lastHardState = hard }
+        if let last = rd.entries.last { raft.log.stableTo(index: last.index, term: last.term) }
+        if let snapshot = rd.snapshot { raft.log.stableSnapshotTo(index: snapshot.metadata.index) }
+        if let last = rd.committedEntries.last { raft.log.appliedTo(last.index) }
+        for message in rd.selfMessages {
+            // Own acknowledgements are never refused: they carry this node's ID and term.
+            try? raft.step(message)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// A membership configuration as persisted in snapshots. All lists are sorted and duplicate-free.
+///
+/// In a joint configuration `votersOutgoing` is non-empty and both voter sets must agree.
+/// `learnersNext` holds voters of the outgoing set that become learners when the joint
+/// configuration is left (they cannot be learners while they still vote).
+public struct ConfState: Hashable, Sendable {
+    public var voters: [NodeID]
+    public var learners: [NodeID]
+    public var votersOutgoing: [NodeID]
+    public var learnersNext: [NodeID]
+    public var autoLeave: Bool
+
+    public init(
+        voters: [NodeID] = [], learners: [NodeID] = [], votersOutgoing: [NodeID] = [],
+        learnersNext: [NodeID] = [], autoLeave: Bool = false
+    ) {
+        self.voters = voters.sortedUnique()
+        self.learners = learners.sortedUnique()
+        self.votersOutgoing = votersOutgoing.sortedUnique()
+        self.learnersNext = learnersNext.sortedUnique()
+        self.autoLeave = autoLeave
+    }
+}
+
+/// Where a snapshot stands in the log, and the configuration in force at that point.
+public struct SnapshotMetadata: Hashable, Sendable {
+    public var index: LogIndex
+    public var term: Term
+    public var confState: ConfState
+
+    public init(index: LogIndex = .zero, term: Term = .zero, confState: ConfState = ConfState()) {
+        self.index = index
+        self.term = term
+        self.confState = confState
+    }
+}
+
+/// The application's state machine at `metadata.index`, replacing the log up to it.
+public struct Snapshot: Hashable, Sendable {
+    public var metadata: SnapshotMetadata
+    public var data: [UInt8]
+
+    public init(metadata: SnapshotMetadata = SnapshotMetadata(), data: [UInt8] = []) {
+        self.metadata = metadata
+        self.data = data
+    }
+
+    /// A snapshot at index 0 stands for "no snapshot".
+    public var isEmpty: Bool { metadata.index == .zero }
+}
+
+extension Array where Element: Comparable {
+    /// Sorted ascending, duplicates removed: the canonical form of every ID list in RaftCore.
+    @inlinable
+    func sortedUnique() -> [Element] {
+        var result = self
+        result.sort()
+        var write = 0
+        for read in result.indices where write == 0 || result[read] != result[write - 1] {
+            result[write] = result[read]
+            write += 1
+        }
+        result.removeLast(result.count - write)
+        return result
+    }
+}

@@ -1,0 +1,25 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, float-free generator whose whole state is one
+/// word, so it lives inside the node's state and is copied and fingerprinted with it. The same
+/// seed gives the same sequence on every platform and toolchain.
+public struct SplitMix64: Hashable, Sendable {
+    public private(set) var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform value in `0..<bound` (Lemire's multiply-and-reject; no floating point).
+    public mutating func next(below bound: UInt64) -> UInt64 {
+        precondition(bound > 0, "empty range")
+        while true {
+            let product = next().multipliedFullWidth(by: bound)
+            if product.low >= (0 &- bound) % bound { return product.high }
+        }
+    }
+}
