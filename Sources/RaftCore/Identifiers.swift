@@ -18,15 +18,15 @@ public struct Term: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 /// A position in the log. Index 0 is the empty prefix; the first real entry is at 1.
-public struct LogIndex: Hashable, Comparable, Sendable, CustomStringConvertible, Strideable {
+public struct LogIndex: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var rawValue: UInt64
     @inlinable public init(_ rawValue: UInt64) { self.rawValue = rawValue }
     public static let zero = LogIndex(0)
     /// Larger than every real index: what an empty quorum has "committed".
     public static let infinity = LogIndex(.max)
     @inlinable public static func < (a: LogIndex, b: LogIndex) -> Bool { a.rawValue < b.rawValue }
-    @inlinable public func distance(to other: LogIndex) -> Int { Int(other.rawValue) - Int(rawValue) }
-    @inlinable public func advanced(by n: Int) -> LogIndex { LogIndex(UInt64(Int(rawValue) + n)) }
+    /// How many indexes `other` lies past this one. Precondition: `other >= self`.
+    @inlinable public func distance(to other: LogIndex) -> Int { Int(other.rawValue - rawValue) }
     @inlinable public static func + (a: LogIndex, b: UInt64) -> LogIndex { LogIndex(a.rawValue + b) }
     @inlinable public static func - (a: LogIndex, b: UInt64) -> LogIndex { LogIndex(a.rawValue - b) }
     public var description: String { rawValue == .max ? "∞" : "\(rawValue)" }
