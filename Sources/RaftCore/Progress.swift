@@ -119,10 +119,12 @@ public struct Progress: Hashable, Sendable {
 
     /// Handles a rejection of the append whose previous index was `rejected`, with the
     /// follower's hint of where its log may match. Returns false for a stale rejection (rule 17):
-    /// at or below `match` in replicate state, or not for the probe outstanding in probe state.
+    /// one at or below `match` (whatever the state: a follower never un-matches an index it
+    /// acknowledged, so re-probing it could only loop), or in probe state one that is not for
+    /// the outstanding probe.
     mutating func maybeDecrTo(rejected: LogIndex, matchHint: LogIndex) -> Bool {
+        guard rejected > match else { return false }
         if state == .replicate {
-            guard rejected > match else { return false }
             next = match + 1
             return true
         }

@@ -42,6 +42,8 @@ struct Cluster {
     var inFlight: [Message] = []
     /// Messages to drop instead of delivering (in addition to isolation).
     var dropFilter: ((Message) -> Bool)?
+    /// Rewrites messages on delivery (e.g. losing part of an append).
+    var rewrite: ((Message) -> Message)?
     var isolated: Set<NodeID> = []
     /// The leader each term ever had (election safety).
     var leaders: [Term: NodeID] = [:]
@@ -51,6 +53,8 @@ struct Cluster {
     var stateMachineViolations: [String] = []
     /// Each node's applied entries since its last restart.
     var applied: [[Entry]]
+    /// Every message delivered (not dropped), in order.
+    var delivered: [Message] = []
 
     init(size: Int, configure: (inout Config) -> Void = { _ in }) {
         ids = (1...size).map { NodeID(UInt64($0)) }
@@ -82,16 +86,29 @@ struct Cluster {
         ids.filter { self[$0].raft.role == .leader }.max { self[$0].raft.term < self[$1].raft.term }
     }
 
-    /// Carries out one Ready of `id`, if it has one, in the contract's order.
-    mutating func processReady(_ id: NodeID) {
+    /// Where a crash can fall while a Ready is carried out.
+    enum CrashPoint: CaseIterable { case beforePersist, afterPersist, beforeAdvance }
+
+    /// Carries out one Ready of `id`, if it has one, in the contract's order; with `crash`, the
+    /// node crashes at that point and restarts from its storage.
+    mutating func processReady(_ id: NodeID, crash: CrashPoint? = nil) {
         var node = self[id]
         guard node.hasReady else { return }
         let rd = node.ready()
         inFlight.append(contentsOf: rd.messages)
+        if crash == .beforePersist { return crashAndRestart(id) }
         node.storage.append(rd.entries)
         if let hardState = rd.hardState { node.storage.setHardState(hardState) }
+        if crash == .afterPersist {
+            self[id] = node
+            return crashAndRestart(id)
+        }
         inFlight.append(contentsOf: rd.messagesAfterPersist)
         for entry in rd.committedEntries { recordApply(entry, on: id) }
+        if crash == .beforeAdvance {
+            self[id] = node
+            return crashAndRestart(id)
+        }
         node.advance(rd)
         self[id] = node
         observe(id)
@@ -121,8 +138,10 @@ struct Cluster {
 
     /// Delivers the message at `index` of `inFlight` (or drops it if it is filtered).
     mutating func deliver(at index: Int) {
-        let m = inFlight.remove(at: index)
+        var m = inFlight.remove(at: index)
         guard !isDropped(m) else { return }
+        if let rewrite { m = rewrite(m) }
+        delivered.append(m)
         var node = self[m.to]
         try? node.step(m)
         self[m.to] = node
@@ -136,7 +155,7 @@ struct Cluster {
             if inFlight.isEmpty && !ids.contains(where: { self[$0].hasReady }) { return }
             while !inFlight.isEmpty { deliver(at: 0) }
         }
-        preconditionFailure("cluster did not stabilize")
+        preconditionFailure("cluster did not stabilize; last delivered: \(delivered.suffix(12))")
     }
 
     mutating func tick(_ id: NodeID, times: Int = 1) {
