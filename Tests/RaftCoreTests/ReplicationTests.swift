@@ -231,6 +231,22 @@ import Testing
         }
     }
 
+    /// A voter whose grant left before its write crashes, forgets the vote, and grants it again
+    /// in the same term: two leaders of term 1.
+    @Test(arguments: [([] as Mutation, false), (.voteBeforePersist, true)])
+    func voteBeforePersistBreaksElectionSafetyAcrossACrash(mutations: Mutation, broken: Bool) {
+        var cluster = Cluster(size: 3) { $0.mutations = mutations }
+        cluster[1].campaign()
+        cluster.processReady(1)
+        cluster.deliver(at: cluster.inFlight.firstIndex { $0.to == 2 }!)
+        cluster.processReady(2, crash: .beforePersist)
+        cluster.inFlight.removeAll { $0.to == 3 }
+        cluster.dropFilter = { $0.from == 1 && $0.to == 3 }
+        cluster.campaign(3)
+        cluster.stabilize()
+        #expect(cluster.electionSafetyViolations.isEmpty == !broken, "\(cluster.leaders)")
+    }
+
     @Test func voteBeforePersistSendsVotesEarly() {
         var voter = makeNode(2, testConfig(2, mutations: .voteBeforePersist))
         voter.receive(Message(type: .vote, from: 1, to: 2, term: 1))
