@@ -5,7 +5,14 @@ let package = Package(
     name: "RaftCheck",
     products: [
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "RaftSim", targets: ["RaftSim"]),
+        .library(name: "RaftExplorer", targets: ["RaftExplorer"]),
+        .executable(name: "raftcheck", targets: ["raftcheck"]),
         .executable(name: "five-nodes", targets: ["FiveNodes"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // The production Raft core: pure value types, standard library only.
@@ -16,8 +23,21 @@ let package = Package(
             pkgConfig: "libxxhash",
             providers: [.apt(["libxxhash-dev"])]
         ),
+        // Search over any model: BFS, DFS, fingerprint set, counterexample paths.
+        .target(name: "RaftExplorer", dependencies: ["CXXHash"]),
+        // The cluster model: RaftCore nodes, storage, network, faults, history, properties.
+        .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"]),
+        .executableTarget(
+            name: "raftcheck",
+            dependencies: [
+                "RaftSim", "RaftExplorer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
+
     ]
 )

@@ -197,3 +197,5 @@ public struct Raft<S: Storage> {
         }
     }
 }
+
+extension Raft: Sendable where S: Sendable {}

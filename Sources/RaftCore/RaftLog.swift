@@ -60,8 +60,8 @@ public struct RaftLog<S: Storage> {
         return result
     }
 
-    /// The unstable entries the application must persist next.
-    var unstableEntries: [Entry] { unstable.entries }
+    /// The entries not yet durable: the application persists them with the next Ready.
+    public var unstableEntries: [Entry] { unstable.entries }
 
     /// Committed entries the application has not applied yet. Entries that are still
     /// unstable are included: the application persists a Ready's entries before applying.
@@ -138,5 +138,8 @@ public struct RaftLog<S: Storage> {
         unstable.restore(snapshot)
     }
 
-    var unstableSnapshot: Snapshot? { unstable.snapshot }
+    /// A received snapshot not yet durable.
+    public var unstableSnapshot: Snapshot? { unstable.snapshot }
 }
+
+extension RaftLog: Sendable where S: Sendable {}

@@ -39,8 +39,10 @@ public struct Ready: Hashable, Sendable {
 /// included, cheaply (copy-on-write arrays).
 public struct RawNode<S: Storage> {
     public private(set) var raft: Raft<S>
-    private var lastSoftState: SoftState
-    private var lastHardState: HardState
+    /// The soft state reported by the last Ready (or at start).
+    public private(set) var lastSoftState: SoftState
+    /// The hard state handed out by the last advanced Ready (or loaded at start).
+    public private(set) var lastHardState: HardState
     /// A Ready was handed out and not yet advanced.
     public private(set) var awaitingAdvance = false
 
@@ -146,3 +148,5 @@ public struct RawNode<S: Storage> {
         }
     }
 }
+
+extension RawNode: Sendable where S: Sendable {}

@@ -1,0 +1,57 @@
+/// A system to explore: its states, the actions enabled in each, and the properties to check.
+/// In the spirit of stateright's `Model`.
+///
+/// Determinism contract: `actions(of:into:)` MUST list the same actions in the same order for
+/// the same state, in every process, and `nextState` MUST be a pure function. Paths are stored
+/// as action indexes and rebuilt by replay, and traces are replayed in other processes.
+public protocol Model: Sendable {
+    associatedtype State: Sendable
+    associatedtype Action: Hashable & Sendable
+
+    /// The states the system starts in.
+    var initialStates: [State] { get }
+    /// Appends the actions enabled in `state`, in a deterministic order.
+    func actions(of state: State, into actions: inout [Action])
+    /// The state after `action`, or nil if it changes nothing.
+    func nextState(after state: State, action: Action) -> State?
+    /// The properties to check on every state reached.
+    var properties: [Property<State>] { get }
+    /// Whether `state` is inside the bounds. A state outside is generated but neither counted
+    /// as distinct nor explored further (TLC's state constraint).
+    func withinBoundary(_ state: State) -> Bool
+    /// The state's fingerprint: a hash of one canonical byte encoding, the same for every
+    /// state the model considers equivalent (e.g. under symmetry). `encoder` is scratch space.
+    func fingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint
+}
+
+extension Model {
+    public func withinBoundary(_ state: State) -> Bool { true }
+}
+
+/// A named predicate over states.
+public struct Property<State>: Sendable {
+    public enum Expectation: String, Sendable {
+        /// Must hold in every reachable state; a state where it fails is a counterexample.
+        case always
+        /// Should hold in some reachable state; a complete search where it never holds says so.
+        case sometimes
+    }
+
+    public let name: String
+    public let expectation: Expectation
+    public let holds: @Sendable (State) -> Bool
+
+    public init(_ expectation: Expectation, _ name: String, _ holds: @escaping @Sendable (State) -> Bool) {
+        self.name = name
+        self.expectation = expectation
+        self.holds = holds
+    }
+
+    public static func always(_ name: String, _ holds: @escaping @Sendable (State) -> Bool) -> Property {
+        Property(.always, name, holds)
+    }
+
+    public static func sometimes(_ name: String, _ holds: @escaping @Sendable (State) -> Bool) -> Property {
+        Property(.sometimes, name, holds)
+    }
+}

@@ -1,0 +1,358 @@
+import Dispatch
+
+/// Budgets and switches for a search.
+public struct SearchOptions: Sendable {
+    /// Stop (incomplete) once this many distinct states are known.
+    public var maxStates: Int?
+    /// Do not expand states at this depth (the initial states are depth 1, as in TLC).
+    public var maxDepth: Int?
+    /// Threads expanding states; 1 or more. The result does not depend on it.
+    public var workers = 1
+    public var hashWidth = HashWidth.bits64
+
+    public init() {}
+}
+
+/// Counters of a search, as reported in progress lines and summaries.
+public struct SearchStats: Sendable, Equatable {
+    /// Successor states computed (including duplicates and those outside the boundary).
+    public var generated = 0
+    /// Distinct states inside the boundary.
+    public var distinct = 0
+    /// The depth reached, counting the initial states as depth 1 (TLC's convention).
+    public var maxDepth = 0
+    /// States waiting to be expanded.
+    public var queued = 0
+    /// Bytes held by the fingerprint set.
+    public var fingerprintBytes = 0
+}
+
+/// Why a search ended.
+public enum SearchEnd: String, Sendable {
+    /// Every reachable state within the bounds was explored.
+    case complete
+    /// A property was violated.
+    case violation
+    /// `maxStates` was reached.
+    case stateLimit
+    /// The caller asked to stop (time or memory budget, interrupt).
+    case stopped
+    /// Depth-first search pruned states at `maxDepth` and may have missed some within it.
+    case depthLimit
+}
+
+/// A property violation and the path that reaches it from an initial state.
+public struct Counterexample<Action: Sendable>: Sendable {
+    public var property: String
+    /// Which initial state the path starts from.
+    public var initialIndex: Int
+    public var actions: [Action]
+}
+
+public struct SearchReport<Action: Sendable>: Sendable {
+    public var end: SearchEnd
+    public var stats: SearchStats
+    public var counterexample: Counterexample<Action>?
+    /// `sometimes` properties never satisfied by any state reached.
+    public var unsatisfiedSometimes: [String]
+    public var complete: Bool { end == .complete }
+}
+
+/// Per-state bookkeeping shared by the searches: each distinct state gets a sequential ID, and
+/// its parent's ID and the index of the action that led to it, so paths are rebuilt by replay
+/// (6 bytes per state beside the fingerprint set).
+struct ParentTable {
+    static let root = UInt32.max
+    var parents: [UInt32] = []
+    var actionIndexes: [UInt16] = []
+
+    mutating func add(parent: UInt32, actionIndex: Int) -> UInt32 {
+        precondition(parents.count < Int(UInt32.max), "more than 4 billion states")
+        precondition(actionIndex <= Int(UInt16.max), "more than 65535 actions in one state")
+        parents.append(parent)
+        actionIndexes.append(UInt16(actionIndex))
+        return UInt32(parents.count - 1)
+    }
+
+    /// The path to `id`: the initial state's index and the action indexes from it.
+    func path(to id: UInt32) -> (initial: Int, actionIndexes: [Int]) {
+        var steps: [Int] = []
+        var id = id
+        while parents[Int(id)] != Self.root {
+            steps.append(Int(actionIndexes[Int(id)]))
+            id = parents[Int(id)]
+        }
+        return (Int(actionIndexes[Int(id)]), steps.reversed())
+    }
+}
+
+extension Model {
+    /// Replays action indexes from an initial state into the actions themselves.
+    func actions(initial: Int, indexes: [Int]) -> [Action] {
+        var state = initialStates[initial]
+        var result: [Action] = []
+        var enabled: [Action] = []
+        for index in indexes {
+            enabled.removeAll(keepingCapacity: true)
+            actions(of: state, into: &enabled)
+            let action = enabled[index]
+            result.append(action)
+            state = nextState(after: state, action: action) ?? state
+        }
+        return result
+    }
+
+    /// The first `always` property `state` violates.
+    func violatedProperty(_ state: State, _ always: [Property<State>]) -> String? {
+        always.first { !$0.holds(state) }?.name
+    }
+}
+
+/// Breadth-first search: finds a shortest counterexample. Level-synchronous: each level is cut
+/// into batches; in a batch the workers expand disjoint chunks against the fingerprint set
+/// (read-only meanwhile), then one thread merges their candidates in chunk order. The states
+/// found, their IDs and the counterexample are therefore the same for any number of workers.
+public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
+    public let model: M
+    public let options: SearchOptions
+    public let seen: FingerprintSet
+    private var parents = ParentTable()
+    private let always: [Property<M.State>]
+    private let sometimes: [Property<M.State>]
+    private var satisfied: [Bool]
+    /// States expanded per worker per batch.
+    private let chunkSize = 4096
+
+    public init(model: M, options: SearchOptions) {
+        self.model = model
+        self.options = options
+        seen = FingerprintSet(width: options.hashWidth)
+        always = model.properties.filter { $0.expectation == .always }
+        sometimes = model.properties.filter { $0.expectation == .sometimes }
+        satisfied = Array(repeating: false, count: sometimes.count)
+    }
+
+    private struct Candidate {
+        var state: M.State
+        var fingerprint: Fingerprint
+        var parent: UInt32
+        var actionIndex: Int
+        var violated: String?
+        var satisfies: [Bool]
+    }
+
+    private struct ChunkResult {
+        var generated = 0
+        var candidates: [Candidate] = []
+    }
+
+    /// Runs the search. `shouldStop` and `progress` are called between batches on the calling
+    /// thread; the search itself reads no clock.
+    public func run(shouldStop: () -> Bool = { false }, progress: (SearchStats) -> Void = { _ in }) -> SearchReport<M.Action> {
+        var stats = SearchStats()
+        var encoder = StateEncoder()
+        var frontier: [(M.State, UInt32)] = []
+
+        func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
+            stats.fingerprintBytes = seen.bytes
+            var counterexample: Counterexample<M.Action>?
+            if let (property, id) = violation {
+                let path = parents.path(to: id)
+                counterexample = Counterexample(property: property, initialIndex: path.initial,
+                                                actions: model.actions(initial: path.initial, indexes: path.actionIndexes))
+            }
+            let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
+            return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
+        }
+
+        for (index, state) in model.initialStates.enumerated() {
+            stats.generated += 1
+            guard model.withinBoundary(state) else { continue }
+            let fp = model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)
+            guard seen.insert(fp) else { continue }
+            let id = parents.add(parent: ParentTable.root, actionIndex: index)
+            stats.distinct += 1
+            stats.maxDepth = 1
+            if let property = model.violatedProperty(state, always) { return report(.violation, (property, id)) }
+            markSometimes(state)
+            frontier.append((state, id))
+        }
+
+        var depth = 1
+        while !frontier.isEmpty {
+            if let maxDepth = options.maxDepth, depth >= maxDepth { break }
+            var next: [(M.State, UInt32)] = []
+            var start = 0
+            while start < frontier.count {
+                let batchEnd = min(frontier.count, start + chunkSize * options.workers)
+                let results = expand(frontier[start..<batchEnd])
+                for result in results {
+                    stats.generated += result.generated
+                    for candidate in result.candidates where seen.insert(candidate.fingerprint) {
+                        let id = parents.add(parent: candidate.parent, actionIndex: candidate.actionIndex)
+                        stats.distinct += 1
+                        stats.maxDepth = depth + 1
+                        if let property = candidate.violated { return report(.violation, (property, id)) }
+                        for (i, yes) in candidate.satisfies.enumerated() where yes { satisfied[i] = true }
+                        next.append((candidate.state, id))
+                    }
+                }
+                start = batchEnd
+                stats.queued = frontier.count - start + next.count
+                stats.fingerprintBytes = seen.bytes
+                progress(stats)
+                if let maxStates = options.maxStates, stats.distinct >= maxStates { return report(.stateLimit) }
+                if shouldStop() { return report(.stopped) }
+            }
+            frontier = next
+            depth += 1
+        }
+        // A depth bound is part of the boundary: every state within it was explored.
+        stats.queued = 0
+        return report(.complete)
+    }
+
+    private func markSometimes(_ state: M.State) {
+        for (i, property) in sometimes.enumerated() where !satisfied[i] && property.holds(state) { satisfied[i] = true }
+    }
+
+    /// Expands a batch: one chunk per worker, results in chunk order.
+    private func expand(_ batch: ArraySlice<(M.State, UInt32)>) -> [ChunkResult] {
+        let chunks = stride(from: batch.startIndex, to: batch.endIndex, by: chunkSize).map {
+            batch[$0..<min($0 + chunkSize, batch.endIndex)]
+        }
+        if chunks.count == 1 { return [expand(chunk: chunks[0])] }
+        let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: chunks.count)
+        results.initialize(repeating: ChunkResult())
+        defer { results.deallocate() }
+        let box = ResultsBox(results)
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+            box.buffer[i] = self.expand(chunk: chunks[i])
+        }
+        return Array(results)
+    }
+
+    private func expand(chunk: ArraySlice<(M.State, UInt32)>) -> ChunkResult {
+        var result = ChunkResult()
+        var encoder = StateEncoder()
+        var enabled: [M.Action] = []
+        for (state, id) in chunk {
+            enabled.removeAll(keepingCapacity: true)
+            model.actions(of: state, into: &enabled)
+            for (index, action) in enabled.enumerated() {
+                guard let next = model.nextState(after: state, action: action) else { continue }
+                result.generated += 1
+                guard model.withinBoundary(next) else { continue }
+                let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
+                guard !seen.contains(fp) else { continue }
+                let satisfies = sometimes.map { $0.holds(next) }
+                result.candidates.append(Candidate(state: next, fingerprint: fp, parent: id, actionIndex: index,
+                                                   violated: model.violatedProperty(next, always), satisfies: satisfies))
+            }
+        }
+        return result
+    }
+}
+
+/// Lets concurrent workers write disjoint slots of one buffer.
+private struct ResultsBox<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+}
+
+/// Depth-first search with a depth bound, over the same fingerprint set: cheap in memory (a
+/// stack instead of a frontier), finds some counterexample, not a shortest one. A state first
+/// reached deep and later reachable more shallowly is not revisited, so with `maxDepth` set
+/// the search may miss states BFS would reach within the same bound.
+public final class DepthFirstSearch<M: Model> {
+    public let model: M
+    public let options: SearchOptions
+    public let seen: FingerprintSet
+    private var parents = ParentTable()
+
+    public init(model: M, options: SearchOptions) {
+        self.model = model
+        self.options = options
+        seen = FingerprintSet(width: options.hashWidth)
+    }
+
+    private struct Frame {
+        var state: M.State
+        var id: UInt32
+        var depth: Int
+        var enabled: [M.Action]
+        var nextAction = 0
+    }
+
+    public func run(shouldStop: () -> Bool = { false }, progress: (SearchStats) -> Void = { _ in }) -> SearchReport<M.Action> {
+        let always = model.properties.filter { $0.expectation == .always }
+        let sometimes = model.properties.filter { $0.expectation == .sometimes }
+        var satisfied = Array(repeating: false, count: sometimes.count)
+        var stats = SearchStats()
+        var encoder = StateEncoder()
+        var stack: [Frame] = []
+        var truncated = false
+
+        func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
+            stats.fingerprintBytes = seen.bytes
+            stats.queued = stack.count
+            var counterexample: Counterexample<M.Action>?
+            if let (property, id) = violation {
+                let path = parents.path(to: id)
+                counterexample = Counterexample(property: property, initialIndex: path.initial,
+                                                actions: model.actions(initial: path.initial, indexes: path.actionIndexes))
+            }
+            let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
+            return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
+        }
+
+        /// Records a newly reached state; returns a violation to report, if any.
+        func visit(_ state: M.State, parent: UInt32, actionIndex: Int, depth: Int) -> (String, UInt32)? {
+            guard model.withinBoundary(state) else { return nil }
+            let fp = model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)
+            guard seen.insert(fp) else { return nil }
+            let id = parents.add(parent: parent, actionIndex: actionIndex)
+            stats.distinct += 1
+            stats.maxDepth = max(stats.maxDepth, depth)
+            if let property = model.violatedProperty(state, always) { return (property, id) }
+            for (i, p) in sometimes.enumerated() where !satisfied[i] && p.holds(state) { satisfied[i] = true }
+            var enabled: [M.Action] = []
+            if options.maxDepth.map({ depth < $0 }) ?? true {
+                model.actions(of: state, into: &enabled)
+            } else {
+                truncated = true
+            }
+            stack.append(Frame(state: state, id: id, depth: depth, enabled: enabled))
+            return nil
+        }
+
+        for (index, state) in model.initialStates.enumerated() {
+            stats.generated += 1
+            if let violation = visit(state, parent: ParentTable.root, actionIndex: index, depth: 1) {
+                return report(.violation, violation)
+            }
+            while let top = stack.last {
+                guard top.nextAction < top.enabled.count else {
+                    stack.removeLast()
+                    continue
+                }
+                let action = top.enabled[top.nextAction]
+                let actionIndex = top.nextAction
+                stack[stack.count - 1].nextAction += 1
+                guard let next = model.nextState(after: top.state, action: action) else { continue }
+                stats.generated += 1
+                if let violation = visit(next, parent: top.id, actionIndex: actionIndex, depth: top.depth + 1) {
+                    return report(.violation, violation)
+                }
+                if stats.generated & 0x3FFF == 0 {
+                    stats.queued = stack.count
+                    stats.fingerprintBytes = seen.bytes
+                    progress(stats)
+                    if let maxStates = options.maxStates, stats.distinct >= maxStates { return report(.stateLimit) }
+                    if shouldStop() { return report(.stopped) }
+                }
+            }
+        }
+        return report(truncated ? .depthLimit : .complete)
+    }
+}

@@ -1,0 +1,263 @@
+import RaftCore
+import RaftExplorer
+
+/// The cluster as a `Model`: the production RaftCore nodes under every choice of event the spec
+/// enables. Deterministic: the same state lists the same events in the same order.
+public struct ClusterModel: Model {
+    public let spec: Spec
+    public let properties: [Property<ClusterState>]
+
+    public init(spec: Spec) {
+        self.spec = spec
+        let selected = Set(spec.properties)
+        properties = ClusterModel.allProperties(spec: spec).filter {
+            $0.expectation == .sometimes || selected.contains($0.name)
+        }
+    }
+
+    public var initialStates: [ClusterState] {
+        let voters = spec.nodeIDs
+        let nodes = voters.map { id in
+            // The spec was validated; a node that cannot start is a programming error.
+            let node = try! RawNode(config: spec.config(for: id), storage: MemoryStorage(confState: ConfState(voters: voters)))
+            return SimNode(status: .up(node))
+        }
+        return [ClusterState(nodes: nodes)]
+    }
+
+    // MARK: Enabled events
+
+    public func actions(of state: ClusterState, into actions: inout [Event]) {
+        let events = spec.events, bounds = spec.bounds, counters = state.counters
+        for (slot, sim) in state.nodes.enumerated() {
+            let id = NodeID(UInt64(slot + 1))
+            guard let node = sim.node else {
+                if events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
+                continue
+            }
+            if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
+            if let pending = sim.pending {
+                switch pending.stage {
+                case .sent: actions.append(.persist(id))
+                case .persisted: actions.append(.announce(id))
+                case .announced: actions.append(.apply(id))
+                }
+                continue
+            }
+            if node.hasReady {
+                // Split mode: the application carries out a Ready before its next input.
+                actions.append(.ready(id))
+                continue
+            }
+            let raft = node.raft
+            if events.tick { actions.append(.tick(id)) }
+            if events.timeout && raft.role != .leader && raft.isPromotable { actions.append(.timeout(id)) }
+            if events.heartbeat && raft.role == .leader { actions.append(.heartbeat(id)) }
+            if events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals {
+                actions.append(.propose(id))
+            }
+        }
+        for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
+            if events.deliver, let target = state[message.to].node, state[message.to].pending == nil, !target.hasReady {
+                actions.append(.deliver(message))
+            }
+            if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }
+            if events.duplicate && Int(counters.duplicates) < bounds.maxDuplicates { actions.append(.duplicate(message)) }
+        }
+    }
+
+    public func withinBoundary(_ state: ClusterState) -> Bool {
+        guard state.network.count <= spec.bounds.maxInFlight else { return false }
+        let maxTerm = Term(spec.bounds.maxTerm)
+        return state.nodes.allSatisfy { sim in
+            (sim.node?.raft.term ?? sim.storage.hardState.term) <= maxTerm
+        }
+    }
+
+    // MARK: Transitions
+
+    public func nextState(after state: ClusterState, action event: Event) -> ClusterState? {
+        var next = state
+        let id = event.node
+        switch event {
+        case .deliver(let message):
+            guard next.remove(message), var node = next[id].node else { return nil }
+            try? node.step(message)
+            next[id].status = .up(node)
+            settle(id, &next)
+        case .drop(let message):
+            guard next.remove(message) else { return nil }
+            next.counters.drops += 1
+        case .duplicate(let message):
+            next.insert(message)
+            next.counters.duplicates += 1
+        case .tick:
+            update(id, &next) { node in node.tick() }
+        case .timeout:
+            update(id, &next) { node in
+                // Tick until the election timer fires (it then restarts from zero).
+                for _ in 0..<2 * spec.raft.electionTicks {
+                    node.tick()
+                    if node.raft.electionElapsed == 0 { break }
+                }
+            }
+        case .heartbeat:
+            update(id, &next) { node in
+                for _ in 0..<spec.raft.heartbeatTicks {
+                    node.tick()
+                    if node.raft.heartbeatElapsed == 0 || node.raft.role != .leader { break }
+                }
+            }
+        case .propose:
+            next.counters.proposals += 1
+            let value = [next.counters.proposals]
+            update(id, &next) { node in try? node.propose(value) }
+        case .crash:
+            next[id] = SimNode(status: .down(next[id].storage), pending: nil, applied: next[id].applied)
+            next.counters.crashes += 1
+        case .restart:
+            let sim = next[id]
+            let storage = sim.storage
+            // The application restarts the node at what it has applied; never past the
+            // persisted commit (that would be a broken core: flag it, do not crash the checker).
+            var applied = LogIndex(UInt64(sim.applied.count))
+            if applied > storage.hardState.commit {
+                next.history.broken.insert(.monotonicCommit)
+                applied = storage.hardState.commit
+            }
+            next[id].status = .up(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
+            next.counters.restarts += 1
+        case .ready:
+            guard var node = next[id].node else { return nil }
+            let rd = node.ready()
+            next.send(rd.messages)
+            next[id].status = .up(node)
+            next[id].pending = (rd, .sent)
+        case .persist:
+            guard let rd = next[id].pending?.ready else { return nil }
+            persist(rd, id, &next)
+            next[id].pending?.stage = .persisted
+        case .announce:
+            guard let rd = next[id].pending?.ready else { return nil }
+            next.send(rd.messagesAfterPersist)
+            next[id].pending?.stage = .announced
+        case .apply:
+            guard let rd = next[id].pending?.ready, var node = next[id].node else { return nil }
+            apply(rd.committedEntries, id, &next)
+            node.advance(rd)
+            next[id].status = .up(node)
+            next[id].pending = nil
+        }
+        recordHistory(of: id, before: state, after: &next)
+        return next
+    }
+
+    /// Runs `body` on node `id` (if up), then carries out its Readies (atomic mode).
+    private func update(_ id: NodeID, _ state: inout ClusterState, _ body: (inout RawNode<MemoryStorage>) -> Void) {
+        guard var node = state[id].node else { return }
+        body(&node)
+        state[id].status = .up(node)
+        settle(id, &state)
+    }
+
+    /// In atomic mode, carries out every Ready of `id` in the contract's order.
+    private func settle(_ id: NodeID, _ state: inout ClusterState) {
+        guard spec.events.readySteps == .atomic, var node = state[id].node else { return }
+        while node.hasReady {
+            let rd = node.ready()
+            state.send(rd.messages)
+            state[id].status = .up(node)
+            persist(rd, id, &state)
+            node = state[id].node!
+            state.send(rd.messagesAfterPersist)
+            apply(rd.committedEntries, id, &state)
+            node.advance(rd)
+        }
+        state[id].status = .up(node)
+    }
+
+    /// Writes a Ready's entries and hard state to the node's storage.
+    private func persist(_ rd: Ready, _ id: NodeID, _ state: inout ClusterState) {
+        guard var node = state[id].node else { return }
+        node.storage.append(rd.entries)
+        if let hardState = rd.hardState {
+            if hardState.commit < node.storage.hardState.commit { state.history.broken.insert(.monotonicCommit) }
+            node.storage.setHardState(hardState)
+        }
+        state[id].status = .up(node)
+    }
+
+    /// Applies committed entries to the node's state machine, in order.
+    private func apply(_ entries: [Entry], _ id: NodeID, _ state: inout ClusterState) {
+        for entry in entries {
+            if entry.index != LogIndex(UInt64(state[id].applied.count + 1)) {
+                state.history.broken.insert(.monotonicCommit)
+                return
+            }
+            state[id].applied.append(entry)
+        }
+    }
+
+    /// Updates the history variables after an event at `id`.
+    private func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
+        guard let node = after[id].node else { return }
+        let raft = node.raft
+        if raft.role == .leader {
+            let record = History.TermLeader(term: raft.term, leader: id)
+            var low = 0, high = after.history.leaders.count
+            while low < high {
+                let mid = (low + high) / 2
+                if after.history.leaders[mid] < record { low = mid + 1 } else { high = mid }
+            }
+            if low == after.history.leaders.count || after.history.leaders[low] != record {
+                after.history.leaders.insert(record, at: low)
+            }
+        }
+        if let old = before[id].node?.raft {
+            if raft.log.committed < old.log.committed { after.history.broken.insert(.monotonicCommit) }
+            if old.role == .leader && raft.role == .leader && old.term == raft.term && !Self.isPrefix(old.log, of: raft.log) {
+                after.history.broken.insert(.leaderAppendOnly)
+            }
+        }
+        let known = after.history.committed.count
+        if raft.log.committed > LogIndex(UInt64(known)),
+           let entries = try? raft.log.entries(from: LogIndex(UInt64(known + 1)), to: raft.log.committed + 1) {
+            after.history.committed += entries.map { History.Committed(entry: $0, term: raft.term) }
+        }
+    }
+
+    static func isPrefix(_ a: RaftLog<MemoryStorage>, of b: RaftLog<MemoryStorage>) -> Bool {
+        guard a.lastIndex <= b.lastIndex else { return false }
+        var index = a.firstIndex
+        while index <= a.lastIndex {
+            if (try? a.term(at: index)) != (try? b.term(at: index)) { return false }
+            index = index + 1
+        }
+        return true
+    }
+}
+
+extension ClusterModel {
+    /// Replays `events` from the initial state. Returns the states visited (initial first), or
+    /// the index of the first event that is not enabled where it occurs.
+    public func replay(_ events: [Event]) -> (states: [ClusterState], divergedAt: Int?) {
+        var state = initialStates[0]
+        var states = [state]
+        var enabled: [Event] = []
+        for (i, event) in events.enumerated() {
+            enabled.removeAll(keepingCapacity: true)
+            actions(of: state, into: &enabled)
+            guard enabled.contains(event), let next = nextState(after: state, action: event) else {
+                return (states, i)
+            }
+            state = next
+            states.append(state)
+        }
+        return (states, nil)
+    }
+
+    /// The first selected `always` property `state` violates.
+    public func violation(in state: ClusterState) -> String? {
+        properties.first { $0.expectation == .always && !$0.holds(state) }?.name
+    }
+}

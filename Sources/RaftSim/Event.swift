@@ -1,0 +1,74 @@
+import RaftCore
+
+/// One step of the simulated world: the alphabet the explorer permutes. Messages are named by
+/// content, not by position, so a trace survives minimization.
+public enum Event: Hashable, Sendable {
+    /// The network delivers one copy of the message (its receiver then carries out its Ready,
+    /// in atomic mode).
+    case deliver(Message)
+    /// The network loses one copy of the message.
+    case drop(Message)
+    /// The network makes one more copy of the message.
+    case duplicate(Message)
+    /// The node's clock ticks once.
+    case tick(NodeID)
+    /// The node ticks until its election timeout fires.
+    case timeout(NodeID)
+    /// The leader ticks until it sends a heartbeat round.
+    case heartbeat(NodeID)
+    /// The node crashes: it loses everything not persisted.
+    case crash(NodeID)
+    /// The node restarts from its storage.
+    case restart(NodeID)
+    /// A client proposes the next value to the node (a leader).
+    case propose(NodeID)
+    /// Split Ready steps: take the Ready and send `messages`; persist; send
+    /// `messagesAfterPersist`; apply committed entries and advance.
+    case ready(NodeID)
+    case persist(NodeID)
+    case announce(NodeID)
+    case apply(NodeID)
+
+    /// The node the event happens at.
+    public var node: NodeID {
+        switch self {
+        case .deliver(let m): m.to
+        case .drop(let m), .duplicate(let m): m.from
+        case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id),
+             .propose(let id), .ready(let id), .persist(let id), .announce(let id), .apply(let id): id
+        }
+    }
+
+    /// The event's kind, as written in traces.
+    public var kind: String {
+        switch self {
+        case .deliver: "deliver"
+        case .drop: "drop"
+        case .duplicate: "duplicate"
+        case .tick: "tick"
+        case .timeout: "timeout"
+        case .heartbeat: "heartbeat"
+        case .crash: "crash"
+        case .restart: "restart"
+        case .propose: "propose"
+        case .ready: "ready"
+        case .persist: "persist"
+        case .announce: "announce"
+        case .apply: "apply"
+        }
+    }
+
+    public var message: Message? {
+        switch self {
+        case .deliver(let m), .drop(let m), .duplicate(let m): m
+        default: nil
+        }
+    }
+}
+
+extension Event: CustomStringConvertible {
+    public var description: String {
+        if let message { return "\(kind) \(message)" }
+        return "\(kind) \(node)"
+    }
+}

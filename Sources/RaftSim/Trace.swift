@@ -1,0 +1,165 @@
+import RaftCore
+
+/// A counterexample or reproduction, versioned: the whole spec (so replay needs nothing else),
+/// the mutation, the seed, the events, and the violation. Encoded as JSON by the command line
+/// with snake_case keys; documented in specs/README.md.
+public struct Trace: Codable, Hashable, Sendable {
+    public static let formatName = "raftcheck-trace"
+    public static let currentVersion = 1
+
+    public var format = Trace.formatName
+    public var version = Trace.currentVersion
+    public var tool: String
+    public var spec: Spec
+    public var mutation: String?
+    public var seed: UInt64?
+    public var events: [TraceEvent]
+    public var violation: TraceViolation?
+
+    public init(tool: String, spec: Spec, seed: UInt64?, events: [Event], violation: TraceViolation?) {
+        self.tool = tool
+        self.spec = spec
+        self.mutation = spec.mutation
+        self.seed = seed
+        self.events = events.map(TraceEvent.init)
+        self.violation = violation
+    }
+}
+
+public struct TraceViolation: Codable, Hashable, Sendable {
+    public var property: String
+    /// The number of events after which the property first fails (0: the initial state).
+    public var step: Int
+    public var message: String
+
+    public init(property: String, step: Int, message: String) {
+        self.property = property
+        self.step = step
+        self.message = message
+    }
+}
+
+/// An event as written in a trace: its kind, and its node or message.
+public struct TraceEvent: Codable, Hashable, Sendable {
+    public var kind: String
+    public var node: UInt64?
+    public var message: WireMessage?
+
+    public init(_ event: Event) {
+        kind = event.kind
+        if let message = event.message {
+            self.message = WireMessage(message)
+        } else {
+            node = event.node.rawValue
+        }
+    }
+
+    /// Why a trace event cannot be turned back into an event.
+    public enum Invalid: Error, Equatable, CustomStringConvertible {
+        case unknownKind(String)
+        case missing(String)
+        case unknownMessageType(String)
+        case unknownEntryKind(String)
+
+        public var description: String {
+            switch self {
+            case .unknownKind(let kind): "unknown event kind '\(kind)'"
+            case .missing(let field): "missing field '\(field)'"
+            case .unknownMessageType(let type): "unknown message type '\(type)'"
+            case .unknownEntryKind(let kind): "unknown entry kind '\(kind)'"
+            }
+        }
+    }
+
+    public func event() throws(Invalid) -> Event {
+        let messageKinds = ["deliver", "drop", "duplicate"]
+        if messageKinds.contains(kind) {
+            guard let message else { throw .missing("message") }
+            let m = try message.message()
+            switch kind {
+            case "deliver": return .deliver(m)
+            case "drop": return .drop(m)
+            default: return .duplicate(m)
+            }
+        }
+        guard let node else {
+            if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "ready", "persist", "announce", "apply"].contains(kind) {
+                throw .missing("node")
+            }
+            throw .unknownKind(kind)
+        }
+        let id = NodeID(node)
+        switch kind {
+        case "tick": return .tick(id)
+        case "timeout": return .timeout(id)
+        case "heartbeat": return .heartbeat(id)
+        case "crash": return .crash(id)
+        case "restart": return .restart(id)
+        case "propose": return .propose(id)
+        case "ready": return .ready(id)
+        case "persist": return .persist(id)
+        case "announce": return .announce(id)
+        case "apply": return .apply(id)
+        default: throw .unknownKind(kind)
+        }
+    }
+}
+
+/// A message as written in a trace: every field by name.
+public struct WireMessage: Codable, Hashable, Sendable {
+    public var type: String
+    public var from: UInt64
+    public var to: UInt64
+    public var term: UInt64
+    public var logTerm: UInt64
+    public var index: UInt64
+    public var commit: UInt64
+    public var entries: [WireEntry]
+    public var reject: Bool
+    public var rejectHint: UInt64
+    public var context: UInt64
+    public var campaignTransfer: Bool
+
+    public struct WireEntry: Codable, Hashable, Sendable {
+        public var term: UInt64
+        public var index: UInt64
+        public var kind: String
+        public var data: [UInt8]
+    }
+
+    public init(_ m: Message) {
+        type = m.type.description
+        from = m.from.rawValue
+        to = m.to.rawValue
+        term = m.term.rawValue
+        logTerm = m.logTerm.rawValue
+        index = m.index.rawValue
+        commit = m.commit.rawValue
+        entries = m.entries.map {
+            WireEntry(term: $0.term.rawValue, index: $0.index.rawValue, kind: $0.kind == .normal ? "normal" : "conf-change", data: $0.data)
+        }
+        reject = m.reject
+        rejectHint = m.rejectHint.rawValue
+        context = m.context
+        campaignTransfer = m.campaignTransfer
+    }
+
+    public func message() throws(TraceEvent.Invalid) -> Message {
+        guard let type = MessageType.allCases.first(where: { $0.description == self.type }) else {
+            throw .unknownMessageType(self.type)
+        }
+        var entries: [Entry] = []
+        for e in self.entries {
+            let kind: Entry.Kind
+            switch e.kind {
+            case "normal": kind = .normal
+            case "conf-change": kind = .confChange
+            default: throw .unknownEntryKind(e.kind)
+            }
+            entries.append(Entry(term: Term(e.term), index: LogIndex(e.index), kind: kind, data: e.data))
+        }
+        return Message(type: type, from: NodeID(from), to: NodeID(to), term: Term(term), logTerm: Term(logTerm),
+                       index: LogIndex(index), entries: entries, commit: LogIndex(commit), reject: reject,
+                       rejectHint: LogIndex(rejectHint), context: context, campaignTransfer: campaignTransfer)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import RaftSim
+
+/// Reads and writes trace files (JSON, snake_case keys). Writes are atomic: a temporary file
+/// renamed into place, so a killed process never leaves half a trace.
+enum TraceFile {
+    static func write(_ trace: Trace, to path: String) throws(InputError) {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            let data = try encoder.encode(trace)
+            let url = URL(fileURLWithPath: path)
+            let directory = url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+            try data.write(to: temporary)
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } catch {
+            throw InputError(file: path, message: "cannot write the trace: \(error.localizedDescription)")
+        }
+    }
+
+    static func read(_ path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, message: "cannot read the file")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        // The format and version first, so a future version is refused by name.
+        struct Header: Decodable { var format: String?; var version: Int? }
+        guard let header = try? decoder.decode(Header.self, from: data) else {
+            throw InputError(file: path, message: "not a JSON trace object")
+        }
+        guard header.format == Trace.formatName else {
+            throw InputError(file: path, field: "format", message: "expected '\(Trace.formatName)', got \(header.format.map { "'\($0)'" } ?? "nothing")")
+        }
+        guard header.version == Trace.currentVersion else {
+            throw InputError(file: path, field: "version", message: "unsupported version \(header.version.map(String.init) ?? "none") (this tool reads \(Trace.currentVersion))")
+        }
+        let trace: Trace
+        do {
+            trace = try decoder.decode(Trace.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw InputError(file: path, field: fieldPath(context.codingPath + [key]), message: "missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw InputError(file: path, field: fieldPath(context.codingPath), message: context.debugDescription)
+        } catch {
+            throw InputError(file: path, message: "\(error)")
+        }
+        var events: [Event] = []
+        for (i, traceEvent) in trace.events.enumerated() {
+            do {
+                events.append(try traceEvent.event())
+            } catch {
+                throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): \(error)")
+            }
+        }
+        if let problem = trace.spec.problems().first {
+            throw InputError(file: path, field: "spec.\(problem.field)", message: problem.message)
+        }
+        return (trace, events)
+    }
+
+    private static func fieldPath(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+}
