@@ -31,8 +31,14 @@ public struct ProgressTracker: Hashable, Sendable {
     public internal(set) var config: TrackerConfig
     public private(set) var ids: [NodeID] = []
     public private(set) var progresses: [Progress] = []
+    /// A voter's answer in the current election.
+    public struct Vote: Hashable, Sendable {
+        public var voter: NodeID
+        public var granted: Bool
+    }
+
     /// Vote answers of the current election, sorted by voter.
-    public private(set) var votes: [(NodeID, Bool)] = []
+    public private(set) var votes: [Vote] = []
     let maxInflight: Int
 
     init(config: TrackerConfig, maxInflight: Int) {
@@ -41,21 +47,6 @@ public struct ProgressTracker: Hashable, Sendable {
         for id in config.members {
             ids.append(id)
             progresses.append(Progress(next: 1, inflightCapacity: maxInflight, isLearner: !config.voters.voters.contains(id)))
-        }
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.config == b.config && a.ids == b.ids && a.progresses == b.progresses
-            && a.votes.elementsEqual(b.votes) { $0 == $1 }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(config)
-        hasher.combine(ids)
-        hasher.combine(progresses)
-        for (id, granted) in votes {
-            hasher.combine(id)
-            hasher.combine(granted)
         }
     }
 
@@ -102,18 +93,18 @@ public struct ProgressTracker: Hashable, Sendable {
 
     /// Records `id`'s answer; only the first answer of each voter counts (rule 7).
     mutating func recordVote(_ id: NodeID, granted: Bool) {
-        let at = votes.firstIndex { $0.0 >= id } ?? votes.count
-        if at < votes.count && votes[at].0 == id { return }
-        votes.insert((id, granted), at: at)
+        let at = votes.firstIndex { $0.voter >= id } ?? votes.count
+        if at < votes.count && votes[at].voter == id { return }
+        votes.insert(Vote(voter: id, granted: granted), at: at)
     }
 
     func vote(of id: NodeID) -> Bool? {
-        votes.first { $0.0 == id }?.1
+        votes.first { $0.voter == id }?.granted
     }
 
     /// Granted and rejected counts, and the election result under the joint quorum.
     func tallyVotes(quorumShift: Int = 0) -> (granted: Int, rejected: Int, result: VoteResult) {
-        let granted = votes.count { $0.1 }
+        let granted = votes.count { $0.granted }
         let result = config.voters.voteResult(quorumShift: quorumShift) { vote(of: $0) }
         return (granted, votes.count - granted, result)
     }

@@ -6,6 +6,8 @@ import RaftExplorer
 public struct ClusterModel: Model {
     public let spec: Spec
     public let properties: [Property<ClusterState>]
+    /// Test oracle: canonicalize over every relabeling instead of signature-ordered ones.
+    var tryEveryRelabeling = false
 
     public init(spec: Spec) {
         self.spec = spec
@@ -20,9 +22,11 @@ public struct ClusterModel: Model {
         let nodes = voters.map { id in
             // The spec was validated; a node that cannot start is a programming error.
             let node = try! RawNode(config: spec.config(for: id), storage: MemoryStorage(confState: ConfState(voters: voters)))
-            return SimNode(status: .up(node))
+            return SimNode(node: node)
         }
-        return [ClusterState(nodes: nodes)]
+        var state = ClusterState(nodes: nodes)
+        refreshSignatures(&state, before: nil)
+        return [state]
     }
 
     // MARK: Enabled events
@@ -31,12 +35,12 @@ public struct ClusterModel: Model {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         for (slot, sim) in state.nodes.enumerated() {
             let id = NodeID(UInt64(slot + 1))
-            guard let node = sim.node else {
+            guard let node = sim.box.node else {
                 if events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
                 continue
             }
             if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
-            if let pending = sim.pending {
+            if let pending = sim.box.pending {
                 switch pending.stage {
                 case .sent: actions.append(.persist(id))
                 case .persisted: actions.append(.announce(id))
@@ -58,7 +62,8 @@ public struct ClusterModel: Model {
             }
         }
         for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
-            if events.deliver, let target = state[message.to].node, state[message.to].pending == nil, !target.hasReady {
+            let target = state[message.to].box
+            if events.deliver, let node = target.node, target.pending == nil, !node.hasReady {
                 actions.append(.deliver(message))
             }
             if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }
@@ -70,7 +75,7 @@ public struct ClusterModel: Model {
         guard state.network.count <= spec.bounds.maxInFlight else { return false }
         let maxTerm = Term(spec.bounds.maxTerm)
         return state.nodes.allSatisfy { sim in
-            (sim.node?.raft.term ?? sim.storage.hardState.term) <= maxTerm
+            (sim.box.node?.raft.term ?? sim.box.durable.hardState.term) <= maxTerm
         }
     }
 
@@ -81,10 +86,8 @@ public struct ClusterModel: Model {
         let id = event.node
         switch event {
         case .deliver(let message):
-            guard next.remove(message), var node = next[id].node else { return nil }
-            try? node.step(message)
-            next[id].status = .up(node)
-            settle(id, &next)
+            guard next.remove(message), next[id].isUp else { return nil }
+            update(id, &next) { node in try? node.step(message) }
         case .drop(let message):
             guard next.remove(message) else { return nil }
             next.counters.drops += 1
@@ -113,7 +116,7 @@ public struct ClusterModel: Model {
             let value = [next.counters.proposals]
             update(id, &next) { node in try? node.propose(value) }
         case .crash:
-            next[id] = SimNode(status: .down(next[id].storage), pending: nil, applied: next[id].applied)
+            next[id].crash()
             next.counters.crashes += 1
         case .restart:
             let sim = next[id]
@@ -125,14 +128,12 @@ public struct ClusterModel: Model {
                 next.history.broken.insert(.monotonicCommit)
                 applied = storage.hardState.commit
             }
-            next[id].status = .up(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
+            next[id].restart(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
             next.counters.restarts += 1
         case .ready:
-            guard var node = next[id].node else { return nil }
-            let rd = node.ready()
+            guard let rd = next[id].update({ $0.ready() }) else { return nil }
             next.send(rd.messages)
-            next[id].status = .up(node)
-            next[id].pending = (rd, .sent)
+            next[id].pending = SimNode.Pending(ready: rd, stage: .sent)
         case .persist:
             guard let rd = next[id].pending?.ready else { return nil }
             persist(rd, id, &next)
@@ -142,49 +143,45 @@ public struct ClusterModel: Model {
             next.send(rd.messagesAfterPersist)
             next[id].pending?.stage = .announced
         case .apply:
-            guard let rd = next[id].pending?.ready, var node = next[id].node else { return nil }
+            guard let rd = next[id].pending?.ready else { return nil }
             apply(rd.committedEntries, id, &next)
-            node.advance(rd)
-            next[id].status = .up(node)
+            next[id].update { $0.advance(rd) }
             next[id].pending = nil
         }
         recordHistory(of: id, before: state, after: &next)
+        refreshSignatures(&next, before: state)
         return next
     }
 
     /// Runs `body` on node `id` (if up), then carries out its Readies (atomic mode).
     private func update(_ id: NodeID, _ state: inout ClusterState, _ body: (inout RawNode<MemoryStorage>) -> Void) {
-        guard var node = state[id].node else { return }
-        body(&node)
-        state[id].status = .up(node)
+        guard state[id].update(body) != nil else { return }
         settle(id, &state)
     }
 
     /// In atomic mode, carries out every Ready of `id` in the contract's order.
     private func settle(_ id: NodeID, _ state: inout ClusterState) {
-        guard spec.events.readySteps == .atomic, var node = state[id].node else { return }
-        while node.hasReady {
-            let rd = node.ready()
+        guard spec.events.readySteps == .atomic else { return }
+        while state[id].box.node?.hasReady == true {
+            let rd = state[id].update { $0.ready() }!
             state.send(rd.messages)
-            state[id].status = .up(node)
             persist(rd, id, &state)
-            node = state[id].node!
             state.send(rd.messagesAfterPersist)
             apply(rd.committedEntries, id, &state)
-            node.advance(rd)
+            state[id].update { $0.advance(rd) }
         }
-        state[id].status = .up(node)
     }
 
     /// Writes a Ready's entries and hard state to the node's storage.
     private func persist(_ rd: Ready, _ id: NodeID, _ state: inout ClusterState) {
-        guard var node = state[id].node else { return }
-        node.storage.append(rd.entries)
-        if let hardState = rd.hardState {
-            if hardState.commit < node.storage.hardState.commit { state.history.broken.insert(.monotonicCommit) }
+        let regressed = state[id].update { node -> Bool in
+            node.storage.append(rd.entries)
+            guard let hardState = rd.hardState else { return false }
+            let regressed = hardState.commit < node.storage.hardState.commit
             node.storage.setHardState(hardState)
+            return regressed
         }
-        state[id].status = .up(node)
+        if regressed == true { state.history.broken.insert(.monotonicCommit) }
     }
 
     /// Applies committed entries to the node's state machine, in order.
@@ -200,8 +197,7 @@ public struct ClusterModel: Model {
 
     /// Updates the history variables after an event at `id`.
     private func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
-        guard let node = after[id].node else { return }
-        let raft = node.raft
+        guard let raft = after[id].box.node?.raft else { return }
         if raft.role == .leader {
             let record = History.TermLeader(term: raft.term, leader: id)
             var low = 0, high = after.history.leaders.count
@@ -213,7 +209,7 @@ public struct ClusterModel: Model {
                 after.history.leaders.insert(record, at: low)
             }
         }
-        if let old = before[id].node?.raft {
+        if let old = before[id].box.node?.raft {
             if raft.log.committed < old.log.committed { after.history.broken.insert(.monotonicCommit) }
             if old.role == .leader && raft.role == .leader && old.term == raft.term && !Self.isPrefix(old.log, of: raft.log) {
                 after.history.broken.insert(.leaderAppendOnly)

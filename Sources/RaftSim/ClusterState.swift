@@ -2,12 +2,10 @@ import RaftCore
 
 /// One node of the simulated cluster: its RaftCore node while up, or only its storage while
 /// down; the Ready being carried out (split mode); and the application's state machine.
+///
+/// A copy-on-write box: copying a cluster state shares every node, and a successor state copies
+/// only the node an event changed (stateright keeps each actor behind an `Arc` likewise).
 public struct SimNode: Sendable {
-    public enum Status: Sendable {
-        case up(RawNode<MemoryStorage>)
-        case down(MemoryStorage)
-    }
-
     /// How far the current Ready has been carried out (split mode).
     public enum Stage: UInt8, Sendable {
         /// `messages` sent.
@@ -18,27 +16,89 @@ public struct SimNode: Sendable {
         case announced
     }
 
-    public var status: Status
-    public var pending: (ready: Ready, stage: Stage)?
+    public struct Pending: Sendable {
+        public var ready: Ready
+        public var stage: Stage
+    }
+
+    final class Box: @unchecked Sendable {
+        var node: RawNode<MemoryStorage>?
+        /// The storage while down (unused while up: the node holds it).
+        var durable: MemoryStorage
+        var pending: Pending?
+        var applied: [Entry]
+        /// The model's ID-blind signature of this node (for symmetry reduction), set by the
+        /// model whenever the node changes, while the box is uniquely owned.
+        var signature: UInt64 = 0
+
+        init(node: RawNode<MemoryStorage>?, durable: MemoryStorage, pending: Pending?, applied: [Entry]) {
+            self.node = node
+            self.durable = durable
+            self.pending = pending
+            self.applied = applied
+        }
+
+        func copy() -> Box { Box(node: node, durable: durable, pending: pending, applied: applied) }
+    }
+
+    var box: Box
+
+    public init(node: RawNode<MemoryStorage>) {
+        box = Box(node: node, durable: MemoryStorage(), pending: nil, applied: [])
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+    }
+
+    /// The RaftCore node, if up (a copy: for inspection).
+    public var node: RawNode<MemoryStorage>? { box.node }
+    public var isUp: Bool { box.node != nil }
+
+    /// The durable state: what a crash keeps.
+    public var storage: MemoryStorage { box.node?.storage ?? box.durable }
+
+    /// The Ready being carried out, in split mode.
+    public var pending: Pending? {
+        get { box.pending }
+        set { makeUnique(); box.pending = newValue }
+    }
+
     /// The application's state machine: the entries applied, in order. Durable: it survives a
     /// crash (the application persists what it applies), and the node restarts with
     /// `applied = applied.count`.
-    public var applied: [Entry] = []
-
-    public var node: RawNode<MemoryStorage>? {
-        if case .up(let node) = status { return node }
-        return nil
+    public var applied: [Entry] {
+        get { box.applied }
+        set { makeUnique(); box.applied = newValue }
     }
 
-    /// The durable state: what a crash keeps.
-    public var storage: MemoryStorage {
-        switch status {
-        case .up(let node): node.storage
-        case .down(let storage): storage
-        }
+    var signature: UInt64 {
+        get { box.signature }
+        set { makeUnique(); box.signature = newValue }
     }
 
-    public var isUp: Bool { node != nil }
+    /// Runs `body` on the node in place, if it is up.
+    @discardableResult
+    mutating func update<R>(_ body: (inout RawNode<MemoryStorage>) -> R) -> R? {
+        guard box.node != nil else { return nil }
+        makeUnique()
+        return body(&box.node!)
+    }
+
+    /// The node crashes: only its storage and applied state machine remain.
+    mutating func crash() {
+        makeUnique()
+        box.durable = box.node?.storage ?? box.durable
+        box.node = nil
+        box.pending = nil
+    }
+
+    /// The node restarts as `node` (built from `storage`).
+    mutating func restart(_ node: RawNode<MemoryStorage>) {
+        makeUnique()
+        box.node = node
+        box.durable = MemoryStorage()
+    }
 }
 
 /// What the properties need to remember of the past (TLA+'s history variables).

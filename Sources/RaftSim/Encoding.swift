@@ -31,6 +31,12 @@ struct Labels {
     }
 }
 
+extension Labels: NodeLabeling {
+    @inline(__always) func label(_ id: NodeID) -> UInt64 { self(id) }
+}
+
+extension StateEncoder: DigestSink {}
+
 extension ClusterModel {
     /// Orderings tried per state under symmetry before settling for a sound but inexact one.
     static let symmetryOrderingCap = 720
@@ -47,20 +53,24 @@ extension ClusterModel {
             encode(state, Labels.identity(n), into: &encoder)
             return encoder.hash(width)
         }
-        var signatures: [UInt64] = []
-        signatures.reserveCapacity(n)
-        for slot in 0..<n {
-            encoder.reset()
-            encodeNode(state.nodes[slot], Labels.blind(NodeID(UInt64(slot + 1))), into: &encoder)
-            signatures.append(encoder.hash64(from: 0))
+        var order = Array(0..<n)
+        if tryEveryRelabeling {
+            var best: Fingerprint?
+            repeat {
+                encoder.reset()
+                encode(state, Labels.ordering(order), into: &encoder)
+                let fp = encoder.hash(width)
+                if best.map({ fp < $0 }) ?? true { best = fp }
+            } while order[...].nextPermutation()
+            return best!
         }
-        var order = Array(0..<n).sorted { (signatures[$0], $0) < (signatures[$1], $1) }
+        order.sort { (state.nodes[$0].box.signature, $0) < (state.nodes[$1].box.signature, $1) }
         // Runs of equal signatures: the nodes a relabeling may still permute.
         var groups: [Range<Int>] = []
         var start = 0
         var orderings = 1
-        for i in 1...n where i == n || signatures[order[i]] != signatures[order[start]] {
-            groups.append(start..<i)
+        for i in 1...n where i == n || state.nodes[order[i]].box.signature != state.nodes[order[start]].box.signature {
+            if i - start > 1 { groups.append(start..<i) }
             for k in 1...(i - start) { orderings *= k }
             start = i
         }
@@ -77,158 +87,90 @@ extension ClusterModel {
     /// Advances `order` to the next permutation within `groups` (odometer order); false after
     /// the last one.
     static func nextOrdering(_ order: inout [Int], _ groups: [Range<Int>]) -> Bool {
-        for group in groups.reversed() where group.count > 1 {
+        for group in groups.reversed() {
             if order[group].nextPermutation() { return true }
             order[group].sort()
         }
         return false
     }
 
+    /// A node's ID-blind signature: its encoding with every ID written as "itself" or "another".
+    /// Invariant under relabeling, so nodes can be ordered by it before trying relabelings.
+    func signature(of sim: SimNode, id: NodeID) -> UInt64 {
+        var hasher = WordHasher()
+        encodeNode(sim, Labels.blind(id), into: &hasher)
+        return hasher.value
+    }
+
+    /// Recomputes the cached signature of every node `state` does not share with `before`.
+    func refreshSignatures(_ state: inout ClusterState, before: ClusterState?) {
+        for slot in state.nodes.indices where before.map({ $0.nodes[slot].box !== state.nodes[slot].box }) ?? true {
+            state.nodes[slot].signature = signature(of: state.nodes[slot], id: NodeID(UInt64(slot + 1)))
+        }
+    }
+
     /// The canonical bytes of `state` with node IDs written as `labels` and nodes in label order.
     func encode(_ state: ClusterState, _ labels: Labels, into e: inout StateEncoder) {
         let n = state.nodes.count
         e.write(n)
-        for position in 0..<n {
-            let slot = (0..<n).first { labels(NodeID(UInt64($0 + 1))) == UInt64(position + 1) }!
+        for position in 1...UInt64(n) {
+            let slot = (0..<n).first { labels(NodeID(UInt64($0 + 1))) == position }!
             encodeNode(state.nodes[slot], labels, into: &e)
         }
-        encodeMessages(state.network, labels, into: &e)
+        Message.digestMultiset(state.network, into: &e, labels: labels)
         let c = state.counters
-        for value in [c.proposals, c.crashes, c.restarts, c.drops, c.duplicates] { e.write(value) }
+        e.write(UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16 | UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32)
         e.write(state.history.committed.count)
         for committed in state.history.committed {
-            encodeEntry(committed.entry, into: &e)
+            committed.entry.digest(into: &e)
             e.write(committed.term.rawValue)
         }
-        let leaders = state.history.leaders.map { $0.term.rawValue << 8 | labels($0.leader) }.sorted()
-        e.write(leaders.count)
-        for leader in leaders { e.write(leader) }
-        e.write(state.history.broken.rawValue)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: state.history.leaders.count) { buffer in
+            var leaders = buffer
+            for (i, record) in state.history.leaders.enumerated() {
+                leaders.initializeElement(at: i, to: record.term.rawValue << 8 | labels(record.leader))
+            }
+            leaders.sort()
+            e.write(leaders.count)
+            for leader in leaders { e.write(leader) }
+        }
+        e.write(UInt64(state.history.broken.rawValue))
     }
 
-    func encodeNode(_ sim: SimNode, _ labels: Labels, into e: inout StateEncoder) {
-        let storage = sim.storage
-        e.write(storage.hardState.term.rawValue)
-        e.write(labels(storage.hardState.vote))
-        e.write(storage.hardState.commit.rawValue)
-        e.write(storage.latestSnapshot.metadata.index.rawValue)
-        e.write(storage.storedEntries.count)
-        for entry in storage.storedEntries { encodeEntry(entry, into: &e) }
-        e.write(sim.applied.count)
-        for entry in sim.applied { encodeEntry(entry, into: &e) }
-        guard let node = sim.node else {
-            e.write(UInt8(0))
-            return
-        }
-        e.write(UInt8(1))
-        let raft = node.raft
-        e.write(raft.term.rawValue)
-        e.write(labels(raft.vote))
-        e.write(labels(raft.leader))
-        e.write(raft.role.rawValue)
-        e.write(raft.electionElapsed)
-        e.write(raft.heartbeatElapsed)
-        if spec.events.tick {
+    /// One node: its RaftCore digest (or storage while down), its state machine, and the Ready
+    /// it is carrying out.
+    func encodeNode<D: DigestSink>(_ sim: SimNode, _ labels: Labels, into e: inout D) {
+        let box = sim.box
+        if let node = box.node {
+            e.write(1)
             // Only single ticks can observe the randomized timeout and its generator; with
             // macro-steps alone they cannot influence any future, so they stay out of the view.
-            e.write(raft.randomizedElectionTimeout)
-            e.write(raft.rng.state)
+            node.digest(into: &e, labels: labels, timers: spec.events.tick)
+        } else {
+            e.write(0)
+            box.durable.digest(into: &e, labels: labels)
         }
-        e.write(raft.fault != nil)
-        e.write(raft.log.committed.rawValue)
-        e.write(raft.log.applied.rawValue)
-        let unstable = raft.log.unstableEntries
-        e.write(unstable.count)
-        for entry in unstable { encodeEntry(entry, into: &e) }
-        let tracker = raft.tracker
-        e.write(tracker.ids.count)
-        for position in 1...UInt64(spec.nodes) {
-            guard let i = tracker.ids.firstIndex(where: { labels($0) == position }) else { continue }
-            let progress = tracker.progresses[i]
-            e.write(position)
-            e.write(progress.match.rawValue)
-            e.write(progress.next.rawValue)
-            e.write(progress.state.rawValue)
-            e.write(progress.pendingSnapshot.rawValue)
-            e.write(progress.recentActive)
-            e.write(progress.msgAppFlowPaused)
-            e.write(progress.isLearner)
-            e.write(progress.inflights.count)
-            for index in progress.inflights.indexes { e.write(index.rawValue) }
-        }
-        e.write(tracker.votes.count)
-        for position in 1...UInt64(spec.nodes) {
-            guard let vote = tracker.votes.first(where: { labels($0.0) == position }) else { continue }
-            e.write(position)
-            e.write(vote.1)
-        }
-        encodeMessages(raft.messages, labels, into: &e)
-        encodeMessages(raft.messagesAfterPersist, labels, into: &e)
-        e.write(labels(node.lastSoftState.leader))
-        e.write(node.lastSoftState.role.rawValue)
-        e.write(node.lastHardState.term.rawValue)
-        e.write(labels(node.lastHardState.vote))
-        e.write(node.lastHardState.commit.rawValue)
-        e.write(node.awaitingAdvance)
-        guard let (rd, stage) = sim.pending else {
-            e.write(UInt8(0))
+        e.write(UInt64(box.applied.count))
+        for entry in box.applied { entry.digest(into: &e) }
+        guard let pending = box.pending else {
+            e.write(0)
             return
         }
-        e.write(stage.rawValue + 1)
-        e.write(rd.hardState != nil)
-        if let hs = rd.hardState {
-            e.write(hs.term.rawValue)
-            e.write(labels(hs.vote))
-            e.write(hs.commit.rawValue)
+        let rd = pending.ready
+        e.write(UInt64(pending.stage.rawValue) + 1)
+        if let hardState = rd.hardState {
+            e.write(1)
+            hardState.digest(into: &e, labels: labels)
+        } else {
+            e.write(0)
         }
-        e.write(rd.entries.count)
-        for entry in rd.entries { encodeEntry(entry, into: &e) }
-        e.write(rd.committedEntries.count)
-        for entry in rd.committedEntries { encodeEntry(entry, into: &e) }
-        encodeMessages(rd.messages, labels, into: &e)
-        encodeMessages(rd.messagesAfterPersist, labels, into: &e)
-        encodeMessages(rd.selfMessages, labels, into: &e)
-    }
-
-    func encodeEntry(_ entry: Entry, into e: inout StateEncoder) {
-        e.write(entry.term.rawValue)
-        e.write(entry.index.rawValue)
-        e.write(entry.kind.rawValue)
-        e.write(entry.data)
-    }
-
-    /// A multiset of messages: the sorted hashes of each message's encoding.
-    func encodeMessages(_ messages: [Message], _ labels: Labels, into e: inout StateEncoder) {
-        e.write(messages.count)
-        guard !messages.isEmpty else { return }
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: messages.count) { buffer in
-            var hashes = buffer
-            let base = e.count
-            for (i, m) in messages.enumerated() {
-                encodeMessage(m, labels, into: &e)
-                hashes.initializeElement(at: i, to: e.hash64(from: base))
-                e.truncate(to: base)
-            }
-            hashes.sort()
-            for hash in hashes { e.write(hash) }
-        }
-    }
-
-    func encodeMessage(_ m: Message, _ labels: Labels, into e: inout StateEncoder) {
-        e.write(m.type.rawValue)
-        e.write(labels(m.from))
-        e.write(labels(m.to))
-        e.write(m.term.rawValue)
-        e.write(m.logTerm.rawValue)
-        e.write(m.index.rawValue)
-        e.write(m.commit.rawValue)
-        e.write(m.reject)
-        e.write(m.rejectHint.rawValue)
-        e.write(m.context)
-        e.write(m.campaignTransfer)
-        e.write(m.entries.count)
-        for entry in m.entries { encodeEntry(entry, into: &e) }
-        e.write(m.snapshot != nil)
+        e.write(UInt64(rd.entries.count))
+        for entry in rd.entries { entry.digest(into: &e) }
+        e.write(UInt64(rd.committedEntries.count))
+        for entry in rd.committedEntries { entry.digest(into: &e) }
+        Message.digestMultiset(rd.messages, into: &e, labels: labels)
+        Message.digestMultiset(rd.messagesAfterPersist, into: &e, labels: labels)
+        Message.digestMultiset(rd.selfMessages, into: &e, labels: labels)
     }
 }
 

@@ -25,7 +25,7 @@ extension ClusterModel {
 extension ClusterState {
     /// The whole log of a node: in memory while up, its storage while down.
     func logTerms(_ sim: SimNode) -> (first: LogIndex, terms: [Term]) {
-        if let node = sim.node {
+        if let node = sim.box.node {
             let log = node.raft.log
             let entries = (try? log.entries(from: log.firstIndex)) ?? []
             return (log.firstIndex, entries.map(\.term))
@@ -59,7 +59,7 @@ extension ClusterState {
     /// term after T.
     public var leaderCompleteness: Bool {
         for sim in nodes {
-            guard let raft = sim.node?.raft, raft.role == .leader else { continue }
+            guard let raft = sim.box.node?.raft, raft.role == .leader else { continue }
             for (offset, committed) in history.committed.enumerated() where committed.term < raft.term {
                 let index = LogIndex(UInt64(offset + 1))
                 if (try? raft.log.term(at: index)) != committed.entry.term { return false }
@@ -93,7 +93,7 @@ extension ClusterState {
     /// leader's `match < next` for every peer.
     public var coreInvariants: Bool {
         for sim in nodes {
-            guard let raft = sim.node?.raft else { continue }
+            guard let raft = sim.box.node?.raft else { continue }
             if raft.fault != nil { return false }
             if !(raft.log.applied <= raft.log.committed && raft.log.committed <= raft.log.lastIndex) { return false }
             if raft.role == .leader && raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }

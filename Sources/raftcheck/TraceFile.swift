@@ -15,7 +15,11 @@ enum TraceFile {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
             try data.write(to: temporary)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                throw InputError(file: path, message: "cannot write the trace: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as InputError {
+            throw error
         } catch {
             throw InputError(file: path, message: "cannot write the trace: \(error.localizedDescription)")
         }

@@ -1,0 +1,215 @@
+/// Where a canonical digest of a node's state is written: a checker's encoder, a hasher.
+public protocol DigestSink {
+    mutating func write(_ value: UInt64)
+    mutating func write(_ bytes: [UInt8])
+}
+
+/// How node IDs appear in a digest. Checkers relabel nodes (symmetry reduction), so every ID in
+/// the state goes through here; `.none` must map to 0.
+public protocol NodeLabeling {
+    func label(_ id: NodeID) -> UInt64
+}
+
+/// Canonical digests: every field that can influence a node's future behaviour, in a fixed
+/// order, with IDs relabeled and hashed collections (none here) in a canonical order. Two
+/// nodes with equal digests under some relabeling behave identically under it.
+extension Entry {
+    @inlinable
+    public func digest<D: DigestSink>(into d: inout D) {
+        d.write(term.rawValue)
+        d.write(index.rawValue)
+        d.write(UInt64(kind.rawValue))
+        d.write(data)
+    }
+}
+
+extension Message {
+    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        d.write(UInt64(type.rawValue))
+        d.write(labels.label(from))
+        d.write(labels.label(to))
+        d.write(term.rawValue)
+        d.write(logTerm.rawValue)
+        d.write(index.rawValue)
+        d.write(commit.rawValue)
+        d.write(reject ? 1 : 0)
+        d.write(rejectHint.rawValue)
+        d.write(context)
+        d.write(campaignTransfer ? 1 : 0)
+        d.write(UInt64(entries.count))
+        for entry in entries { entry.digest(into: &d) }
+        if let snapshot {
+            d.write(1)
+            snapshot.digest(into: &d, labels: labels)
+        } else {
+            d.write(0)
+        }
+    }
+}
+
+extension Snapshot {
+    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        d.write(metadata.index.rawValue)
+        d.write(metadata.term.rawValue)
+        metadata.confState.digest(into: &d, labels: labels)
+        d.write(data)
+    }
+}
+
+extension ConfState {
+    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        digestLabels(voters, into: &d, labels: labels)
+        digestLabels(learners, into: &d, labels: labels)
+        digestLabels(votersOutgoing, into: &d, labels: labels)
+        digestLabels(learnersNext, into: &d, labels: labels)
+        d.write(autoLeave ? 1 : 0)
+    }
+}
+
+/// A set of node IDs: their labels, sorted (no allocation).
+@inline(__always)
+func digestLabels<D: DigestSink, L: NodeLabeling>(_ ids: [NodeID], into d: inout D, labels: L) {
+    d.write(UInt64(ids.count))
+    guard !ids.isEmpty else { return }
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ids.count) { buffer in
+        var sorted = buffer
+        for (i, id) in ids.enumerated() { sorted.initializeElement(at: i, to: labels.label(id)) }
+        sorted.sort()
+        for label in sorted { d.write(label) }
+    }
+}
+
+extension HardState {
+    @inlinable
+    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        d.write(term.rawValue)
+        d.write(labels.label(vote))
+        d.write(commit.rawValue)
+    }
+}
+
+extension MemoryStorage {
+    /// The durable state: hard state, snapshot, entries.
+    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        hardState.digest(into: &d, labels: labels)
+        latestSnapshot.digest(into: &d, labels: labels)
+        d.write(UInt64(storedEntries.count))
+        for entry in storedEntries { entry.digest(into: &d) }
+    }
+}
+
+extension RawNode where S == MemoryStorage {
+    /// The whole node: storage, volatile Raft state, buffered output, and what the last Ready
+    /// reported. With `timers == false` the randomized election timeout and its generator are
+    /// left out: a checker that never ticks single steps cannot observe them.
+    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
+        raft.log.storage.digest(into: &d, labels: labels)
+        raft.digestVolatile(into: &d, labels: labels, timers: timers)
+        d.write(labels.label(lastSoftState.leader))
+        d.write(UInt64(lastSoftState.role.rawValue))
+        lastHardState.digest(into: &d, labels: labels)
+        d.write(awaitingAdvance ? 1 : 0)
+    }
+}
+
+extension Raft {
+    func digestVolatile<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
+        d.write(term.rawValue)
+        d.write(labels.label(vote))
+        d.write(labels.label(leader))
+        d.write(UInt64(role.rawValue))
+        d.write(UInt64(electionElapsed))
+        d.write(UInt64(heartbeatElapsed))
+        if timers {
+            d.write(UInt64(randomizedElectionTimeout))
+            d.write(rng.state)
+        }
+        d.write(fault == nil ? 0 : 1)
+        d.write(log.committed.rawValue)
+        d.write(log.applied.rawValue)
+        d.write(log.unstable.offset.rawValue)
+        d.write(UInt64(log.unstable.entries.count))
+        for entry in log.unstable.entries { entry.digest(into: &d) }
+        if let snapshot = log.unstable.snapshot {
+            d.write(1)
+            snapshot.digest(into: &d, labels: labels)
+        } else {
+            d.write(0)
+        }
+        tracker.digest(into: &d, labels: labels)
+        Message.digestMultiset(messages, into: &d, labels: labels)
+        Message.digestMultiset(messagesAfterPersist, into: &d, labels: labels)
+    }
+}
+
+extension ProgressTracker {
+    /// Progress entries and votes as multisets (each entry hashed with its relabeled ID, the
+    /// hashes sorted): canonical under any labeling, even one that gives several IDs one label.
+    func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        let voters = config.voters
+        digestLabels(voters.incoming.voters, into: &d, labels: labels)
+        digestLabels(voters.outgoing.voters, into: &d, labels: labels)
+        digestLabels(config.learners, into: &d, labels: labels)
+        digestLabels(config.learnersNext, into: &d, labels: labels)
+        d.write(config.autoLeave ? 1 : 0)
+        digestMultiset(count: progresses.count, into: &d) { i, h in
+            let p = progresses[i]
+            h.write(labels.label(ids[i]))
+            h.write(p.match.rawValue)
+            h.write(p.next.rawValue)
+            h.write(UInt64(p.state.rawValue))
+            h.write(p.pendingSnapshot.rawValue)
+            h.write((p.recentActive ? 1 : 0) | (p.msgAppFlowPaused ? 2 : 0) | (p.isLearner ? 4 : 0))
+            h.write(UInt64(p.inflights.count))
+            for index in p.inflights.indexes { h.write(index.rawValue) }
+        }
+        digestMultiset(count: votes.count, into: &d) { i, h in
+            h.write(labels.label(votes[i].voter) << 1 | (votes[i].granted ? 1 : 0))
+        }
+    }
+}
+
+/// Writes the sorted hashes of `count` elements, element `i` hashed by `body(i, &hasher)`: an
+/// order-free digest of a multiset.
+@inline(__always)
+func digestMultiset<D: DigestSink>(count: Int, into d: inout D, _ body: (Int, inout WordHasher) -> Void) {
+    d.write(UInt64(count))
+    guard count > 0 else { return }
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { buffer in
+        var hashes = buffer
+        for i in 0..<count {
+            var hasher = WordHasher()
+            body(i, &hasher)
+            hashes.initializeElement(at: i, to: hasher.value)
+        }
+        hashes.sort()
+        for hash in hashes { d.write(hash) }
+    }
+}
+
+extension Message {
+    /// A multiset of messages: each message's digest hashed on its own, the hashes sorted, so
+    /// the order the messages were produced in does not matter.
+    public static func digestMultiset<D: DigestSink, L: NodeLabeling>(_ messages: [Message], into d: inout D, labels: L) {
+        RaftCore.digestMultiset(count: messages.count, into: &d) { i, h in messages[i].digest(into: &h, labels: labels) }
+    }
+}
+
+/// A small fixed (never randomly seeded) word hash for the elements of multisets inside a
+/// digest; the checker hashes the whole digest again with XXH3.
+public struct WordHasher: DigestSink {
+    public var value: UInt64 = 0x243F_6A88_85A3_08D3
+
+    public init() {}
+
+    @inlinable
+    public mutating func write(_ word: UInt64) {
+        value = (value ^ word) &* 0x9E37_79B9_7F4A_7C15
+        value ^= value >> 29
+    }
+
+    public mutating func write(_ bytes: [UInt8]) {
+        write(UInt64(bytes.count))
+        for byte in bytes { write(UInt64(byte)) }
+    }
+}
