@@ -1,8 +1,12 @@
 # The README's two commands: `make run` and `make test`. Each installs what is missing first.
+# Both build in release mode with testing enabled (one configuration, no rebuild between them):
+# the explorer's tests search real state spaces and need an optimized build.
 SWIFT ?= swift
+BUILD_FLAGS := -c release -Xswiftc -enable-testing
+BIN := .build/release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps
+.PHONY: run test deps build
 
 # libxxhash-dev (through pkg-config) is the one system library RaftCheck links.
 deps:
@@ -11,10 +15,13 @@ deps:
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y libxxhash-dev pkg-config; \
 	fi
 
-run: deps
-	$(SWIFT) build -c release --product five-nodes
-	.build/release/five-nodes
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 
-test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+# Checks the default spec and prints the verdict; then the five-node example.
+run: build
+	$(BIN)/raftcheck check specs/ci.yaml --workers 2
+	$(BIN)/five-nodes
+
+test: build
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build

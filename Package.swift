@@ -38,6 +38,7 @@ let package = Package(
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
+        .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
 
     ]

@@ -196,7 +196,7 @@ public struct ClusterModel: Model {
     }
 
     /// Updates the history variables after an event at `id`.
-    private func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
+    func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
         guard let raft = after[id].box.node?.raft else { return }
         if raft.role == .leader {
             let record = History.TermLeader(term: raft.term, leader: id)

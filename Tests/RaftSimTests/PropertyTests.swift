@@ -1,0 +1,113 @@
+import RaftCore
+import RaftExplorer
+import Testing
+@testable import RaftSim
+
+/// Each property catches a hand-built state (or transition) that violates it, and holds on a
+/// healthy one.
+@Suite struct PropertyTests {
+    let voters: [NodeID] = [1, 2, 3]
+
+    func node(_ id: NodeID, terms: [UInt64] = [], hardState: HardState = HardState()) -> RawNode<MemoryStorage> {
+        var storage = MemoryStorage(confState: ConfState(voters: voters))
+        storage.append(terms.enumerated().map { Entry(term: Term($0.element), index: LogIndex(UInt64($0.offset + 1))) })
+        storage.setHardState(hardState)
+        return try! RawNode(config: Spec().config(for: id), storage: storage)
+    }
+
+    /// Node `id` made leader of `term + 1` with the given log.
+    func leader(_ id: NodeID, terms: [UInt64], term: UInt64) -> RawNode<MemoryStorage> {
+        var n = node(id, terms: terms, hardState: HardState(term: Term(term)))
+        n.campaign()
+        let rd = n.ready()
+        n.storage.setHardState(rd.hardState!)
+        n.advance(rd)
+        for peer in voters where peer != id {
+            try? n.step(Message(type: .voteResponse, from: peer, to: id, term: Term(term + 1)))
+        }
+        #expect(n.raft.role == .leader)
+        return n
+    }
+
+    func state(_ nodes: [RawNode<MemoryStorage>]) -> ClusterState {
+        ClusterState(nodes: nodes.map { SimNode(node: $0) })
+    }
+
+    func holds(_ name: PropertyName, _ state: ClusterState) -> Bool {
+        ClusterModel(spec: Spec()).properties.first { $0.name == name.rawValue }!.holds(state)
+    }
+
+    @Test func healthyClusterSatisfiesEveryProperty() {
+        let model = ClusterModel(spec: Spec())
+        let initial = model.initialStates[0]
+        #expect(model.violation(in: initial) == nil)
+    }
+
+    @Test func electionSafety() {
+        var s = state([node(1), node(2), node(3)])
+        s.history.leaders = [.init(term: 2, leader: 1), .init(term: 3, leader: 1)]
+        #expect(holds(.electionSafety, s))
+        s.history.leaders = [.init(term: 2, leader: 1), .init(term: 2, leader: 3)]
+        #expect(!holds(.electionSafety, s))
+    }
+
+    @Test func logMatching() {
+        #expect(holds(.logMatching, state([node(1, terms: [1, 2]), node(2, terms: [1, 3]), node(3)])))
+        #expect(!holds(.logMatching, state([node(1, terms: [1, 2, 3]), node(2, terms: [2, 2, 3]), node(3)])))
+    }
+
+    @Test func leaderCompleteness() {
+        var s = state([leader(1, terms: [1], term: 1), node(2, terms: [1]), node(3)])
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1)]
+        #expect(holds(.leaderCompleteness, s))
+        s.nodes[0] = SimNode(node: leader(1, terms: [2], term: 2))
+        #expect(!holds(.leaderCompleteness, s))
+    }
+
+    @Test func stateMachineSafety() {
+        var s = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1)]
+        s.nodes[1].applied = [Entry(term: 1, index: 1)]
+        #expect(holds(.stateMachineSafety, s))
+        s.nodes[0].applied = [Entry(term: 2, index: 1)]
+        #expect(!holds(.stateMachineSafety, s))
+    }
+
+    @Test func committedDurable() {
+        var s = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1)]
+        #expect(holds(.committedDurable, s))
+        s.nodes[1] = SimNode(node: node(2))
+        #expect(!holds(.committedDurable, s))
+    }
+
+    @Test func coreInvariants() {
+        var faulty = node(2)
+        try? faulty.step(Message(type: .heartbeat, from: 1, to: 2, term: 1, commit: 5))
+        #expect(faulty.raft.fault != nil)
+        #expect(holds(.coreInvariants, state([node(1), node(2), node(3)])))
+        #expect(!holds(.coreInvariants, state([node(1), faulty, node(3)])))
+    }
+
+    /// Transition properties: the model's history recording flags a leader that rewrote its log
+    /// in its term, and a commit index that went back.
+    @Test func transitionProperties() {
+        let model = ClusterModel(spec: Spec())
+        let before = state([leader(1, terms: [1, 1], term: 1), node(2), node(3)])
+        var after = before
+        after.nodes[0] = SimNode(node: leader(1, terms: [1], term: 1))
+        model.recordHistory(of: 1, before: before, after: &after)
+        #expect(!holds(.leaderAppendOnly, after))
+        #expect(holds(.leaderAppendOnly, before))
+
+        let committed = state([node(1, terms: [1, 1], hardState: HardState(term: 1, commit: 2)), node(2), node(3)])
+        var regressed = committed
+        regressed.nodes[0] = SimNode(node: node(1, terms: [1, 1], hardState: HardState(term: 1, commit: 1)))
+        model.recordHistory(of: 1, before: committed, after: &regressed)
+        #expect(!holds(.monotonicCommit, regressed))
+        var progressed = regressed
+        progressed.history.broken = []
+        model.recordHistory(of: 1, before: regressed, after: &progressed)
+        #expect(holds(.monotonicCommit, progressed))
+    }
+}
