@@ -40,6 +40,8 @@ let package = Package(
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
+        // Runs the built `raftcheck` executable as a subprocess.
+        .testTarget(name: "raftcheckTests"),
 
     ]
 )

@@ -120,7 +120,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     private let always: [Property<M.State>]
     private let sometimes: [Property<M.State>]
     private var satisfied: [Bool]
-    /// States expanded per worker per batch.
+    /// States expanded per worker per batch (at most).
     private let chunkSize = 4096
 
     public init(model: M, options: SearchOptions) {
@@ -129,6 +129,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         seen = FingerprintSet(width: options.hashWidth)
         always = model.properties.filter { $0.expectation == .always }
         sometimes = model.properties.filter { $0.expectation == .sometimes }
+        precondition(sometimes.count <= 64, "at most 64 sometimes-properties")
         satisfied = Array(repeating: false, count: sometimes.count)
     }
 
@@ -138,7 +139,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         var parent: UInt32
         var actionIndex: Int
         var violated: String?
-        var satisfies: [Bool]
+        /// Bit i: `sometimes` property i holds here.
+        var satisfies: UInt64
     }
 
     private struct ChunkResult {
@@ -193,7 +195,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                         stats.distinct += 1
                         stats.maxDepth = depth + 1
                         if let property = candidate.violated { return report(.violation, (property, id)) }
-                        for (i, yes) in candidate.satisfies.enumerated() where yes { satisfied[i] = true }
+                        for i in satisfied.indices where candidate.satisfies & (1 << i) != 0 { satisfied[i] = true }
                         next.append((candidate.state, id))
                     }
                 }
@@ -216,10 +218,11 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         for (i, property) in sometimes.enumerated() where !satisfied[i] && property.holds(state) { satisfied[i] = true }
     }
 
-    /// Expands a batch: one chunk per worker, results in chunk order.
+    /// Expands a batch: split evenly into one chunk per worker, results in chunk order.
     private func expand(_ batch: ArraySlice<(M.State, UInt32)>) -> [ChunkResult] {
-        let chunks = stride(from: batch.startIndex, to: batch.endIndex, by: chunkSize).map {
-            batch[$0..<min($0 + chunkSize, batch.endIndex)]
+        let size = (batch.count + options.workers - 1) / options.workers
+        let chunks = stride(from: batch.startIndex, to: batch.endIndex, by: max(size, 1)).map {
+            batch[$0..<min($0 + size, batch.endIndex)]
         }
         if chunks.count == 1 { return [expand(chunk: chunks[0])] }
         let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: chunks.count)
@@ -245,7 +248,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                 guard model.withinBoundary(next) else { continue }
                 let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
                 guard !seen.contains(fp) else { continue }
-                let satisfies = sometimes.map { $0.holds(next) }
+                var satisfies: UInt64 = 0
+                for (i, property) in sometimes.enumerated() where property.holds(next) { satisfies |= 1 << i }
                 result.candidates.append(Candidate(state: next, fingerprint: fp, parent: id, actionIndex: index,
                                                    violated: model.violatedProperty(next, always), satisfies: satisfies))
             }

@@ -6,6 +6,7 @@ import RaftExplorer
 extension ClusterModel {
     static func allProperties(spec: Spec) -> [Property<ClusterState>] {
         let quorum = spec.nodes / 2 + 1
+        let proposes = spec.events.propose && spec.bounds.maxProposals > 0
         return [
             .always(PropertyName.electionSafety.rawValue) { $0.electionSafety },
             .always(PropertyName.leaderAppendOnly.rawValue) { !$0.history.broken.contains(.leaderAppendOnly) },
@@ -17,8 +18,7 @@ extension ClusterModel {
             .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants },
             // Vacuity checks: a complete search that never reaches these says so.
             .sometimes("leader_elected") { state in state.nodes.contains { $0.node?.raft.role == .leader } },
-            .sometimes("value_committed") { state in state.history.committed.contains { !$0.entry.data.isEmpty } },
-        ]
+        ] + (proposes ? [.sometimes("value_committed") { state in state.history.committed.contains { !$0.entry.data.isEmpty } }] : [])
     }
 }
 

@@ -142,9 +142,9 @@ struct Check: ParsableCommand {
             mode: "check", spec: specPath, seed: spec.raft.seed, complete: report.complete, end: report.end.rawValue,
             generatedStates: s.generated, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
             statesPerSecond: rate, distinctStatesPerSecond: distinctRate, workers: workers, symmetry: spec.symmetry,
-            mutation: spec.mutation, fingerprintBits: spec.search.hashBits.rawValue, fingerprintBytes: s.fingerprintBytes,
+            mutation: Nullable(value: spec.mutation), fingerprintBits: spec.search.hashBits.rawValue, fingerprintBytes: s.fingerprintBytes,
             bytesPerDistinctState: Double(s.fingerprintBytes) / Double(max(s.distinct, 1)), collisionProbability: collision,
-            peakMemoryBytes: peakMemory, unsatisfiedSometimes: report.unsatisfiedSometimes, violation: violation)
+            peakMemoryBytes: peakMemory, unsatisfiedSometimes: report.unsatisfiedSometimes, violation: Nullable(value: violation))
         return Outcome(exit: exit, stats: stats)
     }
 }

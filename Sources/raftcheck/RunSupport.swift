@@ -43,6 +43,16 @@ struct Stopwatch {
     }
 }
 
+/// An optional written as JSON `null` when absent (synthesized coding would omit the key).
+struct Nullable<Value: Encodable>: Encodable {
+    var value: Value?
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
 /// The `--stats-json` object (field names fixed by the architecture brief).
 struct Stats: Encodable {
     struct Violation: Encodable {
@@ -64,14 +74,14 @@ struct Stats: Encodable {
     var distinctStatesPerSecond: Double
     var workers: Int
     var symmetry: Bool
-    var mutation: String?
+    var mutation: Nullable<String>
     var fingerprintBits: Int
     var fingerprintBytes: Int
     var bytesPerDistinctState: Double
     var collisionProbability: Double
     var peakMemoryBytes: Int
     var unsatisfiedSometimes: [String]
-    var violation: Violation?
+    var violation: Nullable<Violation>
 
     func write(to path: String) throws(InputError) {
         let encoder = JSONEncoder()

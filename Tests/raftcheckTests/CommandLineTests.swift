@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// The `raftcheck` executable as users run it: exit codes, output files, determinism across
+/// processes, and clear errors on bad input.
+@Suite struct CommandLineTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built tool, beside this test bundle.
+    static let tool: URL = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("raftcheck")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return packageRoot.appendingPathComponent(".build/release/raftcheck")
+    }()
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = tool
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("raftcheck-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func writeSpec(_ text: String, in directory: URL, name: String = "spec.yaml") throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    static let smallSpec = """
+        name: small
+        nodes: 3
+        events:
+          heartbeat: false
+        bounds:
+          max_term: 2
+          max_proposals: 1
+          max_in_flight: 3
+        """
+
+    static func json(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    @Test func cleanSpecExitsZeroWithStats() throws {
+        let dir = try Self.temporaryDirectory()
+        let spec = try Self.writeSpec(Self.smallSpec, in: dir)
+        let stats = dir.appendingPathComponent("stats.json").path
+        let run = try Self.run(["check", spec, "--stats-json", stats])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.hasPrefix("raftcheck check \(spec): spec 'small', seed 0"))
+        #expect(run.output.contains("result: no violation (complete)"))
+        let object = try Self.json(stats)
+        for key in ["mode", "spec", "seed", "complete", "generated_states", "distinct_states", "max_depth",
+                    "elapsed_seconds", "states_per_second", "violation"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(object["complete"] as? Bool == true)
+        #expect(object["violation"] is NSNull)
+        #expect((object["distinct_states"] as? Int ?? 0) > 100)
+    }
+
+    /// Two processes, same spec and mutation: same counts, same violation, byte-identical traces.
+    @Test func sameSpecSameResultInTwoProcesses() throws {
+        let dir = try Self.temporaryDirectory()
+        let spec = try Self.writeSpec(Self.smallSpec, in: dir)
+        var results: [(stats: [String: Any], trace: Data)] = []
+        for i in 0..<2 {
+            let stats = dir.appendingPathComponent("stats\(i).json").path
+            let trace = dir.appendingPathComponent("trace\(i).json").path
+            let run = try Self.run(["check", spec, "--mutation", "skip-log-up-to-date-check", "--workers", "\(i + 1)",
+                                    "--trace-out", trace, "--stats-json", stats])
+            #expect(run.status == 1, "\(run.output)\(run.error)")
+            #expect(run.output.contains("VIOLATION: leader_completeness"))
+            results.append((try Self.json(stats), try Data(contentsOf: URL(fileURLWithPath: trace))))
+        }
+        for key in ["generated_states", "distinct_states", "max_depth"] {
+            #expect(results[0].stats[key] as? Int == results[1].stats[key] as? Int, "\(key)")
+        }
+        let violation = results[0].stats["violation"] as? [String: Any]
+        #expect(violation?["property"] as? String == "leader_completeness")
+        #expect(results[0].trace == results[1].trace)
+    }
+
+    @Test func replayReportsViolationCleanAndDivergence() throws {
+        let dir = try Self.temporaryDirectory()
+        let spec = try Self.writeSpec(Self.smallSpec, in: dir)
+        let trace = dir.appendingPathComponent("trace.json").path
+        _ = try Self.run(["check", spec, "--mutation", "skip-log-up-to-date-check", "--trace-out", trace])
+        let replay = try Self.run(["replay", trace])
+        #expect(replay.status == 1)
+        #expect(replay.output.contains("VIOLATION: leader_completeness"))
+        let fixed = try Self.run(["replay", trace, "--mutation", "none"])
+        #expect(fixed.status == 4 || fixed.status == 0, "\(fixed.output)")
+        #expect(fixed.status != 4 || fixed.output.contains("DIVERGED at event"))
+    }
+
+    /// Bad specs: exit 2, naming the file, the line and the key.
+    @Test(arguments: [
+        ("nodes: 3\nbogus: 1\n", ":2:", "bogus: unknown key"),
+        ("nodes: 3\nraft:\n  election_ticks: soon\n", ":3:", "raft.election_ticks: expected an integer, got 'soon'"),
+        ("nodes: 3\nbounds:\n  max_trem: 2\n", ":3:", "bounds.max_trem: unknown key"),
+        ("nodes: 9\n", ":1:", "nodes: must be between 1 and 7"),
+        ("mutation: off-by-none\n", ":1:", "mutation: unknown mutation 'off-by-none'"),
+        ("events:\n  ready_steps: sometimes\n", ":2:", "events.ready_steps: expected one of atomic, split"),
+        ("nodes: [3\n", ":", "YAML"),
+        ("properties: [election_safety, liveness]\n", ":1:", "unknown property 'liveness'"),
+    ])
+    func badSpecExitsTwoNamingTheKey(text: String, location: String, message: String) throws {
+        let dir = try Self.temporaryDirectory()
+        let spec = try Self.writeSpec(text, in: dir)
+        let run = try Self.run(["check", spec])
+        #expect(run.status == 2)
+        #expect(run.error.contains(spec + location), "\(run.error)")
+        #expect(run.error.contains(message), "\(run.error)")
+    }
+
+    @Test func badUsageAndMissingFilesExitTwo() throws {
+        let missing = try Self.run(["check", "/nonexistent/spec.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.error.contains("/nonexistent/spec.yaml: cannot read the file"))
+        let badFlag = try Self.run(["check", "specs/ci.yaml", "--workers", "0"])
+        #expect(badFlag.status == 2)
+        let unknownFlag = try Self.run(["check", "specs/ci.yaml", "--frobnicate"])
+        #expect(unknownFlag.status == 2)
+        let badMutation = try Self.run(["check", "specs/ci.yaml", "--mutation", "nope"])
+        #expect(badMutation.status == 2)
+        #expect(badMutation.error.contains("unknown mutation 'nope'"))
+    }
+
+    @Test func badTracesExitTwoNamingTheField() throws {
+        let dir = try Self.temporaryDirectory()
+        func trace(_ text: String) throws -> Run {
+            let path = dir.appendingPathComponent("t\(UUID().uuidString).json")
+            try text.write(to: path, atomically: true, encoding: .utf8)
+            return try Self.run(["replay", path.path])
+        }
+        let future = try trace(#"{"format": "raftcheck-trace", "version": 99}"#)
+        #expect(future.status == 2 && future.error.contains("version: unsupported version 99"))
+        let foreign = try trace(#"{"format": "something-else", "version": 1}"#)
+        #expect(foreign.status == 2 && foreign.error.contains("format"))
+        let garbage = try trace("not json at all")
+        #expect(garbage.status == 2)
+        // A real trace with one event broken.
+        let spec = try Self.writeSpec(Self.smallSpec, in: dir)
+        let good = dir.appendingPathComponent("good.json").path
+        _ = try Self.run(["check", spec, "--mutation", "skip-log-up-to-date-check", "--trace-out", good])
+        var object = try Self.json(good)
+        var events = object["events"] as! [[String: Any]]
+        events[2]["kind"] = "teleport"
+        object["events"] = events
+        let broken = try trace(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        #expect(broken.status == 2)
+        #expect(broken.error.contains("events[2]") && broken.error.contains("event 3: unknown event kind 'teleport'"), "\(broken.error)")
+        object.removeValue(forKey: "spec")
+        let noSpec = try trace(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        #expect(noSpec.status == 2 && noSpec.error.contains("spec: missing"), "\(noSpec.error)")
+    }
+}
