@@ -120,8 +120,9 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     private let always: [Property<M.State>]
     private let sometimes: [Property<M.State>]
     private var satisfied: [Bool]
-    /// States expanded per worker per batch (at most).
-    private let chunkSize = 4096
+    /// States expanded per batch, split evenly across the workers. Fixed, so that a search
+    /// stopped mid-level (violation, budget) has done the same work with any number of workers.
+    private let batchSize = 8192
 
     public init(model: M, options: SearchOptions) {
         self.model = model
@@ -186,10 +187,10 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             var next: [(M.State, UInt32)] = []
             var start = 0
             while start < frontier.count {
-                let batchEnd = min(frontier.count, start + chunkSize * options.workers)
+                let batchEnd = min(frontier.count, start + batchSize)
                 let results = expand(frontier[start..<batchEnd])
+                stats.generated += results.reduce(0) { $0 + $1.generated }
                 for result in results {
-                    stats.generated += result.generated
                     for candidate in result.candidates where seen.insert(candidate.fingerprint) {
                         let id = parents.add(parent: candidate.parent, actionIndex: candidate.actionIndex)
                         stats.distinct += 1

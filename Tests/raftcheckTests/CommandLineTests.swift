@@ -177,3 +177,31 @@ import Testing
         #expect(noSpec.status == 2 && noSpec.error.contains("spec: missing"), "\(noSpec.error)")
     }
 }
+
+/// Every trace in corpus/regressions fails with its property on its mutation and does not fail
+/// on the real core.
+@Suite struct RegressionCorpusTests {
+    static let directory = CommandLineTests.packageRoot.appendingPathComponent("corpus/regressions")
+
+    static var traces: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    @Test func corpusIsNotEmpty() {
+        #expect(Self.traces.count >= 3)
+    }
+
+    @Test(arguments: traces)
+    func replaysFailOnTheirMutationOnly(file: String) throws {
+        let path = Self.directory.appendingPathComponent(file).path
+        let object = try CommandLineTests.json(path)
+        let property = try #require((object["violation"] as? [String: Any])?["property"] as? String)
+        #expect(object["mutation"] as? String != nil, "a regression names its mutation")
+        let mutated = try CommandLineTests.run(["replay", path])
+        #expect(mutated.status == 1, "\(file): \(mutated.output.suffix(300))")
+        #expect(mutated.output.contains("VIOLATION: \(property)"))
+        let real = try CommandLineTests.run(["replay", path, "--mutation", "none"])
+        #expect(real.status == 0 || real.status == 4, "\(file) fails on the real core: \(real.output.suffix(300))")
+    }
+}
