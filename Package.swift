@@ -27,10 +27,12 @@ let package = Package(
         .target(name: "RaftExplorer", dependencies: ["CXXHash"]),
         // The cluster model: RaftCore nodes, storage, network, faults, history, properties.
         .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"]),
+        // Ongaro's raft.tla as a second model, to check the explorer against TLC's counts.
+        .target(name: "RaftSpecModel", dependencies: ["RaftExplorer"]),
         .executableTarget(
             name: "raftcheck",
             dependencies: [
-                "RaftSim", "RaftExplorer",
+                "RaftSim", "RaftExplorer", "RaftSpecModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
+        .testTarget(name: "RaftSpecModelTests", dependencies: ["RaftSpecModel", "RaftExplorer"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
         // Runs the built `raftcheck` executable as a subprocess.
         .testTarget(name: "raftcheckTests"),

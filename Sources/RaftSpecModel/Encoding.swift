@@ -1,0 +1,122 @@
+import RaftExplorer
+
+/// A server relabeling: `label[i]` is the new index of server i.
+struct Relabeling: Sendable {
+    var label = InlineArray<4, UInt8>(repeating: 0)
+    var server = InlineArray<4, UInt8>(repeating: 0)  // the inverse
+
+    /// Every permutation of `n` servers, identity first.
+    static func all(_ n: Int) -> [Relabeling] {
+        var result: [Relabeling] = []
+        var order = Array(UInt8(0)..<UInt8(n))
+        func emit() {
+            var r = Relabeling()
+            for (position, i) in order.enumerated() {
+                r.label[Int(i)] = UInt8(position)
+                r.server[position] = i
+            }
+            result.append(r)
+        }
+        func permute(_ k: Int) {
+            if k == n { return emit() }
+            for i in k..<n {
+                order.swapAt(k, i)
+                permute(k + 1)
+                order.swapAt(k, i)
+            }
+        }
+        permute(0)
+        return result
+    }
+
+    @inline(__always) func map(_ i: UInt8) -> UInt8 { label[Int(i)] }
+
+    @inline(__always) func map(mask: UInt8) -> UInt8 {
+        var out: UInt8 = 0
+        for i in 0..<4 where mask & (1 << i) != 0 { out |= 1 << label[i] }
+        return out
+    }
+}
+
+/// A fixed (never randomly seeded) 64-bit mix for hashing the elements of sets.
+@inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+    var x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+    x ^= x >> 32
+    x = x &* 0xD6E8_FEB8_6659_FD93
+    return x ^ (x >> 32)
+}
+
+extension RaftTLAModel {
+    /// The fingerprint of the state, or under symmetry the least fingerprint over every
+    /// relabeling of the servers: exactly one per symmetry orbit.
+    public func fingerprint(of s: State, width: HashWidth, encoder e: inout StateEncoder) -> Fingerprint {
+        guard spec.symmetry else {
+            e.reset()
+            encode(s, relabelings[0], into: &e)
+            return e.hash(width)
+        }
+        var best: Fingerprint?
+        for r in relabelings {
+            e.reset()
+            encode(s, r, into: &e)
+            let fp = e.hash(width)
+            if best.map({ fp < $0 }) ?? true { best = fp }
+        }
+        return best!
+    }
+
+    /// The canonical bytes of `s` with servers relabeled by `r`: per-server variables in the
+    /// new order, server IDs mapped, and sets (the message bag, elections) as sorted elements.
+    /// Without history only MCraftView's view is written.
+    func encode(_ s: State, _ r: Relabeling, into e: inout StateEncoder) {
+        for position in 0..<n {
+            let i = Int(r.server[position])
+            let voted = s.votedFor[i] == 0 ? 0 : UInt64(r.map(s.votedFor[i] - 1)) + 1
+            e.write(UInt64(s.currentTerm[i]) | UInt64(s.role[i].rawValue) << 8 | voted << 16 | UInt64(s.commitIndex[i]) << 24
+                    | UInt64(r.map(mask: s.votesResponded[i])) << 32 | UInt64(r.map(mask: s.votesGranted[i])) << 40)
+            e.write(s.log[i].raw)
+            var leaderVars: UInt64 = 0
+            for q in 0..<n {
+                let j = Int(r.server[q])
+                leaderVars |= (UInt64(s.nextIndex[i * 4 + j]) | UInt64(s.matchIndex[i * 4 + j]) << 8) << (16 * UInt64(q))
+            }
+            e.write(leaderVars)
+            if spec.history {
+                e.write(UInt64(r.map(mask: s.voterDomain[i])))
+                for q in 0..<n {
+                    let j = Int(r.server[q])
+                    if s.voterDomain[i] & (1 << j) != 0 { e.write(s.voterLogs[i * 4 + j].raw) }
+                }
+            }
+        }
+        writeSorted(count: s.messages.count, into: &e) { k in
+            let (m, count) = s.messages[k]
+            return mix(mix(mix(m.head(source: r.map(m.source), dest: r.map(m.dest)), m.entries.raw), m.log.raw), UInt64(count))
+        }
+        guard spec.history else { return }
+        writeSorted(count: s.elections.count, into: &e) { k in
+            let x = s.elections[k]
+            var h = mix(UInt64(x.term) | UInt64(r.map(x.leader)) << 8, x.log.raw)
+            h = mix(h, UInt64(r.map(mask: x.votes)) | UInt64(r.map(mask: x.voterDomain)) << 8)
+            for q in 0..<n {
+                let j = Int(r.server[q])
+                if x.voterDomain & (1 << j) != 0 { h = mix(h, x.voterLogs[j].raw) }
+            }
+            return h
+        }
+        e.write(s.allLogs.count)
+        for log in s.allLogs { e.write(log.raw) }
+    }
+
+    /// Writes `count` element hashes in sorted order: a canonical encoding of a set or bag.
+    private func writeSorted(count: Int, into e: inout StateEncoder, _ element: (Int) -> UInt64) {
+        e.write(count)
+        guard count > 0 else { return }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { buffer in
+            var hashes = buffer
+            for k in 0..<count { hashes.initializeElement(at: k, to: element(k)) }
+            hashes.sort()
+            for h in hashes { e.write(h) }
+        }
+    }
+}
