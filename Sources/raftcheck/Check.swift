@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RaftExplorer
 import RaftSim
+import RaftSpecModel
 
 /// `raftcheck check SPEC`: exhaustive search of the spec's state space.
 struct Check: ParsableCommand {
@@ -46,16 +47,27 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        var spec = try SpecLoader.load(path: self.spec)
-        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
-        if noSymmetry { spec.symmetry = false }
-        if let strategy { spec.search.strategy = strategy }
-        if let maxStates { spec.search.maxStates = maxStates }
-        if let timeLimit { spec.search.timeLimit = timeLimit }
-        if let problem = spec.problems().first {
-            throw InputError(file: self.spec, field: problem.field, message: problem.message)
+        let outcome: Outcome
+        switch try SpecLoader.load(path: self.spec) {
+        case .cluster(var spec):
+            if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+            if noSymmetry { spec.symmetry = false }
+            if let strategy { spec.search.strategy = strategy }
+            if let maxStates { spec.search.maxStates = maxStates }
+            if let timeLimit { spec.search.timeLimit = timeLimit }
+            if let problem = spec.problems().first {
+                throw InputError(file: self.spec, field: problem.field, message: problem.message)
+            }
+            outcome = checkCluster(spec)
+        case .raftTLA(var spec):
+            if let flag = mutation.map({ _ in "--mutation" }) ?? strategy.map({ _ in "--strategy" }) {
+                throw InputError(file: self.spec, field: flag, message: "does not apply to raft-tla models")
+            }
+            if noSymmetry { spec.symmetry = false }
+            if let maxStates { spec.search.maxStates = maxStates }
+            if let timeLimit { spec.search.timeLimit = timeLimit }
+            outcome = checkRaftTLA(spec)
         }
-        let outcome = Self.explore(spec, specPath: self.spec, workers: workers, maxMemory: maxMemory, traceOut: traceOut)
         if let statsJson { try outcome.stats.write(to: statsJson) }
         throw ExitCode(outcome.exit.rawValue)
     }
@@ -65,16 +77,60 @@ struct Check: ParsableCommand {
         var stats: Stats
     }
 
+    /// The settings every model's search shares.
+    struct Run {
+        var specName: String
+        var seed: UInt64
+        var strategy: Spec.Strategy
+        var symmetry: Bool
+        var mutation: String?
+        var hashBits: HashWidth
+        var maxStates: Int?
+        var maxDepth: Int?
+        var timeLimit: Double?
+    }
+
+    func checkCluster(_ spec: Spec) -> Outcome {
+        let run = Run(specName: spec.name, seed: spec.raft.seed, strategy: spec.search.strategy, symmetry: spec.symmetry,
+                      mutation: spec.mutation, hashBits: spec.search.hashBits, maxStates: spec.search.maxStates,
+                      maxDepth: spec.bounds.maxDepth, timeLimit: spec.search.timeLimit)
+        let b = spec.bounds
+        let details = "nodes \(spec.nodes), ready steps \(spec.events.readySteps.rawValue), bounds: term \(b.maxTerm), proposals \(b.maxProposals), in flight \(b.maxInFlight), crashes \(b.maxCrashes), restarts \(b.maxRestarts), drops \(b.maxDrops), duplicates \(b.maxDuplicates), depth \(b.maxDepth.map(String.init) ?? "none")"
+        return explore(ClusterModel(spec: spec), run, details: details) { (counterexample, path) throws(InputError) in
+            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: nil, events: counterexample.actions,
+                              violation: TraceViolation(property: counterexample.property, step: counterexample.actions.count,
+                                                        message: "\(counterexample.property) violated after \(counterexample.actions.count) events"))
+            try TraceFile.write(trace, to: path)
+        }
+    }
+
+    func checkRaftTLA(_ spec: RaftTLASpec) -> Outcome {
+        let run = Run(specName: spec.name, seed: 0, strategy: .bfs, symmetry: spec.symmetry, mutation: nil,
+                      hashBits: spec.search.hashBits, maxStates: spec.search.maxStates, maxDepth: nil,
+                      timeLimit: spec.search.timeLimit)
+        let details = "model raft-tla (Ongaro's raft.tla, MCraft constraint): servers \(spec.servers), values \(spec.values), max term \(spec.maxTerm), max log \(spec.maxLog), max messages \(spec.maxMessages), max duplicates \(spec.maxDuplicates), history \(spec.history ? "kept" : "projected out")"
+        return explore(RaftTLAModel(spec: spec), run, details: details) { (counterexample, path) throws(InputError) in
+            // raft.tla behaviours are written as the list of TLA+ actions (not replayable).
+            let object: [String: Any] = ["format": "raftcheck-tla-trace", "version": 1, "spec": spec.name,
+                                         "property": counterexample.property, "actions": counterexample.actions.map(\.description)]
+            do {
+                try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw InputError(file: path, message: "cannot write the trace: \(error.localizedDescription)")
+            }
+        }
+    }
+
     /// Runs the search, prints header, progress and summary, writes any counterexample.
-    static func explore(_ spec: Spec, specPath: String, workers: Int, maxMemory: Int?, traceOut: String?) -> Outcome {
-        let model = ClusterModel(spec: spec)
+    func explore<M: Model>(_ model: M, _ run: Run, details: String,
+                           writeTrace: (Counterexample<M.Action>, String) throws(InputError) -> Void) -> Outcome {
         var options = SearchOptions()
         options.workers = workers
-        options.maxStates = spec.search.maxStates
-        options.maxDepth = spec.bounds.maxDepth
-        options.hashWidth = spec.search.hashBits
-        print("raftcheck check \(specPath): spec '\(spec.name)', seed \(spec.raft.seed), \(spec.search.strategy.rawValue), workers \(workers), symmetry \(spec.symmetry ? "on" : "off"), hash \(spec.search.hashBits.rawValue)-bit, mutation \(spec.mutation ?? "none")")
-        print("  nodes \(spec.nodes), ready steps \(spec.events.readySteps.rawValue), bounds: term \(spec.bounds.maxTerm), proposals \(spec.bounds.maxProposals), in flight \(spec.bounds.maxInFlight), crashes \(spec.bounds.maxCrashes), restarts \(spec.bounds.maxRestarts), drops \(spec.bounds.maxDrops), duplicates \(spec.bounds.maxDuplicates), depth \(spec.bounds.maxDepth.map(String.init) ?? "none")")
+        options.maxStates = run.maxStates
+        options.maxDepth = run.maxDepth
+        options.hashWidth = run.hashBits
+        print("raftcheck check \(spec): spec '\(run.specName)', seed \(run.seed), \(run.strategy.rawValue), workers \(workers), symmetry \(run.symmetry ? "on" : "off"), hash \(run.hashBits.rawValue)-bit, mutation \(run.mutation ?? "none")")
+        print("  \(details)")
         installInterruptHandler()
         let clock = Stopwatch()
         var lastProgress = 0.0
@@ -82,7 +138,7 @@ struct Check: ParsableCommand {
         var stopReason = ""
         let shouldStop = { () -> Bool in
             if interruptRequested != 0 { stopReason = "interrupted"; return true }
-            if let limit = spec.search.timeLimit, clock.seconds >= limit { stopReason = "time limit"; return true }
+            if let limit = run.timeLimit, clock.seconds >= limit { stopReason = "time limit"; return true }
             if let maxMemory, residentMemory() >= maxMemory << 20 { stopReason = "memory limit"; return true }
             return false
         }
@@ -95,7 +151,7 @@ struct Check: ParsableCommand {
             print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             fflush(nil)
         }
-        let report: SearchReport<Event> = switch spec.search.strategy {
+        let report: SearchReport<M.Action> = switch run.strategy {
         case .bfs: BreadthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
         case .dfs: DepthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
         }
@@ -106,19 +162,16 @@ struct Check: ParsableCommand {
         var violation: Stats.Violation?
         var exit = Exit.clean
         if let counterexample = report.counterexample {
-            let path = traceOut ?? "\(spec.name).trace.json"
-            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: nil, events: counterexample.actions,
-                              violation: TraceViolation(property: counterexample.property, step: counterexample.actions.count,
-                                                        message: "\(counterexample.property) violated after \(counterexample.actions.count) events"))
+            let path = traceOut ?? "\(run.specName).trace.json"
             do {
-                try TraceFile.write(trace, to: path)
+                try writeTrace(counterexample, path)
                 print("VIOLATION: \(counterexample.property) after \(counterexample.actions.count) events; trace written to \(path)")
-                for (i, event) in counterexample.actions.enumerated() { print("  \(i + 1). \(event)") }
                 exit = .violation
             } catch {
                 print("VIOLATION: \(counterexample.property) after \(counterexample.actions.count) events; the trace could not be written: \(error)")
                 exit = .internalError
             }
+            for (i, action) in counterexample.actions.enumerated() { print("  \(i + 1). \(action)") }
             violation = Stats.Violation(property: counterexample.property, trace: path, length: counterexample.actions.count)
         } else {
             let how = switch report.end {
@@ -132,17 +185,17 @@ struct Check: ParsableCommand {
         }
         let rate = Double(s.generated) / max(elapsed, 1e-9)
         let distinctRate = Double(s.distinct) / max(elapsed, 1e-9)
-        let collision = FingerprintSet.collisionProbability(distinct: s.distinct, generated: s.generated, width: spec.search.hashBits)
+        let collision = FingerprintSet.collisionProbability(distinct: s.distinct, generated: s.generated, width: run.hashBits)
         print("states: generated \(s.generated), distinct \(s.distinct), depth \(s.maxDepth), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) generated/s, \(Int(distinctRate)) distinct/s")
-        print("fingerprints: \(spec.search.hashBits.rawValue)-bit, \(formatBytes(s.fingerprintBytes)) (\(String(format: "%.1f", Double(s.fingerprintBytes) / Double(max(s.distinct, 1)))) B per distinct state), collision probability \(String(format: "%.1e", collision)); peak memory \(formatBytes(peakMemory))")
+        print("fingerprints: \(run.hashBits.rawValue)-bit, \(formatBytes(s.fingerprintBytes)) (\(String(format: "%.1f", Double(s.fingerprintBytes) / Double(max(s.distinct, 1)))) B per distinct state), collision probability \(String(format: "%.1e", collision)); peak memory \(formatBytes(peakMemory)) (\(peakMemory / max(s.distinct, 1)) B per distinct state)")
         if !report.unsatisfiedSometimes.isEmpty {
             print("note: never reached: \(report.unsatisfiedSometimes.joined(separator: ", ")) (the bounds may be too tight)")
         }
         let stats = Stats(
-            mode: "check", spec: specPath, seed: spec.raft.seed, complete: report.complete, end: report.end.rawValue,
+            mode: "check", spec: spec, seed: run.seed, complete: report.complete, end: report.end.rawValue,
             generatedStates: s.generated, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
-            statesPerSecond: rate, distinctStatesPerSecond: distinctRate, workers: workers, symmetry: spec.symmetry,
-            mutation: Nullable(value: spec.mutation), fingerprintBits: spec.search.hashBits.rawValue, fingerprintBytes: s.fingerprintBytes,
+            statesPerSecond: rate, distinctStatesPerSecond: distinctRate, workers: workers, symmetry: run.symmetry,
+            mutation: Nullable(value: run.mutation), fingerprintBits: run.hashBits.rawValue, fingerprintBytes: s.fingerprintBytes,
             bytesPerDistinctState: Double(s.fingerprintBytes) / Double(max(s.distinct, 1)), collisionProbability: collision,
             peakMemoryBytes: peakMemory, unsatisfiedSometimes: report.unsatisfiedSometimes, violation: Nullable(value: violation))
         return Outcome(exit: exit, stats: stats)

@@ -1,7 +1,14 @@
 import Foundation
 import RaftExplorer
 import RaftSim
+import RaftSpecModel
 import Yams
+
+/// What a spec file describes: the RaftCore cluster (the default), or Ongaro's raft.tla.
+enum CheckSpec {
+    case cluster(Spec)
+    case raftTLA(RaftTLASpec)
+}
 
 /// Reads a spec from YAML (format: specs/README.md). Every unknown key, wrong type or invalid
 /// value is an `InputError` naming the file, line and key; nothing falls back to a default
@@ -10,7 +17,7 @@ struct SpecLoader {
     let file: String
     private var marks: [String: Mark] = [:]
 
-    static func load(path: String) throws(InputError) -> Spec {
+    static func load(path: String) throws(InputError) -> CheckSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, message: "cannot read the file")
         }
@@ -20,7 +27,7 @@ struct SpecLoader {
         return try parse(text, file: path)
     }
 
-    static func parse(_ text: String, file: String) throws(InputError) -> Spec {
+    static func parse(_ text: String, file: String) throws(InputError) -> CheckSpec {
         var loader = SpecLoader(file: file)
         let root: Node?
         do {
@@ -31,13 +38,29 @@ struct SpecLoader {
             throw InputError(file: file, message: "\(error)")
         }
         guard let root else { throw InputError(file: file, message: "empty spec") }
+        if case .mapping(let mapping) = root, let model = mapping["model"] {
+            switch try loader.scalar(model, "model", "a model name") {
+            case "cluster": break
+            case "raft-tla":
+                var spec = RaftTLASpec()
+                try loader.readTLA(root, into: &spec)
+                try loader.check(spec.problems())
+                return .raftTLA(spec)
+            case let other:
+                throw loader.fail(model, "model", "expected cluster or raft-tla, got '\(other)'")
+            }
+        }
         var spec = Spec()
         try loader.read(root, into: &spec)
-        if let problem = spec.problems().first {
-            let mark = loader.marks[problem.field]
-            throw InputError(file: file, line: mark?.line, column: mark?.column, field: problem.field, message: problem.message)
-        }
-        return spec
+        try loader.check(spec.problems())
+        return .cluster(spec)
+    }
+
+    /// Throws the first problem, located at its key.
+    private func check(_ problems: [(field: String, message: String)]) throws(InputError) {
+        guard let problem = problems.first else { return }
+        let mark = marks[problem.field]
+        throw InputError(file: file, line: mark?.line, column: mark?.column, field: problem.field, message: problem.message)
     }
 
     private func yamlError(_ error: YamlError) -> InputError {
@@ -112,9 +135,10 @@ struct SpecLoader {
     }
 
     private mutating func read(_ root: Node, into spec: inout Spec) throws(InputError) {
-        let known = ["name", "nodes", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search"]
+        let known = ["model", "name", "nodes", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search"]
         for (key, value) in try pairs(root, "") {
             switch key {
+            case "model": break
             case "name": spec.name = try scalar(value, key, "a name")
             case "nodes": spec.nodes = try int(value, key)
             case "symmetry": spec.symmetry = try bool(value, key)
@@ -183,6 +207,33 @@ struct SpecLoader {
                 bounds[keyPath: count.1] = try int(value, field)
             } else {
                 throw unknown(value, field, ["max_term", "max_depth"] + counts.map(\.0))
+            }
+        }
+    }
+
+    /// A raft.tla spec: MCraft.tla's constants, symmetry, history, search budget.
+    private mutating func readTLA(_ root: Node, into spec: inout RaftTLASpec) throws(InputError) {
+        let counts: [(String, WritableKeyPath<RaftTLASpec, Int>)] = [
+            ("servers", \.servers), ("values", \.values), ("max_term", \.maxTerm), ("max_log", \.maxLog),
+            ("max_messages", \.maxMessages), ("max_duplicates", \.maxDuplicates),
+        ]
+        let known = ["model", "name", "symmetry", "history", "search"] + counts.map(\.0)
+        for (key, value) in try pairs(root, "") {
+            switch key {
+            case "model": break
+            case "name": spec.name = try scalar(value, key, "a name")
+            case "symmetry": spec.symmetry = try bool(value, key)
+            case "history": spec.history = try bool(value, key)
+            case "search":
+                var search = Spec.SearchSettings()
+                try readSearch(value, &search)
+                guard search.strategy == .bfs else { throw fail(value, "search.strategy", "raft-tla models are checked breadth-first") }
+                spec.search.hashBits = search.hashBits
+                spec.search.maxStates = search.maxStates
+                spec.search.timeLimit = search.timeLimit
+            default:
+                guard let count = counts.first(where: { $0.0 == key }) else { throw unknown(value, key, known) }
+                spec[keyPath: count.1] = try int(value, key)
             }
         }
     }
