@@ -1,6 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// Release builds specialize the explorer's generic search for each model across modules.
+let optimize: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "RaftCheck",
     products: [
@@ -16,7 +19,7 @@ let package = Package(
     ],
     targets: [
         // The production Raft core: pure value types, standard library only.
-        .target(name: "RaftCore"),
+        .target(name: "RaftCore", swiftSettings: optimize),
         // libxxhash through pkg-config (Debian: libxxhash-dev).
         .systemLibrary(
             name: "CXXHash",
@@ -24,18 +27,19 @@ let package = Package(
             providers: [.apt(["libxxhash-dev"])]
         ),
         // Search over any model: BFS, DFS, fingerprint set, counterexample paths.
-        .target(name: "RaftExplorer", dependencies: ["CXXHash"]),
+        .target(name: "RaftExplorer", dependencies: ["CXXHash"], swiftSettings: optimize),
         // The cluster model: RaftCore nodes, storage, network, faults, history, properties.
-        .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"]),
+        .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"], swiftSettings: optimize),
         // Ongaro's raft.tla as a second model, to check the explorer against TLC's counts.
-        .target(name: "RaftSpecModel", dependencies: ["RaftExplorer"]),
+        .target(name: "RaftSpecModel", dependencies: ["RaftExplorer"], swiftSettings: optimize),
         .executableTarget(
             name: "raftcheck",
             dependencies: [
                 "RaftSim", "RaftExplorer", "RaftSpecModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: optimize
         ),
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),

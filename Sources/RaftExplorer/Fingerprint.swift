@@ -32,48 +32,42 @@ public struct Fingerprint: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 }
 
-/// A reusable byte buffer for a state's canonical encoding. Integers are written little-endian,
-/// so the bytes (and hence fingerprints) are the same on every machine.
+/// A reusable buffer for a state's canonical encoding, held as 64-bit words stored
+/// little-endian, so the bytes (and hence fingerprints) are the same on every machine. Writes
+/// are word-sized appends: the encoder is on every search's hot path.
 public struct StateEncoder: Sendable {
-    @usableFromInline var buffer: [UInt8] = []
-    public var bytes: [UInt8] { buffer }
+    @usableFromInline var words: [UInt64] = []
 
-    public init(capacity: Int = 4096) { buffer.reserveCapacity(capacity) }
+    public init(capacity: Int = 512) { words.reserveCapacity(capacity) }
 
-    @inlinable public mutating func reset() { buffer.removeAll(keepingCapacity: true) }
+    @inlinable public mutating func reset() { words.removeAll(keepingCapacity: true) }
 
-    @inlinable
-    public mutating func write(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
-    }
-
+    @inlinable public mutating func write(_ value: UInt64) { words.append(value.littleEndian) }
     @inlinable public mutating func write(_ value: Int) { write(UInt64(bitPattern: Int64(value))) }
-    @inlinable public mutating func write(_ value: UInt8) { buffer.append(value) }
-    @inlinable public mutating func write(_ value: Bool) { buffer.append(value ? 1 : 0) }
+    @inlinable public mutating func write(_ value: UInt8) { write(UInt64(value)) }
+    @inlinable public mutating func write(_ value: Bool) { write(UInt64(value ? 1 : 0)) }
 
+    /// Bytes: their count, then the bytes packed eight to a word.
     @inlinable
     public mutating func write(_ value: [UInt8]) {
         write(value.count)
-        buffer.append(contentsOf: value)
-    }
-
-    /// Bytes written so far.
-    @inlinable public var count: Int { buffer.count }
-
-    /// Forgets what was written after the first `count` bytes.
-    @inlinable public mutating func truncate(to count: Int) { buffer.removeLast(buffer.count - count) }
-
-    /// XXH3-64 of the bytes written after the first `offset` (to hash one part, such as a
-    /// multiset element, before truncating it away).
-    public func hash64(from offset: Int) -> UInt64 {
-        buffer.withUnsafeBytes { raw in
-            XXH3_64bits(raw.baseAddress.map { $0 + offset }, raw.count - offset)
+        var word: UInt64 = 0
+        for (i, byte) in value.enumerated() {
+            word |= UInt64(byte) << (8 * UInt64(i & 7))
+            if i & 7 == 7 {
+                write(word)
+                word = 0
+            }
         }
+        if value.count & 7 != 0 { write(word) }
     }
 
-    /// XXH3 of the bytes written so far.
+    /// The encoding as bytes.
+    public var bytes: [UInt8] { words.withUnsafeBytes { Array($0) } }
+
+    /// XXH3 of everything written.
     public func hash(_ width: HashWidth) -> Fingerprint {
-        buffer.withUnsafeBytes { raw in
+        words.withUnsafeBytes { raw in
             switch width {
             case .bits64:
                 return Fingerprint(low: XXH3_64bits(raw.baseAddress, raw.count))

@@ -226,14 +226,14 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             batch[$0..<min($0 + size, batch.endIndex)]
         }
         if chunks.count == 1 { return [expand(chunk: chunks[0])] }
-        let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: chunks.count)
-        results.initialize(repeating: ChunkResult())
-        defer { results.deallocate() }
-        let box = ResultsBox(results)
-        DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-            box.buffer[i] = self.expand(chunk: chunks[i])
+        return [ChunkResult](unsafeUninitializedCapacity: chunks.count) { buffer, initialized in
+            buffer.initialize(repeating: ChunkResult())
+            initialized = chunks.count
+            let box = ResultsBox(buffer)
+            DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+                box.buffer[i] = self.expand(chunk: chunks[i])
+            }
         }
-        return Array(results)
     }
 
     private func expand(chunk: ArraySlice<(M.State, UInt32)>) -> ChunkResult {

@@ -47,22 +47,60 @@ struct Relabeling: Sendable {
 }
 
 extension RaftTLAModel {
-    /// The fingerprint of the state, or under symmetry the least fingerprint over every
-    /// relabeling of the servers: exactly one per symmetry orbit.
+    /// The fingerprint of the state, or under symmetry the least fingerprint over the
+    /// relabelings that order the servers by their ID-blind signature: exactly one per symmetry
+    /// orbit (two states of one orbit try corresponding relabelings, so they share the least).
     public func fingerprint(of s: State, width: HashWidth, encoder e: inout StateEncoder) -> Fingerprint {
         guard spec.symmetry else {
             e.reset()
             encode(s, relabelings[0], into: &e)
             return e.hash(width)
         }
+        var signatures = InlineArray<4, UInt64>(repeating: 0)
+        for i in 0..<n { signatures[i] = signature(s, i) }
         var best: Fingerprint?
-        for r in relabelings {
+        for r in relabelings where orders(r, signatures) {
             e.reset()
             encode(s, r, into: &e)
             let fp = e.hash(width)
             if best.map({ fp < $0 }) ?? true { best = fp }
         }
         return best!
+    }
+
+    /// Whether `r` puts the servers in non-decreasing signature order.
+    private func orders(_ r: Relabeling, _ signatures: InlineArray<4, UInt64>) -> Bool {
+        for q in 1..<max(n, 1) where signatures[Int(r.server[q - 1])] > signatures[Int(r.server[q])] { return false }
+        return true
+    }
+
+    /// Server i's variables with every server ID seen only as "i itself" or "another":
+    /// invariant under relabeling.
+    func signature(_ s: State, _ i: Int) -> UInt64 {
+        let me: UInt8 = 1 << i
+        let voted: UInt64 = s.votedFor[i] == 0 ? 0 : (s.votedFor[i] == UInt8(i + 1) ? 1 : 2)
+        var h = mix(UInt64(s.currentTerm[i]) | UInt64(s.role[i].rawValue) << 8 | voted << 16 | UInt64(s.commitIndex[i]) << 24,
+                    s.log[i].raw)
+        for mask in [s.votesResponded[i], s.votesGranted[i], s.voterDomain[i]] {
+            h = mix(h, UInt64(mask.nonzeroBitCount) | (mask & me != 0 ? 1 << 8 : 0))
+        }
+        // Leader variables: its own pair, then the others' pairs as a sorted multiset.
+        h = mix(h, UInt64(s.nextIndex[i * 4 + i]) | UInt64(s.matchIndex[i * 4 + i]) << 8)
+        var others = InlineArray<4, UInt64>(repeating: .max)
+        var count = 0
+        for j in 0..<n where j != i {
+            var pair = UInt64(s.nextIndex[i * 4 + j]) | UInt64(s.matchIndex[i * 4 + j]) << 8
+            if s.voterDomain[i] & (1 << j) != 0 { pair = mix(pair | 1 << 16, s.voterLogs[i * 4 + j].raw) }
+            var k = count
+            while k > 0 && others[k - 1] > pair {
+                others[k] = others[k - 1]
+                k -= 1
+            }
+            others[k] = pair
+            count += 1
+        }
+        for k in 0..<count { h = mix(h, others[k]) }
+        return h
     }
 
     /// The canonical bytes of `s` with servers relabeled by `r`: per-server variables in the
@@ -90,7 +128,7 @@ extension RaftTLAModel {
             }
         }
         writeSorted(count: s.messages.count, into: &e) { k in
-            let (m, count) = s.messages[k]
+            let m = s.messages[k].message, count = s.messages[k].count
             return mix(mix(mix(m.head(source: r.map(m.source), dest: r.map(m.dest)), m.entries.raw), m.log.raw), UInt64(count))
         }
         guard spec.history else { return }

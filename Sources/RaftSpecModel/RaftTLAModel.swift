@@ -27,10 +27,16 @@ public struct RaftTLAModel: Model {
 
     public enum Role: UInt8, Sendable { case follower, candidate, leader }
 
+    /// One message of the bag and its number of copies (always positive).
+    struct BagEntry: Sendable {
+        var message: Message
+        var count: UInt8
+    }
+
     /// All variables of raft.tla. Servers are 0-based here (s1 = 0); `votedFor` stores server + 1
     /// (0 = Nil); sets of servers are bit masks; `nextIndex` and `matchIndex` are n × 4 matrices.
     public struct State: Sendable {
-        var messages: [(message: Message, count: UInt8)] = []
+        var messages: [BagEntry] = []
         var elections: [Election] = []
         var allLogs: [Log] = []
         var currentTerm = InlineArray<4, UInt8>(repeating: 1)
@@ -279,7 +285,7 @@ public struct RaftTLAModel: Model {
         if low < t.messages.count && t.messages[low].message == m {
             t.messages[low].count += 1
         } else {
-            t.messages.insert((m, 1), at: low)
+            t.messages.insert(BagEntry(message: m, count: 1), at: low)
         }
     }
 

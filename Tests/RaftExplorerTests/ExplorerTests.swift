@@ -125,10 +125,13 @@ struct Counters: Model {
         var e = StateEncoder()
         e.write(UInt64(0x0102_0304_0506_0708))
         #expect(e.bytes == [8, 7, 6, 5, 4, 3, 2, 1])
+        e.write([1, 2, 3] as [UInt8])
+        #expect(e.bytes == [8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0])
         let before = e.hash(.bits64)
-        let base = e.count
-        e.write(UInt64(99))
-        e.truncate(to: base)
+        e.reset()
+        e.write(UInt64(0x0102_0304_0506_0708))
+        e.write([1, 2, 3] as [UInt8])
         #expect(e.hash(.bits64) == before)
+        #expect(e.hash(.bits64) != StateEncoder().hash(.bits64))
     }
 }
