@@ -61,9 +61,17 @@ public struct ClusterModel: Model {
                 actions.append(.propose(id))
             }
         }
+        if events.partition {
+            if state.partition != 0 {
+                actions.append(.heal)
+            } else if Int(counters.partitions) < bounds.maxPartitions {
+                // Each cut once: the side holding node 1, excluding the whole cluster.
+                for side in stride(from: UInt8(1), to: UInt8(1 << spec.nodes) - 1, by: 2) { actions.append(.partition(side)) }
+            }
+        }
         for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
             let target = state[message.to].box
-            if events.deliver, let node = target.node, target.pending == nil, !node.hasReady {
+            if events.deliver, state.connected(message.from, message.to), let node = target.node, target.pending == nil, !node.hasReady {
                 actions.append(.deliver(message))
             }
             if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }
@@ -115,6 +123,11 @@ public struct ClusterModel: Model {
             next.counters.proposals += 1
             let value = [next.counters.proposals]
             update(id, &next) { node in try? node.propose(value) }
+        case .partition(let side):
+            next.partition = side
+            next.counters.partitions += 1
+        case .heal:
+            next.partition = 0
         case .crash:
             next[id].crash()
             next.counters.crashes += 1

@@ -141,6 +141,7 @@ public struct Counters: Hashable, Sendable {
     public var restarts: UInt8 = 0
     public var drops: UInt8 = 0
     public var duplicates: UInt8 = 0
+    public var partitions: UInt8 = 0
 }
 
 /// The whole simulated cluster: a value, so successor states share what did not change.
@@ -151,6 +152,13 @@ public struct ClusterState: Sendable {
     public var network: [Message] = []
     public var counters = Counters()
     public var history = History()
+    /// The side of the current network partition (bit i: node i + 1); 0 when whole.
+    public var partition: UInt8 = 0
+
+    /// Whether the network currently carries messages from `a` to `b`.
+    public func connected(_ a: NodeID, _ b: NodeID) -> Bool {
+        partition == 0 || (partition >> (a.rawValue - 1) & 1) == (partition >> (b.rawValue - 1) & 1)
+    }
 
     @inlinable public static func slot(_ id: NodeID) -> Int { Int(id.rawValue) - 1 }
 

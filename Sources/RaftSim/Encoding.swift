@@ -119,7 +119,15 @@ extension ClusterModel {
         }
         Message.digestMultiset(state.network, into: &e, labels: labels)
         let c = state.counters
-        e.write(UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16 | UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32)
+        var counters = UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16
+        counters |= UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32 | UInt64(c.partitions) << 40
+        e.write(counters)
+        // The cut as the pair of relabeled sides, smaller first.
+        var side: UInt64 = 0
+        for slot in 0..<n where state.partition & (1 << slot) != 0 { side |= 1 << (labels(NodeID(UInt64(slot + 1))) - 1) }
+        let all: UInt64 = (1 << UInt64(n)) - 1
+        let other: UInt64 = state.partition == 0 ? 0 : all & ~side
+        e.write(min(side, other) | max(side, other) << 8)
         e.write(state.history.committed.count)
         for committed in state.history.committed {
             committed.entry.digest(into: &e)

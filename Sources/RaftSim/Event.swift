@@ -22,6 +22,10 @@ public enum Event: Hashable, Sendable {
     case restart(NodeID)
     /// A client proposes the next value to the node (a leader).
     case propose(NodeID)
+    /// The network splits off the nodes in the bit set (bit i: node i + 1) from the others.
+    case partition(UInt8)
+    /// The network heals: every node reaches every other again.
+    case heal
     /// Split Ready steps: take the Ready and send `messages`; persist; send
     /// `messagesAfterPersist`; apply committed entries and advance.
     case ready(NodeID)
@@ -29,11 +33,12 @@ public enum Event: Hashable, Sendable {
     case announce(NodeID)
     case apply(NodeID)
 
-    /// The node the event happens at.
+    /// The node the event happens at (node 1 for network-wide events).
     public var node: NodeID {
         switch self {
         case .deliver(let m): m.to
         case .drop(let m), .duplicate(let m): m.from
+        case .partition, .heal: 1
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id),
              .propose(let id), .ready(let id), .persist(let id), .announce(let id), .apply(let id): id
         }
@@ -55,6 +60,8 @@ public enum Event: Hashable, Sendable {
         case .persist: "persist"
         case .announce: "announce"
         case .apply: "apply"
+        case .partition: "partition"
+        case .heal: "heal"
         }
     }
 
@@ -69,6 +76,10 @@ public enum Event: Hashable, Sendable {
 extension Event: CustomStringConvertible {
     public var description: String {
         if let message { return "\(kind) \(message)" }
-        return "\(kind) \(node)"
+        switch self {
+        case .partition(let side): return "partition \((0..<8).filter { side & (1 << $0) != 0 }.map { "\($0 + 1)" }.joined(separator: ",")) | rest"
+        case .heal: return "heal"
+        default: return "\(kind) \(node)"
+        }
     }
 }

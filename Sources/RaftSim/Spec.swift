@@ -49,6 +49,9 @@ public struct Spec: Hashable, Codable, Sendable {
         public var restart = false
         /// A leader accepts the next client value.
         public var propose = true
+        /// The network splits the nodes into two sides (bounded by max_partitions); messages
+        /// across the cut are not delivered until `heal` (they may still be dropped).
+        public var partition = false
         /// `atomic`: a node carries out each Ready at once after every input. `split`: sending,
         /// persisting, sending after persist, and applying are separate events, so a crash can
         /// fall between any two.
@@ -70,6 +73,7 @@ public struct Spec: Hashable, Codable, Sendable {
         public var maxRestarts = 0
         public var maxDrops = 0
         public var maxDuplicates = 0
+        public var maxPartitions = 0
         /// Search depth (initial states are depth 1); nil: unbounded.
         public var maxDepth: Int?
         public init() {}
@@ -123,7 +127,8 @@ public struct Spec: Hashable, Codable, Sendable {
         if bounds.maxTerm < 1 { problems.append(("bounds.max_term", "must be at least 1")) }
         for (field, value) in [("bounds.max_proposals", bounds.maxProposals), ("bounds.max_in_flight", bounds.maxInFlight),
                                ("bounds.max_crashes", bounds.maxCrashes), ("bounds.max_restarts", bounds.maxRestarts),
-                               ("bounds.max_drops", bounds.maxDrops), ("bounds.max_duplicates", bounds.maxDuplicates)]
+                               ("bounds.max_drops", bounds.maxDrops), ("bounds.max_duplicates", bounds.maxDuplicates),
+                               ("bounds.max_partitions", bounds.maxPartitions)]
         where !(0...255).contains(value) {
             problems.append((field, "must be between 0 and 255"))
         }
@@ -144,4 +149,88 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case monotonicCommit = "monotonic_commit"
     case committedDurable = "committed_durable"
     case coreInvariants = "core_invariants"
+}
+
+/// Decoding specs embedded in traces: a key the trace does not have takes the spec's
+/// documented default, so a trace written before a spec field existed still reads (and means
+/// what it meant then). Keys of the wrong type are still errors.
+extension KeyedDecodingContainer {
+    func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? value
+    }
+}
+
+extension Spec {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Spec()
+        name = try c.value(.name, default: d.name)
+        nodes = try c.value(.nodes, default: d.nodes)
+        raft = try c.value(.raft, default: d.raft)
+        events = try c.value(.events, default: d.events)
+        bounds = try c.value(.bounds, default: d.bounds)
+        properties = try c.value(.properties, default: d.properties)
+        symmetry = try c.value(.symmetry, default: d.symmetry)
+        mutation = try c.decodeIfPresent(String.self, forKey: .mutation)
+        search = try c.value(.search, default: d.search)
+    }
+}
+
+extension Spec.RaftOptions {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        preVote = try c.value(.preVote, default: d.preVote)
+        checkQuorum = try c.value(.checkQuorum, default: d.checkQuorum)
+        electionTicks = try c.value(.electionTicks, default: d.electionTicks)
+        heartbeatTicks = try c.value(.heartbeatTicks, default: d.heartbeatTicks)
+        maxInflight = try c.value(.maxInflight, default: d.maxInflight)
+        maxSizePerMessage = try c.decodeIfPresent(UInt64.self, forKey: .maxSizePerMessage)
+        seed = try c.value(.seed, default: d.seed)
+    }
+}
+
+extension Spec.EventOptions {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        deliver = try c.value(.deliver, default: d.deliver)
+        drop = try c.value(.drop, default: d.drop)
+        duplicate = try c.value(.duplicate, default: d.duplicate)
+        tick = try c.value(.tick, default: d.tick)
+        timeout = try c.value(.timeout, default: d.timeout)
+        heartbeat = try c.value(.heartbeat, default: d.heartbeat)
+        crash = try c.value(.crash, default: d.crash)
+        restart = try c.value(.restart, default: d.restart)
+        propose = try c.value(.propose, default: d.propose)
+        partition = try c.value(.partition, default: d.partition)
+        readySteps = try c.value(.readySteps, default: d.readySteps)
+    }
+}
+
+extension Spec.Bounds {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        maxTerm = try c.value(.maxTerm, default: d.maxTerm)
+        maxProposals = try c.value(.maxProposals, default: d.maxProposals)
+        maxInFlight = try c.value(.maxInFlight, default: d.maxInFlight)
+        maxCrashes = try c.value(.maxCrashes, default: d.maxCrashes)
+        maxRestarts = try c.value(.maxRestarts, default: d.maxRestarts)
+        maxDrops = try c.value(.maxDrops, default: d.maxDrops)
+        maxDuplicates = try c.value(.maxDuplicates, default: d.maxDuplicates)
+        maxPartitions = try c.value(.maxPartitions, default: d.maxPartitions)
+        maxDepth = try c.decodeIfPresent(Int.self, forKey: .maxDepth)
+    }
+}
+
+extension Spec.SearchSettings {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        strategy = try c.value(.strategy, default: d.strategy)
+        hashBits = try c.value(.hashBits, default: d.hashBits)
+        maxStates = try c.decodeIfPresent(Int.self, forKey: .maxStates)
+        timeLimit = try c.decodeIfPresent(Double.self, forKey: .timeLimit)
+    }
 }

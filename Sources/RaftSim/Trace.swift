@@ -44,13 +44,22 @@ public struct TraceEvent: Codable, Hashable, Sendable {
     public var kind: String
     public var node: UInt64?
     public var message: WireMessage?
+    /// `partition`: the nodes split off from the others.
+    public var side: [UInt64]?
 
     public init(_ event: Event) {
         kind = event.kind
-        if let message = event.message {
-            self.message = WireMessage(message)
-        } else {
-            node = event.node.rawValue
+        switch event {
+        case .partition(let mask):
+            side = (0..<8).filter { mask & (1 << $0) != 0 }.map { UInt64($0 + 1) }
+        case .heal:
+            break
+        default:
+            if let message = event.message {
+                self.message = WireMessage(message)
+            } else {
+                node = event.node.rawValue
+            }
         }
     }
 
@@ -81,6 +90,16 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             case "drop": return .drop(m)
             default: return .duplicate(m)
             }
+        }
+        if kind == "heal" { return .heal }
+        if kind == "partition" {
+            guard let side else { throw .missing("side") }
+            var mask: UInt8 = 0
+            for id in side {
+                guard (1...8).contains(id) else { throw .missing("side (node IDs 1...8)") }
+                mask |= 1 << UInt8(id - 1)
+            }
+            return .partition(mask)
         }
         guard let node else {
             if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "ready", "persist", "announce", "apply"].contains(kind) {

@@ -178,7 +178,7 @@ struct SpecLoader {
         let flags: [(String, WritableKeyPath<Spec.EventOptions, Bool>)] = [
             ("deliver", \.deliver), ("drop", \.drop), ("duplicate", \.duplicate), ("tick", \.tick),
             ("timeout", \.timeout), ("heartbeat", \.heartbeat), ("crash", \.crash), ("restart", \.restart),
-            ("propose", \.propose),
+            ("propose", \.propose), ("partition", \.partition),
         ]
         for (key, value) in try pairs(node, "events") {
             let field = "events.\(key)"
@@ -196,6 +196,7 @@ struct SpecLoader {
         let counts: [(String, WritableKeyPath<Spec.Bounds, Int>)] = [
             ("max_proposals", \.maxProposals), ("max_in_flight", \.maxInFlight), ("max_crashes", \.maxCrashes),
             ("max_restarts", \.maxRestarts), ("max_drops", \.maxDrops), ("max_duplicates", \.maxDuplicates),
+            ("max_partitions", \.maxPartitions),
         ]
         for (key, value) in try pairs(node, "bounds") {
             let field = "bounds.\(key)"
