@@ -246,6 +246,21 @@ public struct ClusterModel: Model {
     }
 }
 
+extension ClusterModel: WeightedModel {
+    /// Event kinds, as named in traces and in `fuzz.weights`.
+    public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
+                               "propose", "partition", "heal", "ready", "persist", "announce", "apply"]
+    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10]
+
+    public var actionKinds: [String] { Self.kinds }
+
+    public func kind(of event: Event) -> Int { Self.kinds.firstIndex(of: event.kind)! }
+
+    public var defaultWeights: [UInt64] {
+        zip(Self.kinds, Self.defaultKindWeights).map { spec.fuzz.weights[$0] ?? $1 }
+    }
+}
+
 extension ClusterModel {
     /// Replays `events` from the initial state. Returns the states visited (initial first), or
     /// the index of the first event that is not enabled where it occurs.

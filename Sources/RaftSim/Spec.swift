@@ -18,8 +18,19 @@ public struct Spec: Hashable, Codable, Sendable {
     /// A bug-zoo mutation of RaftCore (`Mutation.named`), TEST-ONLY.
     public var mutation: String?
     public var search = SearchSettings()
+    public var fuzz = FuzzSettings()
 
     public init() {}
+
+    /// Random exploration: the walk length and the weight of each event kind.
+    public struct FuzzSettings: Hashable, Codable, Sendable {
+        /// The longest walk of one run, in events.
+        public var depth = 100
+        /// Relative weights by event kind (`ClusterModel.actionKinds`); absent kinds keep their
+        /// default weight.
+        public var weights: [String: UInt64] = [:]
+        public init() {}
+    }
 
     public struct RaftOptions: Hashable, Codable, Sendable {
         public var preVote = false
@@ -135,6 +146,10 @@ public struct Spec: Hashable, Codable, Sendable {
         if let depth = bounds.maxDepth, depth < 1 { problems.append(("bounds.max_depth", "must be at least 1")) }
         if let states = search.maxStates, states < 1 { problems.append(("search.max_states", "must be at least 1")) }
         if let limit = search.timeLimit, !(limit > 0) { problems.append(("search.time_limit", "must be positive")) }
+        if !(1...100_000).contains(fuzz.depth) { problems.append(("fuzz.depth", "must be between 1 and 100000")) }
+        for kind in fuzz.weights.keys.sorted() where !ClusterModel.kinds.contains(kind) {
+            problems.append(("fuzz.weights", "unknown event kind '\(kind)' (known: \(ClusterModel.kinds.joined(separator: ", ")))"))
+        }
         return problems
     }
 }
@@ -173,6 +188,7 @@ extension Spec {
         symmetry = try c.value(.symmetry, default: d.symmetry)
         mutation = try c.decodeIfPresent(String.self, forKey: .mutation)
         search = try c.value(.search, default: d.search)
+        fuzz = try c.value(.fuzz, default: d.fuzz)
     }
 }
 

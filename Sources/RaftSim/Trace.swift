@@ -13,14 +13,17 @@ public struct Trace: Codable, Hashable, Sendable {
     public var spec: Spec
     public var mutation: String?
     public var seed: UInt64?
+    /// The run of a fuzz campaign that found it (with `seed`, it replays alone).
+    public var run: Int?
     public var events: [TraceEvent]
     public var violation: TraceViolation?
 
-    public init(tool: String, spec: Spec, seed: UInt64?, events: [Event], violation: TraceViolation?) {
+    public init(tool: String, spec: Spec, seed: UInt64?, run: Int? = nil, events: [Event], violation: TraceViolation?) {
         self.tool = tool
         self.spec = spec
         self.mutation = spec.mutation
         self.seed = seed
+        self.run = run
         self.events = events.map(TraceEvent.init)
         self.violation = violation
     }

@@ -135,7 +135,7 @@ struct SpecLoader {
     }
 
     private mutating func read(_ root: Node, into spec: inout Spec) throws(InputError) {
-        let known = ["model", "name", "nodes", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search"]
+        let known = ["model", "name", "nodes", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search", "fuzz"]
         for (key, value) in try pairs(root, "") {
             switch key {
             case "model": break
@@ -152,6 +152,7 @@ struct SpecLoader {
             case "events": try readEvents(value, &spec.events)
             case "bounds": try readBounds(value, &spec.bounds)
             case "search": try readSearch(value, &spec.search)
+            case "fuzz": try readFuzz(value, &spec.fuzz)
             default: throw unknown(value, key, known)
             }
         }
@@ -208,6 +209,23 @@ struct SpecLoader {
                 bounds[keyPath: count.1] = try int(value, field)
             } else {
                 throw unknown(value, field, ["max_term", "max_depth"] + counts.map(\.0))
+            }
+        }
+    }
+
+    private mutating func readFuzz(_ node: Node, _ fuzz: inout Spec.FuzzSettings) throws(InputError) {
+        for (key, value) in try pairs(node, "fuzz") {
+            let field = "fuzz.\(key)"
+            switch key {
+            case "depth": fuzz.depth = try int(value, field)
+            case "weights":
+                for (kind, weight) in try pairs(value, field) {
+                    guard ClusterModel.kinds.contains(kind) else {
+                        throw unknown(weight, "\(field).\(kind)", ClusterModel.kinds)
+                    }
+                    fuzz.weights[kind] = try uint(weight, "\(field).\(kind)")
+                }
+            default: throw unknown(value, field, ["depth", "weights"])
             }
         }
     }

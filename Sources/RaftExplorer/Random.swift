@@ -1,0 +1,49 @@
+/// xoshiro256** (Blackman, Vigna 2018), seeded through SplitMix64: the explorer's own
+/// float-free generator, so a seed replays the same walk with any toolchain on any machine
+/// (the standard library's generator promises no algorithm).
+public struct Xoshiro256: Sendable {
+    private var s0, s1, s2, s3: UInt64
+
+    public init(seed: UInt64) {
+        var x = seed
+        func splitMix() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+
+    /// Uniform in `0..<bound` (multiply-and-reject, no floating point).
+    public mutating func next(below bound: UInt64) -> UInt64 {
+        precondition(bound > 0, "empty range")
+        while true {
+            let product = next().multipliedFullWidth(by: bound)
+            if product.low >= (0 &- bound) % bound { return product.high }
+        }
+    }
+
+    /// True with probability `numerator / denominator`.
+    public mutating func chance(_ numerator: UInt64, in denominator: UInt64) -> Bool {
+        next(below: denominator) < numerator
+    }
+}
+
+/// The seed of run `index` of a campaign seeded with `seed`: independent streams per run, so a
+/// run replays alone and a campaign resumes where it stopped.
+public func runSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
+    var x = seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03)
+    x = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+    return x ^ (x >> 33)
+}

@@ -1,0 +1,211 @@
+import Dispatch
+
+/// Models whose actions fall into named kinds, so random exploration can weigh them (and swarm
+/// runs switch kinds off). The default: one kind.
+public protocol WeightedModel: Model {
+    /// The names of the action kinds, in a fixed order.
+    var actionKinds: [String] { get }
+    /// The kind of `action`: an index into `actionKinds`.
+    func kind(of action: Action) -> Int
+    /// The default weight of each kind (same order as `actionKinds`).
+    var defaultWeights: [UInt64] { get }
+}
+
+/// Settings of a random exploration campaign.
+public struct FuzzOptions: Sendable {
+    /// Everything random derives from it.
+    public var seed: UInt64 = 0
+    /// Runs to do (nil: until stopped).
+    public var runs: Int?
+    /// The longest walk, in actions.
+    public var depth = 100
+    /// Threads; the result does not depend on it.
+    public var workers = 1
+    /// Each run picks, from its seed, which kinds are enabled and their weights.
+    public var swarm = false
+    /// Prefer successors whose fingerprints were never seen.
+    public var novelty = true
+    public var hashWidth = HashWidth.bits64
+    /// The first run (to continue a campaign).
+    public var firstRun = 0
+
+    public init() {}
+}
+
+/// A violation found by a run: which run, its seed, and the walk.
+public struct FuzzViolation<Action: Sendable>: Sendable {
+    public var property: String
+    public var run: Int
+    public var runSeed: UInt64
+    public var actions: [Action]
+}
+
+public struct FuzzStats: Sendable, Equatable {
+    public var runs = 0
+    /// Actions taken over all runs.
+    public var events = 0
+    /// Distinct states seen (by fingerprint).
+    public var distinct = 0
+    public var maxDepth = 0
+}
+
+public struct FuzzReport<Action: Sendable>: Sendable {
+    public var stats: FuzzStats
+    public var violation: FuzzViolation<Action>?
+    public var stopped: Bool
+    /// The run the campaign would continue with.
+    public var nextRun: Int
+}
+
+/// What one round of runs found: the runs that reached states never seen before, with their
+/// walks (a coverage corpus), and where the campaign stands.
+public struct FuzzRound<Action: Sendable>: Sendable {
+    public var stats: FuzzStats
+    public var novelRuns: [(run: Int, actions: [Action])]
+    public var nextRun: Int
+}
+
+/// Seeded random walks from the initial state, `depth` actions at most, checking every
+/// property on every state. Runs go in rounds of `roundSize`: the runs of a round walk in
+/// parallel against the fingerprints seen before the round, then their discoveries merge in
+/// run order, so the result (the first violating run, the counts) does not depend on the number
+/// of workers.
+public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
+    public let model: M
+    public let options: FuzzOptions
+    public let seen: FingerprintSet
+    private let always: [Property<M.State>]
+    private let roundSize = 64
+
+    public init(model: M, options: FuzzOptions) {
+        self.model = model
+        self.options = options
+        seen = FingerprintSet(width: options.hashWidth)
+        always = model.properties.filter { $0.expectation == .always }
+    }
+
+    private struct Walk {
+        var actions: [M.Action] = []
+        var fingerprints: [Fingerprint] = []
+        var violation: String?
+    }
+
+    /// Marks fingerprints as seen without counting a run (to resume a campaign from its corpus).
+    public func remember(_ actions: [M.Action]) {
+        var state = model.initialStates[0]
+        var encoder = StateEncoder()
+        seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
+        for action in actions {
+            guard let next = model.nextState(after: state, action: action) else { break }
+            state = next
+            seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
+        }
+    }
+
+    /// Runs the campaign; `onRound` hears after every round (to save the corpus), before
+    /// `shouldStop` is asked.
+    public func run(shouldStop: () -> Bool = { false }, onRound: (FuzzRound<M.Action>) -> Void = { _ in }) -> FuzzReport<M.Action> {
+        var stats = FuzzStats()
+        var encoder = StateEncoder()
+        let initial = model.initialStates[0]
+        if seen.insert(model.fingerprint(of: initial, width: options.hashWidth, encoder: &encoder)) { stats.distinct += 1 }
+        var next = options.firstRun
+        while options.runs.map({ next < options.firstRun + $0 }) ?? true {
+            let end = options.runs.map { min(next + roundSize, options.firstRun + $0) } ?? next + roundSize
+            let indexes = Array(next..<end)
+            let walks = walkAll(indexes)
+            var novel: [(run: Int, actions: [M.Action])] = []
+            for (run, walk) in zip(indexes, walks) {
+                stats.runs += 1
+                stats.events += walk.actions.count
+                stats.maxDepth = max(stats.maxDepth, walk.actions.count)
+                var found = false
+                for fp in walk.fingerprints where seen.insert(fp) {
+                    stats.distinct += 1
+                    found = true
+                }
+                if found { novel.append((run, walk.actions)) }
+                if let property = walk.violation {
+                    onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: run + 1))
+                    let violation = FuzzViolation(property: property, run: run, runSeed: runSeed(options.seed, run), actions: walk.actions)
+                    return FuzzReport(stats: stats, violation: violation, stopped: false, nextRun: run + 1)
+                }
+            }
+            next = end
+            onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: next))
+            if shouldStop() { return FuzzReport(stats: stats, violation: nil, stopped: true, nextRun: next) }
+        }
+        return FuzzReport(stats: stats, violation: nil, stopped: false, nextRun: next)
+    }
+
+    private func walkAll(_ runs: [Int]) -> [Walk] {
+        guard options.workers > 1 else { return runs.map(walk) }
+        return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
+            buffer.initialize(repeating: Walk())
+            initialized = runs.count
+            let box = WalkBox(buffer: buffer)
+            let workers = min(options.workers, runs.count)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in stride(from: w, to: runs.count, by: workers) { box.buffer[i] = self.walk(runs[i]) }
+            }
+        }
+    }
+
+    private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
+
+    /// One run: a walk whose every choice comes from the run's own seed.
+    private func walk(_ run: Int) -> Walk {
+        var rng = Xoshiro256(seed: runSeed(options.seed, run))
+        var weights = model.defaultWeights
+        if options.swarm {
+            // Swarm testing: a random subset of kinds (never none), each with a random weight.
+            repeat {
+                for k in weights.indices { weights[k] = rng.chance(1, in: 2) ? 1 + rng.next(below: 16) : 0 }
+            } while weights.allSatisfy { $0 == 0 }
+        }
+        var result = Walk()
+        var encoder = StateEncoder()
+        var state = model.initialStates[0]
+        var enabled: [M.Action] = []
+        var visited: [Fingerprint] = []  // this walk's own, to count novelty within the walk too
+        for _ in 0..<options.depth {
+            enabled.removeAll(keepingCapacity: true)
+            model.actions(of: state, into: &enabled)
+            // Candidates by weight; try them in a random weighted order until one stays inside the
+            // boundary. With novelty, a few draws look for a successor never seen.
+            var candidates = enabled.indices.filter { weights[model.kind(of: enabled[$0])] > 0 }
+            var chosen: (M.State, Fingerprint, Int)?
+            var fallback: (M.State, Fingerprint, Int)?
+            var tries = options.novelty ? 4 : 1
+            while !candidates.isEmpty && tries > 0 {
+                let total = candidates.reduce(0) { $0 + weights[model.kind(of: enabled[$1])] }
+                var pick = rng.next(below: total)
+                var position = 0
+                for (p, i) in candidates.enumerated() {
+                    let w = weights[model.kind(of: enabled[i])]
+                    if pick < w { position = p; break }
+                    pick -= w
+                }
+                let index = candidates.remove(at: position)
+                guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
+                let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
+                if !options.novelty || (!seen.contains(fp) && !visited.contains(fp)) {
+                    chosen = (next, fp, index)
+                    break
+                }
+                if fallback == nil { fallback = (next, fp, index) }
+                tries -= 1
+            }
+            guard let (next, fp, index) = chosen ?? fallback else { break }
+            result.actions.append(enabled[index])
+            result.fingerprints.append(fp)
+            visited.append(fp)
+            state = next
+            if let property = always.first(where: { !$0.holds(state) })?.name {
+                result.violation = property
+                break
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,218 @@
+import ArgumentParser
+import Foundation
+import RaftExplorer
+import RaftSim
+
+/// `raftcheck fuzz SPEC`: seeded random (and swarm) exploration of deep state spaces.
+struct Fuzz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explore a spec with seeded random walks; one seed reproduces everything.")
+
+    @Argument(help: "The spec file (YAML; see specs/README.md).")
+    var spec: String
+
+    @Option(help: "The campaign's seed (default: from the clock, printed first).")
+    var seed: UInt64?
+
+    @Option(help: "Runs to do (default: until the time limit or an interrupt).")
+    var runs: Int?
+
+    @Option(help: "Stop after this many seconds.")
+    var timeLimit: Double?
+
+    @Option(help: "Threads walking; the result does not depend on it.")
+    var workers = 1
+
+    @Option(help: "The longest walk, in events (overrides the spec's fuzz.depth).")
+    var depth: Int?
+
+    @Flag(help: "Swarm testing: each run picks its enabled event kinds and weights from its seed.")
+    var swarm = false
+
+    @Flag(help: "Walk uniformly by weight, without preferring never-seen states.")
+    var noNovelty = false
+
+    @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
+    var mutation: String?
+
+    @Option(help: "Where to write a violation's trace (default: <spec name>.fuzz-trace.json).")
+    var traceOut: String?
+
+    @Option(help: "Write the summary as JSON to this file.")
+    var statsJson: String?
+
+    @Option(help: "A campaign directory: violations and runs that reached new states are kept there (atomically); rerunning with it resumes the seed sequence.")
+    var corpus: String?
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
+        if let depth, depth < 1 { throw ValidationError("--depth must be at least 1") }
+    }
+
+    func run() throws {
+        guard case .cluster(var spec) = try SpecLoader.load(path: self.spec) else {
+            throw InputError(file: self.spec, field: "model", message: "fuzz explores cluster specs only")
+        }
+        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+        if let depth { spec.fuzz.depth = depth }
+        if let problem = spec.problems().first {
+            throw InputError(file: self.spec, field: problem.field, message: problem.message)
+        }
+        var campaign = Campaign(seed: seed ?? UInt64(Date().timeIntervalSince1970 * 1000), nextRun: 0)
+        if let corpus {
+            if let saved = try Campaign.load(corpus) {
+                campaign = saved
+                if let seed, seed != saved.seed {
+                    throw InputError(file: corpus, field: "--seed", message: "the campaign there has seed \(saved.seed), not \(seed)")
+                }
+            }
+        }
+        var options = FuzzOptions()
+        options.seed = campaign.seed
+        options.runs = runs
+        options.depth = spec.fuzz.depth
+        options.workers = workers
+        options.swarm = swarm
+        options.novelty = !noNovelty
+        options.hashWidth = spec.search.hashBits
+        options.firstRun = campaign.nextRun
+        let model = ClusterModel(spec: spec)
+        let search = RandomSearch(model: model, options: options)
+
+        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on" : "off"), novelty \(options.novelty ? "on" : "off"), mutation \(spec.mutation ?? "none")")
+        if let corpus, campaign.nextRun > 0 {
+            let traces = Campaign.novelTraces(corpus)
+            for path in traces { search.remember(try TraceFile.read(path).events) }
+            print("resuming campaign \(corpus): seed \(campaign.seed), continuing at run \(campaign.nextRun), \(traces.count) corpus traces loaded (\(search.seen.count) states)")
+        }
+
+        installInterruptHandler()
+        let clock = Stopwatch()
+        var lastProgress = 0.0
+        var stopReason = ""
+        var saveError: InputError?
+        let report = search.run(shouldStop: {
+            if interruptRequested != 0 { stopReason = "interrupted"; return true }
+            if let timeLimit, clock.seconds >= timeLimit { stopReason = "time limit"; return true }
+            return false
+        }, onRound: { round in
+            if let corpus {
+                do {
+                    for (run, actions) in round.novelRuns {
+                        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: campaign.seed, run: run, events: actions, violation: nil)
+                        try TraceFile.write(trace, to: "\(corpus)/novel/run-\(run).json")
+                    }
+                    try Campaign(seed: campaign.seed, nextRun: round.nextRun).save(corpus)
+                } catch {
+                    saveError = saveError ?? (error as? InputError)
+                }
+            }
+            let now = clock.seconds
+            if now - lastProgress >= 2 {
+                lastProgress = now
+                let s = round.stats
+                print("progress: \(String(format: "%.0f", now))s runs \(s.runs) events \(formatCount(s.events)) \(formatCount(Int(Double(s.events) / max(now, 1e-9))))/s distinct \(formatCount(s.distinct)) depth \(s.maxDepth)")
+                fflush(nil)
+            }
+        })
+        if let saveError { throw saveError }
+        let elapsed = clock.seconds
+        let s = report.stats
+
+        var exit = Exit.clean
+        var violation: Stats.Violation?
+        if let found = report.violation {
+            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: campaign.seed, run: found.run, events: found.actions,
+                              violation: TraceViolation(property: found.property, step: found.actions.count,
+                                                        message: "\(found.property) violated after \(found.actions.count) events (run \(found.run))"))
+            // Written before anything is reported: a killed campaign loses no violation it printed.
+            let path = traceOut ?? "\(spec.name).fuzz-trace.json"
+            try TraceFile.write(trace, to: path)
+            if let corpus { try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") }
+            print("VIOLATION: \(found.property) in run \(found.run) (run seed \(found.runSeed)) after \(found.actions.count) events; trace written to \(path)")
+            violation = Stats.Violation(property: found.property, trace: path, length: found.actions.count)
+            exit = .violation
+        } else {
+            print("result: no violation (\(report.stopped ? stopReason : "\(s.runs) runs done"))")
+        }
+        let rate = Double(s.events) / max(elapsed, 1e-9)
+        print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
+        if let statsJson {
+            try FuzzStatsFile(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil,
+                              generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
+                              statesPerSecond: rate, runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
+                              firstRun: campaign.nextRun, nextRun: report.nextRun, workers: workers, swarm: swarm,
+                              mutation: Nullable(value: spec.mutation), violation: Nullable(value: violation)).write(to: statsJson)
+        }
+        throw ExitCode(exit.rawValue)
+    }
+}
+
+/// Where a fuzz campaign stands, kept in `<corpus>/campaign.json`.
+struct Campaign: Codable {
+    var seed: UInt64
+    var nextRun: Int
+
+    static func load(_ directory: String) throws(InputError) -> Campaign? {
+        let path = "\(directory)/campaign.json"
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try JSONDecoder().decode(Campaign.self, from: data)
+        } catch {
+            throw InputError(file: path, message: "not a campaign file: \(error)")
+        }
+    }
+
+    func save(_ directory: String) throws(InputError) {
+        let path = "\(directory)/campaign.json"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw InputError(file: path, message: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// The corpus's traces of runs that reached new states, in a fixed order.
+    static func novelTraces(_ directory: String) -> [String] {
+        let novel = "\(directory)/novel"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: novel)) ?? []
+        return files.filter { $0.hasSuffix(".json") }.sorted().map { "\(novel)/\($0)" }
+    }
+}
+
+/// The `--stats-json` object of `fuzz`: the brief's fields plus the campaign's.
+struct FuzzStatsFile: Encodable {
+    var mode: String
+    var spec: String
+    var seed: UInt64
+    var complete: Bool
+    var generatedStates: Int
+    var distinctStates: Int
+    var maxDepth: Int
+    var elapsedSeconds: Double
+    var statesPerSecond: Double
+    var runs: Int
+    var events: Int
+    var eventsPerSecond: Double
+    var distinctStatesSeen: Int
+    var firstRun: Int
+    var nextRun: Int
+    var workers: Int
+    var swarm: Bool
+    var mutation: Nullable<String>
+    var violation: Nullable<Stats.Violation>
+
+    func write(to path: String) throws(InputError) {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw InputError(file: path, message: "cannot write stats: \(error.localizedDescription)")
+        }
+    }
+}

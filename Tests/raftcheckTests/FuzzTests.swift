@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// `raftcheck fuzz` as users run it: determinism across processes and worker counts, mutations
+/// caught within a bounded number of runs for fixed seeds, campaigns that resume after SIGKILL.
+@Suite struct FuzzTests {
+    typealias CLI = CommandLineTests
+
+    @Test func sameSeedSameResultAcrossProcessesAndWorkers() throws {
+        let dir = try CLI.temporaryDirectory()
+        var results: [([String: Any], Data)] = []
+        for workers in [1, 2, 1] {
+            let stats = dir.appendingPathComponent("s\(results.count).json").path
+            let trace = dir.appendingPathComponent("t\(results.count).json").path
+            let run = try CLI.run(["fuzz", "specs/crash-restart-3.yaml", "--seed", "1", "--runs", "3000", "--workers", "\(workers)",
+                                   "--mutation", "vote-before-persist", "--trace-out", trace, "--stats-json", stats])
+            #expect(run.status == 1, "\(run.output)\(run.error)")
+            #expect(run.output.hasPrefix("raftcheck fuzz specs/crash-restart-3.yaml: spec 'crash-restart-3', seed 1"))
+            results.append((try CLI.json(stats), try Data(contentsOf: URL(fileURLWithPath: trace))))
+        }
+        for (stats, trace) in results.dropFirst() {
+            for key in ["runs", "events", "distinct_states_seen"] {
+                #expect(stats[key] as? Int == results[0].0[key] as? Int, "\(key)")
+            }
+            #expect(trace == results[0].1)
+        }
+        let object = try JSONSerialization.jsonObject(with: results[0].1) as! [String: Any]
+        #expect(object["seed"] as? Int == 1)
+        #expect(object["run"] is Int)
+        // The fuzz trace replays to the same violation.
+        let replay = try CLI.run(["replay", dir.appendingPathComponent("t0.json").path])
+        #expect(replay.status == 1 && replay.output.contains("VIOLATION: election_safety"))
+    }
+
+    /// (spec, mutation, runs within which seed 1 catches it)
+    @Test(arguments: [
+        ("specs/replication-3.yaml", "skip-log-up-to-date-check", 200),
+        ("specs/crash-restart-3.yaml", "vote-before-persist", 3000),
+    ])
+    func mutationCaughtWithinBoundedRuns(spec: String, mutation: String, runs: Int) throws {
+        let run = try CLI.run(["fuzz", spec, "--seed", "1", "--runs", "\(runs)", "--mutation", mutation,
+                               "--trace-out", try CLI.temporaryDirectory().appendingPathComponent("t.json").path])
+        #expect(run.status == 1, "\(mutation): \(run.output.suffix(300))")
+        let clean = try CLI.run(["fuzz", spec, "--seed", "1", "--runs", "\(runs)"])
+        #expect(clean.status == 0, "the real core: \(clean.output.suffix(300))")
+    }
+
+    /// A campaign killed with SIGKILL keeps what it saved; rerunning resumes its seed sequence.
+    @Test func campaignResumesAfterSIGKILL() throws {
+        let corpus = try CLI.temporaryDirectory().appendingPathComponent("campaign").path
+        let process = Process()
+        process.executableURL = CLI.tool
+        process.arguments = ["fuzz", "specs/replication-3.yaml", "--seed", "7", "--corpus", corpus]
+        process.currentDirectoryURL = CLI.packageRoot
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait (bounded) for the campaign to save its first rounds, then kill it.
+        var saved: [String: Any]?
+        for _ in 0..<600 where saved == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let data = FileManager.default.contents(atPath: "\(corpus)/campaign.json"),
+               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               (object["nextRun"] as? Int ?? 0) >= 128 {
+                saved = object
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let before = try #require(saved)
+        let novel = try FileManager.default.contentsOfDirectory(atPath: "\(corpus)/novel")
+        #expect(!novel.isEmpty)
+        for file in novel {
+            // Every saved corpus trace is whole: it reads and replays clean.
+            let replay = try CLI.run(["replay", "\(corpus)/novel/\(file)"])
+            #expect(replay.status == 0, "\(file)")
+        }
+        let resumed = try CLI.run(["fuzz", "specs/replication-3.yaml", "--corpus", corpus, "--runs", "64"])
+        #expect(resumed.status == 0)
+        #expect(resumed.output.contains("resuming campaign \(corpus): seed 7, continuing at run"), "\(resumed.output)")
+        let after = try CLI.json("\(corpus)/campaign.json")
+        #expect((after["nextRun"] as? Int ?? 0) >= (before["nextRun"] as? Int ?? 0) + 64)
+        let wrongSeed = try CLI.run(["fuzz", "specs/replication-3.yaml", "--corpus", corpus, "--seed", "8", "--runs", "1"])
+        #expect(wrongSeed.status == 2 && wrongSeed.error.contains("has seed 7"))
+    }
+
+    @Test func badFlagsExitTwo() throws {
+        for arguments in [["fuzz", "specs/ci.yaml", "--runs", "0"], ["fuzz", "specs/ci.yaml", "--workers", "0"],
+                          ["fuzz", "specs/ci.yaml", "--seed", "minus-one"], ["fuzz", "specs/tla/small.yaml", "--runs", "1"],
+                          ["fuzz", "/nonexistent.yaml"], ["fuzz", "specs/ci.yaml", "--mutation", "nope", "--runs", "1"]] {
+            let run = try CLI.run(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.error)")
+        }
+    }
+}
