@@ -47,8 +47,8 @@ let package = Package(
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
         .testTarget(name: "RaftSpecModelTests", dependencies: ["RaftSpecModel", "RaftExplorer"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
-        // Runs the built `raftcheck` executable as a subprocess.
-        .testTarget(name: "raftcheckTests"),
+        // Runs the built `raftcheck` executable as a subprocess, and tests its parts in process.
+        .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftSim"]),
 
     ]
 )

@@ -34,7 +34,7 @@ struct Replay: ParsableCommand {
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             guard enabled.contains(event), let next = model.nextState(after: state, action: event) else {
-                print("DIVERGED at event \(i + 1) (\(event)): not enabled in this state")
+                print("DIVERGED at event \(i + 1) (\(event)): \(Self.whyNotEnabled(event, state))")
                 throw ExitCode(Exit.diverged.rawValue)
             }
             state = next
@@ -46,6 +46,26 @@ struct Replay: ParsableCommand {
             }
         }
         print("clean: no property violated in \(events.count) events")
+    }
+
+    /// Why `event` cannot happen in `state`, as far as the state shows.
+    static func whyNotEnabled(_ event: Event, _ state: ClusterState) -> String {
+        if let message = event.message, !state.network.contains(message) { return "that message is not in flight" }
+        let slot = Int(event.node.rawValue) - 1
+        guard state.nodes.indices.contains(slot) else { return "the spec has no node \(event.node)" }
+        let sim = state.nodes[slot]
+        switch event {
+        case .restart: return "node \(event.node) is not down, or the restart bound is reached"
+        case .deliver(let m) where !state.connected(m.from, m.to): return "the network is partitioned between \(m.from) and \(m.to)"
+        default: break
+        }
+        guard let raft = sim.node?.raft else { return "node \(event.node) is down" }
+        if sim.pending != nil || sim.node?.hasReady == true { return "node \(event.node) is still carrying out a Ready" }
+        switch event {
+        case .propose, .heartbeat: return "node \(event.node) is \(raft.role), not leader (or a bound is reached)"
+        case .timeout: return "node \(event.node) is \(raft.role)"
+        default: return "not enabled in this state (a bound is reached, or the event is disabled by the spec)"
+        }
     }
 
     static func printNodes(_ state: ClusterState) {

@@ -29,6 +29,12 @@ enum TraceFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, message: "cannot read the file")
         }
+        return try decode(data, file: path)
+    }
+
+    /// Parses and validates a trace; any defect is an `InputError` naming the field (and the
+    /// event number), never a crash.
+    static func decode(_ data: Data, file path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         // The format and version first, so a future version is refused by name.
@@ -53,16 +59,26 @@ enum TraceFile {
         } catch {
             throw InputError(file: path, message: "\(error)")
         }
+        if let problem = trace.spec.problems().first {
+            throw InputError(file: path, field: "spec.\(problem.field)", message: problem.message)
+        }
         var events: [Event] = []
+        let nodes = 1...UInt64(trace.spec.nodes)
         for (i, traceEvent) in trace.events.enumerated() {
+            let event: Event
             do {
-                events.append(try traceEvent.event())
+                event = try traceEvent.event()
             } catch {
                 throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): \(error)")
             }
-        }
-        if let problem = trace.spec.problems().first {
-            throw InputError(file: path, field: "spec.\(problem.field)", message: problem.message)
+            let ids = [event.node.rawValue] + (event.message.map { [$0.from.rawValue, $0.to.rawValue] } ?? [])
+            if let bad = ids.first(where: { !nodes.contains($0) }) {
+                throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): node \(bad) is not in the spec's \(trace.spec.nodes) nodes")
+            }
+            if case .partition(let side) = event, side >> trace.spec.nodes != 0 {
+                throw InputError(file: path, field: "events[\(i)].side", message: "event \(i + 1): node outside the spec's \(trace.spec.nodes) nodes")
+            }
+            events.append(event)
         }
         return (trace, events)
     }

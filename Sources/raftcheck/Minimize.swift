@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import RaftSim
+
+/// `raftcheck minimize TRACE --out F`: shrinks a counterexample, keeping its property.
+struct Minimize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Shrink a trace while the same property keeps failing; write the result.")
+
+    @Argument(help: "The trace file (JSON) of a violation.")
+    var trace: String
+
+    @Option(help: "Where to write the minimized trace.")
+    var out: String
+
+    @Option(help: "Write the summary as JSON to this file.")
+    var statsJson: String?
+
+    func run() throws {
+        let (trace, events) = try TraceFile.read(self.trace)
+        guard let property = trace.violation?.property else {
+            throw InputError(file: self.trace, field: "violation", message: "the trace records no violation to keep")
+        }
+        let clock = Stopwatch()
+        var minimizer = Minimizer(model: ClusterModel(spec: trace.spec), property: property)
+        guard let minimized = minimizer.minimize(events) else {
+            print("the trace does not reproduce \(property) (under mutation \(trace.spec.mutation ?? "none"))")
+            throw ExitCode(Exit.diverged.rawValue)
+        }
+        let seconds = clock.seconds
+        var result = Trace(tool: "raftcheck \(RaftCheck.version)", spec: trace.spec, seed: trace.seed, run: trace.run, events: minimized,
+                           violation: TraceViolation(property: property, step: minimized.count,
+                                                     message: "\(property) violated after \(minimized.count) events (minimized from \(events.count))"))
+        result.mutation = trace.mutation
+        try TraceFile.write(result, to: out)
+        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events, \(property) kept, \(minimizer.replays) replays\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s; written to \(out)")
+        if let statsJson {
+            struct Summary: Encodable {
+                var mode = "minimize"
+                var trace: String
+                var property: String
+                var originalLength: Int
+                var minimizedLength: Int
+                var replays: Int
+                var elapsedSeconds: Double
+                var out: String
+            }
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let summary = Summary(trace: self.trace, property: property, originalLength: events.count, minimizedLength: minimized.count,
+                                  replays: minimizer.replays, elapsedSeconds: seconds, out: out)
+            do {
+                try encoder.encode(summary).write(to: URL(fileURLWithPath: statsJson), options: .atomic)
+            } catch {
+                throw InputError(file: statsJson, message: "cannot write stats: \(error.localizedDescription)")
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import RaftCore
+import RaftSim
+
+/// `raftcheck show TRACE`: a trace for people: a timeline, or a Mermaid sequence diagram.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a trace as a text timeline or a Mermaid sequence diagram.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, mermaid }
+
+    @Argument(help: "The trace file (JSON).")
+    var trace: String
+
+    @Option(help: "text (a timeline) or mermaid (a sequence diagram that renders in GitHub markdown).")
+    var format = Format.text
+
+    func run() throws {
+        let (trace, events) = try TraceFile.read(self.trace)
+        let model = ClusterModel(spec: trace.spec)
+        let (states, diverged) = model.replay(events)
+        let lines = format == .text
+            ? Self.timeline(trace, events, states, model)
+            : Self.mermaid(trace, events, states, model)
+        print(lines.joined(separator: "\n"))
+        if let diverged { print(format == .text ? "DIVERGED at event \(diverged + 1)" : "    Note over n1: DIVERGED at event \(diverged + 1)") }
+    }
+
+    /// What changed on each node between two states: role and term.
+    static func changes(_ before: ClusterState, _ after: ClusterState) -> [(node: Int, text: String)] {
+        var result: [(Int, String)] = []
+        for slot in after.nodes.indices {
+            let (a, b) = (before.nodes[slot].node?.raft, after.nodes[slot].node?.raft)
+            switch (a, b) {
+            case let (a?, b?) where a.role != b.role || a.term != b.term:
+                result.append((slot + 1, "\(b.role) t\(b.term)"))
+            case (_?, nil):
+                result.append((slot + 1, "down"))
+            case let (nil, b?):
+                result.append((slot + 1, "up: \(b.role) t\(b.term)"))
+            default:
+                break
+            }
+        }
+        return result
+    }
+
+    static func timeline(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel) -> [String] {
+        var lines = ["trace: spec '\(trace.spec.name)', \(trace.spec.nodes) nodes, mutation \(trace.mutation ?? "none"), \(events.count) events"]
+        for (i, event) in events.enumerated() where i + 1 < states.count {
+            let notes = changes(states[i], states[i + 1]).map { "n\($0.node) \($0.text)" }
+            lines.append(String(format: "%4d  ", i + 1) + "\(event)" + (notes.isEmpty ? "" : "   [\(notes.joined(separator: ", "))]"))
+            if let property = model.violation(in: states[i + 1]) { lines.append("      VIOLATION: \(property)") }
+        }
+        return lines
+    }
+
+    static func mermaid(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel) -> [String] {
+        var lines = ["sequenceDiagram", "    %% raftcheck trace: spec '\(trace.spec.name)', mutation \(trace.mutation ?? "none")"]
+        for id in 1...trace.spec.nodes { lines.append("    participant n\(id)") }
+        func label(_ m: Message) -> String {
+            var text = "\(m.type) t\(m.term)"
+            switch m.type {
+            case .append: text += " prev \(m.index)@\(m.logTerm)" + (m.entries.isEmpty ? "" : " [\(m.entries.map { "\($0.index)@\($0.term)" }.joined(separator: " "))]")
+            case .appendResponse: text += m.reject ? " reject \(m.index)" : " ok \(m.index)"
+            case .voteResponse, .preVoteResponse: text += m.reject ? " no" : " yes"
+            case .vote, .preVote: text += " last \(m.index)@\(m.logTerm)"
+            default: break
+            }
+            return text
+        }
+        for (i, event) in events.enumerated() where i + 1 < states.count {
+            switch event {
+            case .deliver(let m): lines.append("    n\(m.from)->>n\(m.to): \(label(m))")
+            case .drop(let m): lines.append("    n\(m.from)-xn\(m.to): lost: \(label(m))")
+            case .duplicate(let m): lines.append("    Note over n\(m.from),n\(m.to): copied: \(label(m))")
+            case .partition, .heal: lines.append("    Note over n1,n\(trace.spec.nodes): \(event)")
+            default: lines.append("    Note over n\(event.node): \(event.kind)")
+            }
+            for change in changes(states[i], states[i + 1]) { lines.append("    Note over n\(change.node): \(change.text)") }
+            if let property = model.violation(in: states[i + 1]) {
+                lines.append("    Note over n1,n\(trace.spec.nodes): VIOLATION \(property) (event \(i + 1))")
+            }
+        }
+        return lines
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The fuzzer benchmark (release build):
+#  1. throughput on specs/replication-3.yaml: events/s with 1 and 2 workers (fixed runs);
+#  2. time to the first violation for every implemented mutation: random walks, swarm walks
+#     (median over seeds 1..10, each run capped at a time limit) and BFS (deterministic).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.build/bench
+mkdir -p "$out"
+limit=${FUZZ_LIMIT:-60}
+swift build -c release --product raftcheck >/dev/null
+for workers in 1 2; do
+    .build/release/raftcheck fuzz specs/replication-3.yaml --seed 1 --runs 20000 --workers "$workers" --no-novelty \
+        --stats-json "$out/fuzz-w$workers.json" >/dev/null
+done
+pairs="skip-log-up-to-date-check:replication-3 skip-prev-log-check:replication-3 vote-before-persist:crash-restart-3 commit-previous-term:figure8-3"
+for pair in $pairs; do
+    mutation=${pair%%:*}; spec=${pair##*:}
+    for mode in random swarm; do
+        flags=""; [ "$mode" = swarm ] && flags="--swarm"
+        for seed in 1 2 3 4 5 6 7 8 9 10; do
+            .build/release/raftcheck fuzz "specs/$spec.yaml" --seed "$seed" --time-limit "$limit" --mutation "$mutation" $flags \
+                --trace-out "$out/fz-$mutation-$mode-$seed.json" --stats-json "$out/fz-$mutation-$mode-$seed.stats.json" >/dev/null || true
+        done
+    done
+    .build/release/raftcheck check "specs/$spec.yaml" --mutation "$mutation" --workers 2 --trace-out "$out/bfs-$mutation.json" \
+        --stats-json "$out/bfs-$mutation.stats.json" >/dev/null || true
+done
+python3 - "$out" "$limit" "$pairs" <<'PY'
+import json, statistics, sys
+out, limit, pairs = sys.argv[1], float(sys.argv[2]), sys.argv[3].split()
+one, two = (json.load(open(f"{out}/fuzz-w{w}.json")) for w in (1, 2))
+print(f"throughput, specs/replication-3.yaml, 20,000 runs: 1 worker {one['events_per_second']:,.0f} events/s, "
+      f"2 workers {two['events_per_second']:,.0f} events/s ({one['elapsed_seconds'] / two['elapsed_seconds']:.2f}x)")
+print()
+print(f"| mutation | spec | random: median s (caught/10) | swarm: median s (caught/10) | BFS: s (states) |")
+print("|---|---|---|---|---|")
+def median_time(mutation, mode):
+    times, caught = [], 0
+    for seed in range(1, 11):
+        s = json.load(open(f"{out}/fz-{mutation}-{mode}-{seed}.stats.json"))
+        found = s["violation"] is not None
+        caught += found
+        times.append(s["elapsed_seconds"] if found else float("inf"))
+    m = statistics.median(times)
+    return (f"{m:.2f}" if m != float("inf") else f"> {limit:.0f}") + f" ({caught}/10)"
+for pair in pairs:
+    mutation, spec = pair.split(":")
+    b = json.load(open(f"{out}/bfs-{mutation}.stats.json"))
+    bfs = f"{b['elapsed_seconds']:.2f} ({b['distinct_states']:,})" if b["violation"] else "not caught"
+    print(f"| `{mutation}` | `{spec}` | {median_time(mutation, 'random')} | {median_time(mutation, 'swarm')} | {bfs} |")
+PY
