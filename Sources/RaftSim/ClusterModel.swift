@@ -262,6 +262,54 @@ extension ClusterModel: WeightedModel {
 }
 
 extension ClusterModel {
+    /// Whether `actions(of: state)` lists `event`, decided for the one event (the same rules).
+    public func isEnabled(_ event: Event, in state: ClusterState) -> Bool {
+        let events = spec.events, bounds = spec.bounds, counters = state.counters
+        if let message = event.message {
+            guard state.network.contains(message) else { return false }
+            switch event {
+            case .deliver:
+                let target = state[message.to].box
+                guard events.deliver, state.connected(message.from, message.to), let node = target.node else { return false }
+                return target.pending == nil && !node.hasReady
+            case .drop: return events.drop && Int(counters.drops) < bounds.maxDrops
+            default: return events.duplicate && Int(counters.duplicates) < bounds.maxDuplicates
+            }
+        }
+        switch event {
+        case .partition(let side):
+            return events.partition && state.partition == 0 && Int(counters.partitions) < bounds.maxPartitions
+                && side & 1 == 1 && side < UInt8(1 << spec.nodes) - 1
+        case .heal:
+            return events.partition && state.partition != 0
+        default:
+            break
+        }
+        let slot = Int(event.node.rawValue) - 1
+        guard state.nodes.indices.contains(slot) else { return false }
+        let sim = state.nodes[slot].box
+        guard let node = sim.node else {
+            if case .restart = event { return events.restart && Int(counters.restarts) < bounds.maxRestarts }
+            return false
+        }
+        if case .crash = event { return events.crash && Int(counters.crashes) < bounds.maxCrashes }
+        if let pending = sim.pending {
+            switch (event, pending.stage) {
+            case (.persist, .sent), (.announce, .persisted), (.apply, .announced): return true
+            default: return false
+            }
+        }
+        if node.hasReady { if case .ready = event { return true } else { return false } }
+        let raft = node.raft
+        switch event {
+        case .tick: return events.tick
+        case .timeout: return events.timeout && raft.role != .leader && raft.isPromotable
+        case .heartbeat: return events.heartbeat && raft.role == .leader
+        case .propose: return events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals
+        default: return false
+        }
+    }
+
     /// Replays `events` from the initial state. Returns the states visited (initial first), or
     /// the index of the first event that is not enabled where it occurs.
     public func replay(_ events: [Event]) -> (states: [ClusterState], divergedAt: Int?) {

@@ -6,8 +6,8 @@ import RaftExplorer
 /// Candidates are replayed leniently: an event that is not enabled where it falls (because an
 /// earlier one was removed) is skipped, and the candidate becomes the events actually executed,
 /// cut at the violation. Passes, Raft-aware first: remove whole kinds of event (ticks,
-/// heartbeats, duplicates, drops, crashes with restarts, partitions), then every event of one
-/// message; then delta debugging (ddmin) over what remains; then single events until no one
+/// heartbeats, duplicates, drops, crashes with restarts, partitions); then delta debugging
+/// (ddmin); then every event of one message; then single events until no one
 /// can go (1-minimal); last, a breadth-first search for a shorter counterexample of the same
 /// property within `searchBudget` states (a different, shorter scenario is out of reach of
 /// removals alone; BFS finds the shortest).
@@ -33,11 +33,8 @@ public struct Minimizer {
         var state = model.initialStates[0]
         if let failed = model.violation(in: state) { return failed == property ? [] : nil }
         var executed: [Event] = []
-        var enabled: [Event] = []
         for event in events {
-            enabled.removeAll(keepingCapacity: true)
-            model.actions(of: state, into: &enabled)
-            guard enabled.contains(event), let next = model.nextState(after: state, action: event) else { continue }
+            guard model.isEnabled(event, in: state), let next = model.nextState(after: state, action: event) else { continue }
             state = next
             executed.append(event)
             if let failed = model.violation(in: state) { return failed == property ? executed : nil }
@@ -52,6 +49,9 @@ public struct Minimizer {
         for kinds in [["tick"], ["heartbeat"], ["duplicate"], ["drop"], ["crash", "restart"], ["partition", "heal"], ["timeout"]] {
             if let shorter = reproduce(current.filter { !kinds.contains($0.kind) }) { current = shorter }
         }
+        // Halve first: delta debugging cuts a long trace down in a few replays, so the finer
+        // passes below replay short traces.
+        current = ddmin(current)
         // Everything that happens to one message: its delivery, drops and copies.
         var index = 0
         while index < current.count {
@@ -60,6 +60,18 @@ public struct Minimizer {
             } else {
                 index += 1
             }
+        }
+        // A node's ticks up to an election: try its election-timeout macro-step in their place.
+        var position = 0
+        while position < current.count {
+            if case .tick(let id) = current[position] {
+                var candidate = current
+                candidate[position] = .timeout(id)
+                if let shorter = reproduce(candidate), shorter.count < current.count || shorter != current {
+                    current = shorter
+                }
+            }
+            position += 1
         }
         current = ddmin(current)
         // Single events, until none can go.

@@ -51,3 +51,46 @@ extension TraceEvent {
         return copy
     }
 }
+
+/// `isEnabled` agrees with `actions(of:)` on every event of many random walks.
+@Suite struct EnabledTests {
+    @Test(arguments: ["specs-like split with crashes", "atomic with partitions, drops, duplicates, ticks"])
+    func isEnabledMatchesActions(variant: String) {
+        var spec = Spec()
+        spec.events.heartbeat = true
+        spec.events.drop = true
+        spec.events.duplicate = true
+        spec.bounds.maxDrops = 2
+        spec.bounds.maxDuplicates = 1
+        if variant.hasPrefix("specs") {
+            spec.events.readySteps = .split
+            spec.events.crash = true
+            spec.events.restart = true
+            spec.bounds.maxCrashes = 2
+            spec.bounds.maxRestarts = 2
+        } else {
+            spec.events.partition = true
+            spec.events.tick = true
+            spec.bounds.maxPartitions = 2
+        }
+        let model = ClusterModel(spec: spec)
+        var rng = Xoshiro256(seed: 9)
+        var candidates: [Event] = [.tick(1), .tick(2), .timeout(1), .timeout(3), .heartbeat(1), .crash(2), .restart(2), .propose(1),
+                                   .ready(1), .persist(1), .announce(1), .apply(1), .partition(0b001), .partition(0b011), .heal]
+        for _ in 0..<60 {
+            var state = model.initialStates[0]
+            for _ in 0..<40 {
+                var enabled: [Event] = []
+                model.actions(of: state, into: &enabled)
+                guard !enabled.isEmpty else { break }
+                candidates += enabled.prefix(3)
+                for event in candidates + enabled {
+                    #expect(model.isEnabled(event, in: state) == enabled.contains(event), "\(event)")
+                }
+                let next = enabled[Int(rng.next(below: UInt64(enabled.count)))]
+                state = model.nextState(after: state, action: next) ?? state
+            }
+            candidates.removeLast(max(0, candidates.count - 40))
+        }
+    }
+}
