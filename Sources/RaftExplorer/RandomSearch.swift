@@ -9,6 +9,9 @@ public protocol WeightedModel: Model {
     func kind(of action: Action) -> Int
     /// The default weight of each kind (same order as `actionKinds`).
     var defaultWeights: [UInt64] { get }
+    /// The "thread" an action runs on, for PCT scheduling (for a cluster: the node that acts or
+    /// receives), or nil for actions outside any thread.
+    func thread(of action: Action) -> Int?
 }
 
 /// Settings of a random exploration campaign.
@@ -25,6 +28,11 @@ public struct FuzzOptions: Sendable {
     public var swarm = false
     /// Prefer successors whose fingerprints were never seen.
     public var novelty = true
+    /// PCT-style scheduling (Burckhardt et al. 2010): each run gives the threads random
+    /// priorities and only the highest-priority thread with an enabled action moves; at
+    /// `pctChangePoints` random steps the running thread drops to the lowest priority.
+    public var pct = false
+    public var pctChangePoints = 2
     public var hashWidth = HashWidth.bits64
     /// The first run (to continue a campaign).
     public var firstRun = 0
@@ -168,33 +176,54 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var state = model.initialStates[0]
         var enabled: [M.Action] = []
         var visited: [Fingerprint] = []  // this walk's own, to count novelty within the walk too
-        for _ in 0..<options.depth {
+        // PCT: a random priority per thread (higher runs first) and the steps where the running
+        // thread is demoted.
+        var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
+        let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in Int(rng.next(below: UInt64(options.depth))) } : []
+        for step in 0..<options.depth {
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             // Candidates by weight; try them in a random weighted order until one stays inside the
             // boundary. With novelty, a few draws look for a successor never seen.
-            var candidates = enabled.indices.filter { weights[model.kind(of: enabled[$0])] > 0 }
+            let weighted = enabled.indices.filter { weights[model.kind(of: enabled[$0])] > 0 }
+            // The groups to draw from, in order: everything at once, or with PCT one thread at a
+            // time by priority (the network's own events go with the first), moving on only if
+            // no action of a thread stays inside the boundary.
+            var groups = [weighted]
+            if options.pct {
+                var threads: [Int] = []
+                for i in weighted { if let t = model.thread(of: enabled[i]), !threads.contains(t) { threads.append(t) } }
+                threads.sort { (priorities[$0 % 64], $0) > (priorities[$1 % 64], $1) }
+                if let top = threads.first, changePoints.contains(step) { priorities[top % 64] = 0 }
+                groups = threads.enumerated().map { rank, t in
+                    weighted.filter { model.thread(of: enabled[$0]).map { $0 == t } ?? (rank == 0) }
+                }
+                if groups.isEmpty { groups = [weighted] }
+            }
             var chosen: (M.State, Fingerprint, Int)?
             var fallback: (M.State, Fingerprint, Int)?
-            var tries = options.novelty ? 4 : 1
-            while !candidates.isEmpty && tries > 0 {
-                let total = candidates.reduce(0) { $0 + weights[model.kind(of: enabled[$1])] }
-                var pick = rng.next(below: total)
-                var position = 0
-                for (p, i) in candidates.enumerated() {
-                    let w = weights[model.kind(of: enabled[i])]
-                    if pick < w { position = p; break }
-                    pick -= w
+            for group in groups where chosen == nil && fallback == nil {
+                var candidates = group
+                var tries = options.novelty ? 4 : 1
+                while !candidates.isEmpty && tries > 0 {
+                    let total = candidates.reduce(0) { $0 + weights[model.kind(of: enabled[$1])] }
+                    var pick = rng.next(below: total)
+                    var position = 0
+                    for (p, i) in candidates.enumerated() {
+                        let w = weights[model.kind(of: enabled[i])]
+                        if pick < w { position = p; break }
+                        pick -= w
+                    }
+                    let index = candidates.remove(at: position)
+                    guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
+                    let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
+                    if !options.novelty || (!seen.contains(fp) && !visited.contains(fp)) {
+                        chosen = (next, fp, index)
+                        break
+                    }
+                    if fallback == nil { fallback = (next, fp, index) }
+                    tries -= 1
                 }
-                let index = candidates.remove(at: position)
-                guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
-                let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
-                if !options.novelty || (!seen.contains(fp) && !visited.contains(fp)) {
-                    chosen = (next, fp, index)
-                    break
-                }
-                if fallback == nil { fallback = (next, fp, index) }
-                tries -= 1
             }
             guard let (next, fp, index) = chosen ?? fallback else { break }
             result.actions.append(enabled[index])

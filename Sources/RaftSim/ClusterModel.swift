@@ -256,6 +256,15 @@ extension ClusterModel: WeightedModel {
 
     public func kind(of event: Event) -> Int { Self.kinds.firstIndex(of: event.kind)! }
 
+    /// Each node is a thread: it acts, or it receives a delivery. The network's own events
+    /// (drop, duplicate, partition, heal) belong to none.
+    public func thread(of event: Event) -> Int? {
+        switch event {
+        case .drop, .duplicate, .partition, .heal: nil
+        default: Int(event.node.rawValue)
+        }
+    }
+
     public var defaultWeights: [UInt64] {
         zip(Self.kinds, Self.defaultKindWeights).map { spec.fuzz.weights[$0] ?? $1 }
     }

@@ -32,6 +32,9 @@ struct Fuzz: ParsableCommand {
     @Flag(help: "Walk uniformly by weight, without preferring never-seen states.")
     var noNovelty = false
 
+    @Flag(help: "PCT-style scheduling: random node priorities with a few change points per run.")
+    var pct = false
+
     @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
     var mutation: String?
 
@@ -76,12 +79,13 @@ struct Fuzz: ParsableCommand {
         options.workers = workers
         options.swarm = swarm
         options.novelty = !noNovelty
+        options.pct = pct
         options.hashWidth = spec.search.hashBits
         options.firstRun = campaign.nextRun
         let model = ClusterModel(spec: spec)
         let search = RandomSearch(model: model, options: options)
 
-        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on" : "off"), novelty \(options.novelty ? "on" : "off"), mutation \(spec.mutation ?? "none")")
+        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), mutation \(spec.mutation ?? "none")")
         if let corpus, campaign.nextRun > 0 {
             let traces = Campaign.novelTraces(corpus)
             for path in traces { search.remember(try TraceFile.read(path).events) }

@@ -83,6 +83,19 @@ import Testing
         #expect(wrongSeed.status == 2 && wrongSeed.error.contains("has seed 7"))
     }
 
+    /// PCT scheduling catches a mutation too, and stays deterministic.
+    @Test func pctSchedulingCatchesAMutation() throws {
+        var outputs: [String] = []
+        for _ in 0..<2 {
+            let run = try CLI.run(["fuzz", "specs/replication-3.yaml", "--seed", "1", "--runs", "200", "--pct",
+                                   "--mutation", "skip-log-up-to-date-check",
+                                   "--trace-out", try CLI.temporaryDirectory().appendingPathComponent("t.json").path])
+            #expect(run.status == 1, "\(run.output.suffix(300))")
+            outputs.append(run.output.split(separator: "\n").filter { $0.hasPrefix("VIOLATION") }.joined())
+        }
+        #expect(outputs[0] == outputs[1] && outputs[0].contains("pct") == false)
+    }
+
     @Test func badFlagsExitTwo() throws {
         for arguments in [["fuzz", "specs/ci.yaml", "--runs", "0"], ["fuzz", "specs/ci.yaml", "--workers", "0"],
                           ["fuzz", "specs/ci.yaml", "--seed", "minus-one"], ["fuzz", "specs/tla/small.yaml", "--runs", "1"],
