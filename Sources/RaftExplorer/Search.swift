@@ -102,6 +102,20 @@ extension Model {
         return result
     }
 
+    /// A search's report: the counterexample rebuilt from the parent table, and (for a complete
+    /// search) the `sometimes` properties never satisfied.
+    func report(_ end: SearchEnd, _ stats: SearchStats, _ violation: (String, UInt32)?, _ parents: ParentTable,
+                _ sometimes: [Property<State>], _ satisfied: [Bool]) -> SearchReport<Action> {
+        var counterexample: Counterexample<Action>?
+        if let (property, id) = violation {
+            let path = parents.path(to: id)
+            counterexample = Counterexample(property: property, initialIndex: path.initial,
+                                            actions: actions(initial: path.initial, indexes: path.actionIndexes))
+        }
+        let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
+        return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
+    }
+
     /// The first `always` property `state` violates.
     func violatedProperty(_ state: State, _ always: [Property<State>]) -> String? {
         always.first { !$0.holds(state) }?.name
@@ -158,14 +172,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
 
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
             stats.fingerprintBytes = seen.bytes
-            var counterexample: Counterexample<M.Action>?
-            if let (property, id) = violation {
-                let path = parents.path(to: id)
-                counterexample = Counterexample(property: property, initialIndex: path.initial,
-                                                actions: model.actions(initial: path.initial, indexes: path.actionIndexes))
-            }
-            let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
-            return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
+            return model.report(end, stats, violation, parents, sometimes, satisfied)
         }
 
         for (index, state) in model.initialStates.enumerated() {
@@ -301,14 +308,7 @@ public final class DepthFirstSearch<M: Model> {
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
             stats.fingerprintBytes = seen.bytes
             stats.queued = stack.count
-            var counterexample: Counterexample<M.Action>?
-            if let (property, id) = violation {
-                let path = parents.path(to: id)
-                counterexample = Counterexample(property: property, initialIndex: path.initial,
-                                                actions: model.actions(initial: path.initial, indexes: path.actionIndexes))
-            }
-            let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
-            return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
+            return model.report(end, stats, violation, parents, sometimes, satisfied)
         }
 
         /// Records a newly reached state; returns a violation to report, if any.

@@ -319,8 +319,8 @@ extension ClusterModel {
         }
     }
 
-    /// Replays `events` from the initial state. Returns the states visited (initial first), or
-    /// the index of the first event that is not enabled where it occurs.
+    /// Replays `events` from the initial state. Returns the states visited (initial first), and
+    /// the index of the first event that is not enabled where it occurs or leaves the bounds.
     public func replay(_ events: [Event]) -> (states: [ClusterState], divergedAt: Int?) {
         var state = initialStates[0]
         var states = [state]
@@ -328,7 +328,7 @@ extension ClusterModel {
         for (i, event) in events.enumerated() {
             enabled.removeAll(keepingCapacity: true)
             actions(of: state, into: &enabled)
-            guard enabled.contains(event), let next = nextState(after: state, action: event) else {
+            guard enabled.contains(event), let next = nextState(after: state, action: event), withinBoundary(next) else {
                 return (states, i)
             }
             state = next

@@ -4,7 +4,7 @@ import RaftExplorer
 /// Shrinks a counterexample while the *same* property keeps failing first.
 ///
 /// Candidates are replayed leniently: an event that is not enabled where it falls (because an
-/// earlier one was removed) is skipped, and the candidate becomes the events actually executed,
+/// earlier one was removed), or that would leave the spec's bounds, is skipped, and the candidate becomes the events actually executed,
 /// cut at the violation. Passes, Raft-aware first: remove whole kinds of event (ticks,
 /// heartbeats, duplicates, drops, crashes with restarts, partitions); then delta debugging
 /// (ddmin); then every event of one message; then single events until no one
@@ -34,7 +34,10 @@ public struct Minimizer {
         if let failed = model.violation(in: state) { return failed == property ? [] : nil }
         var executed: [Event] = []
         for event in events {
-            guard model.isEnabled(event, in: state), let next = model.nextState(after: state, action: event) else { continue }
+            // A candidate stays inside the spec: events that are not enabled, or would leave the
+            // bounds, are skipped.
+            guard model.isEnabled(event, in: state), let next = model.nextState(after: state, action: event),
+                  model.withinBoundary(next) else { continue }
             state = next
             executed.append(event)
             if let failed = model.violation(in: state) { return failed == property ? executed : nil }

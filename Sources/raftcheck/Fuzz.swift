@@ -209,14 +209,5 @@ struct FuzzStatsFile: Encodable {
     var mutation: Nullable<String>
     var violation: Nullable<Stats.Violation>
 
-    func write(to path: String) throws(InputError) {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw InputError(file: path, message: "cannot write stats: \(error.localizedDescription)")
-        }
-    }
+    func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
 }

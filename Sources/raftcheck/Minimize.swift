@@ -45,16 +45,8 @@ struct Minimize: ParsableCommand {
                 var elapsedSeconds: Double
                 var out: String
             }
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let summary = Summary(trace: self.trace, property: property, originalLength: events.count, minimizedLength: minimized.count,
-                                  replays: minimizer.replays, elapsedSeconds: seconds, out: out)
-            do {
-                try encoder.encode(summary).write(to: URL(fileURLWithPath: statsJson), options: .atomic)
-            } catch {
-                throw InputError(file: statsJson, message: "cannot write stats: \(error.localizedDescription)")
-            }
+            try writeSummary(Summary(trace: self.trace, property: property, originalLength: events.count, minimizedLength: minimized.count,
+                                     replays: minimizer.replays, elapsedSeconds: seconds, out: out), to: statsJson)
         }
     }
 }

@@ -37,6 +37,10 @@ struct Replay: ParsableCommand {
                 print("DIVERGED at event \(i + 1) (\(event)): \(Self.whyNotEnabled(event, state))")
                 throw ExitCode(Exit.diverged.rawValue)
             }
+            guard model.withinBoundary(next) else {
+                print("DIVERGED at event \(i + 1) (\(event)): it leaves the spec's bounds")
+                throw ExitCode(Exit.diverged.rawValue)
+            }
             state = next
             print("\(i + 1). \(event)")
             Self.printNodes(state)

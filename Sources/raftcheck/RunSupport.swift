@@ -83,16 +83,19 @@ struct Stats: Encodable {
     var unsatisfiedSometimes: [String]
     var violation: Nullable<Violation>
 
-    func write(to path: String) throws(InputError) {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            var data = try encoder.encode(self)
-            data.append(0x0A)
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw InputError(file: path, message: "cannot write stats: \(error.localizedDescription)")
-        }
+    func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
+}
+
+/// Writes a summary (`--stats-json`) as JSON with snake_case keys, atomically.
+func writeSummary<T: Encodable>(_ value: T, to path: String) throws(InputError) {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do {
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw InputError(file: path, message: "cannot write stats: \(error.localizedDescription)")
     }
 }

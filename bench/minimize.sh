@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The minimizer benchmark: every fuzz counterexample bench/fuzz.sh found (random and swarm,
+# seeds 1..10) is minimized; the table gives, per mutation, the fuzz lengths, the minimized
+# lengths, the BFS-shortest length and the time. Run bench/fuzz.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.build/bench
+swift build -c release --product raftcheck >/dev/null
+for trace in "$out"/fz-*-[0-9]*.json; do
+    case "$trace" in *.stats.json|*.min.json) continue ;; esac
+    [ -f "$trace" ] || continue
+    .build/release/raftcheck minimize "$trace" --out "${trace%.json}.min.json" --stats-json "${trace%.json}.min.stats.json" >/dev/null
+done
+python3 - "$out" <<'PY'
+import glob, json, os, statistics, sys
+out = sys.argv[1]
+print("| mutation | fuzz traces | fuzz length (median) | minimized (median, max) | BFS shortest | max / shortest | seconds (max) |")
+print("|---|---|---|---|---|---|---|")
+for mutation in ["skip-log-up-to-date-check", "skip-prev-log-check", "vote-before-persist", "commit-previous-term"]:
+    stats = [json.load(open(f)) for f in sorted(glob.glob(f"{out}/fz-{mutation}-*-*.min.stats.json"))]
+    bfs_path = f"{out}/bfs-{mutation}.stats.json"
+    bfs = json.load(open(bfs_path))["violation"] if os.path.exists(bfs_path) else None
+    shortest = bfs["length"] if bfs else None
+    if not stats:
+        print(f"| `{mutation}` | 0 (fuzzing did not catch it) | – | – | {shortest or '–'} | – | – |")
+        continue
+    lengths = [s["minimized_length"] for s in stats]
+    ratio = f"{max(lengths) / shortest:.2f}" if shortest else "–"
+    print(f"| `{mutation}` | {len(stats)} | {statistics.median(s['original_length'] for s in stats):.0f} | "
+          f"{statistics.median(lengths):.0f}, {max(lengths)} | {shortest or '–'} | {ratio} | {max(s['elapsed_seconds'] for s in stats):.2f} |")
+PY
