@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+
+/// `raftcheck gate [PATH ...]`: the CI safety gate. Checks every spec (BFS, each within its
+/// budget) and writes one JUnit test case per spec; traces of failures go next to the JUnit file.
+struct Gate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every spec under the given paths (default: specs/); exit 1 on a violation, 2 on a bad spec.")
+
+    @Argument(help: "Spec files or directories (searched for *.yaml).")
+    var paths: [String] = ["specs"]
+
+    @Option(help: "Write a JUnit XML report here; failure traces are written beside it.")
+    var junit: String?
+
+    @Option(help: "Threads per check.")
+    var workers = 1
+
+    @Option(help: "Seconds for a spec that sets no time limit of its own.")
+    var defaultTimeLimit = 300.0
+
+    @Option(help: "Stop a check when resident memory passes this many MiB.")
+    var maxMemory = 8000
+
+    struct Result {
+        var spec: String
+        var seconds: Double
+        var outcome: Outcome
+        enum Outcome { case passed(complete: Bool), violation(property: String, trace: String), badSpec(String), internalError }
+    }
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard defaultTimeLimit > 0 else { throw ValidationError("--default-time-limit must be positive") }
+    }
+
+    func run() throws {
+        let specs = try collectSpecs()
+        let directory = junit.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw InputError(file: directory, message: "cannot create the report directory: \(error.localizedDescription)")
+        }
+        var results: [Result] = []
+        for spec in specs {
+            results.append(check(spec, traceDirectory: directory))
+        }
+        if let junit { try writeJUnit(results, to: junit) }
+        let violations = results.filter { if case .violation = $0.outcome { true } else { false } }
+        let bad = results.filter { if case .badSpec = $0.outcome { true } else { false } }
+        print("gate: \(results.count) specs, \(violations.count) violated, \(bad.count) bad\(junit.map { "; JUnit report \($0)" } ?? "")")
+        if !bad.isEmpty { throw ExitCode(Exit.badInput.rawValue) }
+        if !violations.isEmpty { throw ExitCode(Exit.violation.rawValue) }
+        if results.contains(where: { if case .internalError = $0.outcome { true } else { false } }) {
+            throw ExitCode(Exit.internalError.rawValue)
+        }
+    }
+
+    /// Every *.yaml under the paths, sorted; a path that does not exist is bad input.
+    private func collectSpecs() throws(InputError) -> [String] {
+        var specs: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw InputError(file: path, message: "no such file or directory")
+            }
+            if isDirectory.boolValue {
+                let files = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+                specs += files.filter { $0.hasSuffix(".yaml") }.sorted().map { "\(path)/\($0)" }
+            } else {
+                specs.append(path)
+            }
+        }
+        return specs
+    }
+
+    /// Runs `raftcheck check` on one spec, with the default budget if the spec sets none.
+    private func check(_ spec: String, traceDirectory: String) -> Result {
+        let clock = Stopwatch()
+        let name = URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent
+        let trace = "\(traceDirectory)/\(name).trace.json"
+        let stats = "\(traceDirectory)/.\(name).gate-stats.json"
+        var arguments = [spec, "--workers", "\(workers)", "--max-memory", "\(maxMemory)", "--trace-out", trace, "--stats-json", stats]
+        do {
+            let timeLimit: Double? = switch try SpecLoader.load(path: spec) {
+            case .cluster(let s): s.search.timeLimit
+            case .raftTLA(let s): s.search.timeLimit
+            }
+            if timeLimit == nil { arguments += ["--time-limit", "\(defaultTimeLimit)"] }
+            let command = try Check.parse(arguments)
+            try command.run()
+        } catch let error as InputError {
+            print("gate: \(error)")
+            return Result(spec: spec, seconds: clock.seconds, outcome: .badSpec(error.description))
+        } catch let exit as ExitCode {
+            defer { try? FileManager.default.removeItem(atPath: stats) }
+            let summary = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats)))) as? [String: Any]
+            switch exit.rawValue {
+            case Exit.clean.rawValue:
+                return Result(spec: spec, seconds: clock.seconds, outcome: .passed(complete: summary?["complete"] as? Bool ?? false))
+            case Exit.violation.rawValue:
+                let property = (summary?["violation"] as? [String: Any])?["property"] as? String ?? "unknown"
+                return Result(spec: spec, seconds: clock.seconds, outcome: .violation(property: property, trace: trace))
+            default:
+                return Result(spec: spec, seconds: clock.seconds, outcome: .internalError)
+            }
+        } catch {
+            return Result(spec: spec, seconds: clock.seconds, outcome: .badSpec("\(error)"))
+        }
+        return Result(spec: spec, seconds: clock.seconds, outcome: .internalError)
+    }
+
+    private func writeJUnit(_ results: [Result], to path: String) throws(InputError) {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let failures = results.filter { if case .violation = $0.outcome { true } else { false } }.count
+        let errors = results.count - failures - results.filter { if case .passed = $0.outcome { true } else { false } }.count
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites>\n  <testsuite name=\"raftcheck gate\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", results.reduce(0) { $0 + $1.seconds }))\">\n"
+        for result in results {
+            let name = URL(fileURLWithPath: result.spec).deletingPathExtension().lastPathComponent
+            xml += "    <testcase classname=\"raftcheck.gate\" name=\"\(escape(name))\" file=\"\(escape(result.spec))\" time=\"\(String(format: "%.3f", result.seconds))\">\n"
+            switch result.outcome {
+            case .passed(let complete):
+                xml += "      <system-out>no violation (\(complete ? "complete" : "incomplete: budget reached"))</system-out>\n"
+            case .violation(let property, let trace):
+                xml += "      <failure type=\"violation\" message=\"\(escape(property)) violated; trace \(escape(trace))\">raftcheck replay \(escape(trace))</failure>\n"
+            case .badSpec(let message):
+                xml += "      <error type=\"bad-spec\" message=\"\(escape(message))\"/>\n"
+            case .internalError:
+                xml += "      <error type=\"internal\" message=\"raftcheck failed\"/>\n"
+            }
+            xml += "    </testcase>\n"
+        }
+        xml += "  </testsuite>\n</testsuites>\n"
+        do {
+            try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw InputError(file: path, message: "cannot write the JUnit report: \(error.localizedDescription)")
+        }
+    }
+}
