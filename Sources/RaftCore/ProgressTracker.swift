@@ -75,8 +75,8 @@ public struct ProgressTracker: Hashable, Sendable {
     public var isSingleton: Bool { config.voters.voters.count == 1 && !config.voters.isJoint }
 
     /// The largest index acknowledged by a (joint) quorum of voters.
-    func committed(quorumShift: Int = 0) -> LogIndex {
-        config.voters.committedIndex(quorumShift: quorumShift) { id in self[id]?.match }
+    func committed() -> LogIndex {
+        config.voters.committedIndex { id in self[id]?.match }
     }
 
     /// Whether a quorum of voters was recently active (the leader counts itself active).
@@ -103,9 +103,9 @@ public struct ProgressTracker: Hashable, Sendable {
     }
 
     /// Granted and rejected counts, and the election result under the joint quorum.
-    func tallyVotes(quorumShift: Int = 0) -> (granted: Int, rejected: Int, result: VoteResult) {
+    func tallyVotes() -> (granted: Int, rejected: Int, result: VoteResult) {
         let granted = votes.count { $0.granted }
-        let result = config.voters.voteResult(quorumShift: quorumShift) { vote(of: $0) }
+        let result = config.voters.voteResult { vote(of: $0) }
         return (granted, votes.count - granted, result)
     }
 

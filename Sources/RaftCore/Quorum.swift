@@ -79,14 +79,13 @@ public struct JointConfig: Hashable, Sendable {
     /// Every voter of either half, sorted.
     public var voters: [NodeID] { (incoming.voters + outgoing.voters).sortedUnique() }
 
-    public func committedIndex(quorumShift: Int = 0, acked: (NodeID) -> LogIndex?) -> LogIndex {
-        min(incoming.committedIndex(quorum: incoming.quorum + quorumShift, acked: acked),
-            outgoing.committedIndex(quorum: outgoing.quorum + quorumShift, acked: acked))
+    public func committedIndex(acked: (NodeID) -> LogIndex?) -> LogIndex {
+        min(incoming.committedIndex(acked: acked), outgoing.committedIndex(acked: acked))
     }
 
-    public func voteResult(quorumShift: Int = 0, votes: (NodeID) -> Bool?) -> VoteResult {
-        let a = incoming.voteResult(quorum: incoming.quorum + quorumShift, votes: votes)
-        let b = outgoing.voteResult(quorum: outgoing.quorum + quorumShift, votes: votes)
+    public func voteResult(votes: (NodeID) -> Bool?) -> VoteResult {
+        let a = incoming.voteResult(votes: votes)
+        let b = outgoing.voteResult(votes: votes)
         if a == b { return a }
         if a == .lost || b == .lost { return .lost }
         return .pending

@@ -86,13 +86,7 @@ public final class FingerprintSet: @unchecked Sendable {
     /// TLC's optimistic estimate of the probability that two distinct states shared a
     /// fingerprint: distinct × (generated − distinct) / 2^bits.
     public static func collisionProbability(distinct: Int, generated: Int, width: HashWidth) -> Double {
-        let bits = Double(width.rawValue)
-        return Double(distinct) * Double(max(generated - distinct, 0)) / pow2(bits)
-    }
-
-    private static func pow2(_ bits: Double) -> Double {
-        var result = 1.0
-        for _ in 0..<Int(bits) { result *= 2 }
-        return result
+        let space = Double(sign: .plus, exponent: width.rawValue, significand: 1)
+        return Double(distinct) * Double(max(generated - distinct, 0)) / space
     }
 }

@@ -6,22 +6,26 @@ import RaftExplorer
 /// is the node itself. 0 always stands for "no node".
 struct Labels {
     var packed: UInt64 = 0
+    /// The inverse: the slot at each position, packed the same way.
+    var slots: UInt64 = 0
     var blindSelf: NodeID?
 
-    static func identity(_ n: Int) -> Labels {
-        var labels = Labels()
-        for slot in 0..<n { labels.packed |= UInt64(slot) << (3 * UInt64(slot)) }
-        return labels
-    }
+    static func identity(_ n: Int) -> Labels { ordering(Array(0..<n)) }
 
     static func blind(_ me: NodeID) -> Labels { Labels(blindSelf: me) }
 
     /// Labels in which node `order[p]` (a slot) gets position `p`.
     static func ordering(_ order: [Int]) -> Labels {
         var labels = Labels()
-        for (position, slot) in order.enumerated() { labels.packed |= UInt64(position) << (3 * UInt64(slot)) }
+        for (position, slot) in order.enumerated() {
+            labels.packed |= UInt64(position) << (3 * UInt64(slot))
+            labels.slots |= UInt64(slot) << (3 * UInt64(position))
+        }
         return labels
     }
+
+    /// The slot of the node at `position` (0-based).
+    @inline(__always) func slot(at position: Int) -> Int { Int((slots >> (3 * UInt64(position))) & 7) }
 
     @inline(__always)
     func callAsFunction(_ id: NodeID) -> UInt64 {
@@ -113,10 +117,7 @@ extension ClusterModel {
     func encode(_ state: ClusterState, _ labels: Labels, into e: inout StateEncoder) {
         let n = state.nodes.count
         e.write(n)
-        for position in 1...UInt64(n) {
-            let slot = (0..<n).first { labels(NodeID(UInt64($0 + 1))) == position }!
-            encodeNode(state.nodes[slot], labels, into: &e)
-        }
+        for position in 0..<n { encodeNode(state.nodes[labels.slot(at: position)], labels, into: &e) }
         Message.digestMultiset(state.network, into: &e, labels: labels)
         let c = state.counters
         var counters = UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16

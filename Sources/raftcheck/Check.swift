@@ -9,29 +9,13 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explore every state of a spec (BFS by default) and check its properties.")
 
-    @Argument(help: "The spec file (YAML; see specs/README.md).")
-    var spec: String
-
-    @Option(help: "Threads expanding states (the result does not depend on it).")
-    var workers = 1
+    @OptionGroup var common: RunOptions
 
     @Option(help: "Stop after this many distinct states (overrides the spec).")
     var maxStates: Int?
 
-    @Option(help: "Stop after this many seconds (overrides the spec).")
-    var timeLimit: Double?
-
     @Option(help: "Stop when resident memory passes this many MiB.")
     var maxMemory: Int?
-
-    @Option(help: "Where to write the counterexample trace (default: <spec name>.trace.json).")
-    var traceOut: String?
-
-    @Option(help: "Write the summary as JSON to this file.")
-    var statsJson: String?
-
-    @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
-    var mutation: String?
 
     @Flag(help: "Turn symmetry reduction off.")
     var noSymmetry = false
@@ -39,10 +23,13 @@ struct Check: ParsableCommand {
     @Option(help: "Search strategy: bfs or dfs (overrides the spec).")
     var strategy: Spec.Strategy?
 
+    var spec: String { common.spec }
+    var workers: Int { common.workers }
+    var timeLimit: Double? { common.timeLimit }
+    var traceOut: String? { common.traceOut }
+
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be at least 1") }
-        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
         if let maxMemory, maxMemory < 1 { throw ValidationError("--max-memory must be at least 1") }
     }
 
@@ -50,7 +37,7 @@ struct Check: ParsableCommand {
         let outcome: Outcome
         switch try SpecLoader.load(path: self.spec) {
         case .cluster(var spec):
-            if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+            common.applyMutation(to: &spec)
             if noSymmetry { spec.symmetry = false }
             if let strategy { spec.search.strategy = strategy }
             if let maxStates { spec.search.maxStates = maxStates }
@@ -60,7 +47,7 @@ struct Check: ParsableCommand {
             }
             outcome = checkCluster(spec)
         case .raftTLA(var spec):
-            if let flag = mutation.map({ _ in "--mutation" }) ?? strategy.map({ _ in "--strategy" }) {
+            if let flag = common.mutation.map({ _ in "--mutation" }) ?? strategy.map({ _ in "--strategy" }) {
                 throw InputError(file: self.spec, field: flag, message: "does not apply to raft-tla models")
             }
             if noSymmetry { spec.symmetry = false }
@@ -68,7 +55,7 @@ struct Check: ParsableCommand {
             if let timeLimit { spec.search.timeLimit = timeLimit }
             outcome = checkRaftTLA(spec)
         }
-        if let statsJson { try outcome.stats.write(to: statsJson) }
+        if let statsJson = common.statsJson { try outcome.stats.write(to: statsJson) }
         throw ExitCode(outcome.exit.rawValue)
     }
 

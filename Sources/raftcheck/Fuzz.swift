@@ -8,20 +8,13 @@ struct Fuzz: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explore a spec with seeded random walks; one seed reproduces everything.")
 
-    @Argument(help: "The spec file (YAML; see specs/README.md).")
-    var spec: String
+    @OptionGroup var common: RunOptions
 
     @Option(help: "The campaign's seed (default: from the clock, printed first).")
     var seed: UInt64?
 
     @Option(help: "Runs to do (default: until the time limit or an interrupt).")
     var runs: Int?
-
-    @Option(help: "Stop after this many seconds.")
-    var timeLimit: Double?
-
-    @Option(help: "Threads walking; the result does not depend on it.")
-    var workers = 1
 
     @Option(help: "The longest walk, in events (overrides the spec's fuzz.depth).")
     var depth: Int?
@@ -35,22 +28,15 @@ struct Fuzz: ParsableCommand {
     @Flag(help: "PCT-style scheduling: random node priorities with a few change points per run.")
     var pct = false
 
-    @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
-    var mutation: String?
-
-    @Option(help: "Where to write a violation's trace (default: <spec name>.fuzz-trace.json).")
-    var traceOut: String?
-
-    @Option(help: "Write the summary as JSON to this file.")
-    var statsJson: String?
-
     @Option(help: "A campaign directory: violations and runs that reached new states are kept there (atomically); rerunning with it resumes the seed sequence.")
     var corpus: String?
 
+    var spec: String { common.spec }
+    var workers: Int { common.workers }
+    var timeLimit: Double? { common.timeLimit }
+
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
-        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
         if let depth, depth < 1 { throw ValidationError("--depth must be at least 1") }
     }
 
@@ -58,7 +44,7 @@ struct Fuzz: ParsableCommand {
         guard case .cluster(var spec) = try SpecLoader.load(path: self.spec) else {
             throw InputError(file: self.spec, field: "model", message: "fuzz explores cluster specs only")
         }
-        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+        common.applyMutation(to: &spec)
         if let depth { spec.fuzz.depth = depth }
         if let problem = spec.problems().first {
             throw InputError(file: self.spec, field: problem.field, message: problem.message)
@@ -132,7 +118,7 @@ struct Fuzz: ParsableCommand {
                               violation: TraceViolation(property: found.property, step: found.actions.count,
                                                         message: "\(found.property) violated after \(found.actions.count) events (run \(found.run))"))
             // Written before anything is reported: a killed campaign loses no violation it printed.
-            let path = traceOut ?? "\(spec.name).fuzz-trace.json"
+            let path = common.traceOut ?? "\(spec.name).fuzz-trace.json"
             try TraceFile.write(trace, to: path)
             if let corpus { try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") }
             print("VIOLATION: \(found.property) in run \(found.run) (run seed \(found.runSeed)) after \(found.actions.count) events; trace written to \(path)")
@@ -143,7 +129,7 @@ struct Fuzz: ParsableCommand {
         }
         let rate = Double(s.events) / max(elapsed, 1e-9)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
-        if let statsJson {
+        if let statsJson = common.statsJson {
             try FuzzStatsFile(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil,
                               generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
                               statesPerSecond: rate, runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,

@@ -1,0 +1,34 @@
+import ArgumentParser
+import RaftSim
+
+/// The options `check` and `fuzz` share: the spec, threads, the time budget, the mutation, and
+/// where results go.
+struct RunOptions: ParsableArguments {
+    @Argument(help: "The spec file (YAML; see specs/README.md).")
+    var spec: String
+
+    @Option(help: "Threads (the result does not depend on it).")
+    var workers = 1
+
+    @Option(help: "Stop after this many seconds (overrides the spec).")
+    var timeLimit: Double?
+
+    @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
+    var mutation: String?
+
+    @Option(help: "Where to write a violation's trace (default: <spec name>.trace.json; fuzz: <spec name>.fuzz-trace.json).")
+    var traceOut: String?
+
+    @Option(help: "Write the summary as JSON to this file.")
+    var statsJson: String?
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
+    }
+
+    /// `--mutation`, applied to a cluster spec ('none': the real core).
+    func applyMutation(to spec: inout Spec) {
+        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+    }
+}
