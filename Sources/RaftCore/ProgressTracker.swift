@@ -111,19 +111,31 @@ public struct ProgressTracker: Hashable, Sendable {
 
     // MARK: Membership
 
-    /// Replaces the configuration; new members start probing at `next`, removed ones are dropped.
-    mutating func setConfig(_ config: TrackerConfig, next: LogIndex) {
-        self.config = config
-        var newIDs: [NodeID] = []
-        var newProgresses: [Progress] = []
-        let voters = config.voters.voters
-        for id in config.members {
-            var pr = self[id] ?? Progress(next: next, inflightCapacity: maxInflight, isLearner: false)
-            pr.isLearner = !voters.contains(id)
-            newIDs.append(id)
-            newProgresses.append(pr)
+    /// Starts tracking `id` with `progress` (replacing any progress it had).
+    mutating func insert(_ id: NodeID, _ progress: Progress) {
+        if let i = position(of: id) {
+            progresses[i] = progress
+            return
         }
-        ids = newIDs
-        progresses = newProgresses
+        let at = ids.firstIndex { $0 > id } ?? ids.count
+        ids.insert(id, at: at)
+        progresses.insert(progress, at: at)
+    }
+
+    /// Stops tracking `id`.
+    mutating func removeProgress(_ id: NodeID) {
+        guard let i = position(of: id) else { return }
+        ids.remove(at: i)
+        progresses.remove(at: i)
+    }
+
+    /// A tracker for `config` (e.g. restored from a snapshot): every member probes from `next`.
+    func restored(_ config: TrackerConfig, next: LogIndex) -> ProgressTracker {
+        var tracker = ProgressTracker(config: config, maxInflight: maxInflight)
+        tracker.updateAll { _, progress in
+            progress.next = next
+            progress.recentActive = true
+        }
+        return tracker
     }
 }

@@ -15,6 +15,12 @@ public struct MajorityConfig: Hashable, Sendable {
 
     public init(_ voters: [NodeID] = []) { self.voters = voters.sortedUnique() }
 
+    public func contains(_ id: NodeID) -> Bool { voters.contains(id) }
+
+    mutating func insert(_ id: NodeID) { voters = (voters + [id]).sortedUnique() }
+
+    mutating func remove(_ id: NodeID) { voters.removeAll { $0 == id } }
+
     /// How many voters make a majority.
     @inlinable public var quorum: Int { voters.count / 2 + 1 }
 
