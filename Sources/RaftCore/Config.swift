@@ -14,6 +14,23 @@ public struct Mutation: OptionSet, Hashable, Sendable {
     public static let skipLogUpToDateCheck = Mutation(rawValue: 1 << 2)
     /// A follower appends without checking the term at the previous index.
     public static let skipPrevLogCheck = Mutation(rawValue: 1 << 3)
+    /// Stepping down to follower within the same term clears the vote.
+    public static let forgetVoteOnStepDown = Mutation(rawValue: 1 << 4)
+    /// A follower replaces its log after the previous index with every append's entries, even
+    /// when they match (a delayed, shorter append deletes acknowledged entries).
+    public static let truncateOnMatchingAppend = Mutation(rawValue: 1 << 5)
+    /// A candidate counts every granted response, repeats from one voter included.
+    public static let countDuplicateVotes = Mutation(rawValue: 1 << 6)
+    /// A candidate counts granted responses from an earlier term.
+    public static let countStaleVotes = Mutation(rawValue: 1 << 7)
+    /// A majority is `n / 2` voters instead of `n / 2 + 1`.
+    public static let quorumOffByOne = Mutation(rawValue: 1 << 8)
+    /// The term is kept in memory only: the persisted hard state always says term 0.
+    public static let termNotPersisted = Mutation(rawValue: 1 << 9)
+    /// The leader accepts a configuration change while an earlier one is unapplied.
+    public static let twoPendingConfChanges = Mutation(rawValue: 1 << 10)
+    /// ReadIndex is served before the leader committed an entry of its own term.
+    public static let readIndexBeforeTermCommit = Mutation(rawValue: 1 << 11)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -21,6 +38,14 @@ public struct Mutation: OptionSet, Hashable, Sendable {
         ("vote-before-persist", .voteBeforePersist),
         ("skip-log-up-to-date-check", .skipLogUpToDateCheck),
         ("skip-prev-log-check", .skipPrevLogCheck),
+        ("forget-vote-on-step-down", .forgetVoteOnStepDown),
+        ("truncate-on-matching-append", .truncateOnMatchingAppend),
+        ("count-duplicate-votes", .countDuplicateVotes),
+        ("count-stale-votes", .countStaleVotes),
+        ("quorum-off-by-one", .quorumOffByOne),
+        ("term-not-persisted", .termNotPersisted),
+        ("two-pending-conf-changes", .twoPendingConfChanges),
+        ("read-index-before-term-commit", .readIndexBeforeTermCommit),
     ]
 
     public init?(name: String) {
@@ -57,6 +82,12 @@ public struct Config: Hashable, Sendable {
     public var preVote = false
     /// Followers drop proposals instead of forwarding them to the leader.
     public var disableProposalForwarding = false
+    /// A leader removed from (or demoted in) the configuration steps down once the change is
+    /// applied, instead of leading on without counting itself.
+    public var stepDownOnRemoval = false
+    /// How ReadIndex confirms leadership: a heartbeat round to a quorum (`.safe`), or the
+    /// leader's lease (`.leaseBased`, which requires CheckQuorum and bounded clock drift).
+    public var readOnlyOption = ReadOnlyOption.safe
     /// Seeds the node's election-timeout generator (mixed with `id`).
     public var randomSeed: UInt64 = 0
     /// TEST-ONLY deliberate bugs; see `Mutation`.
@@ -69,6 +100,7 @@ public struct Config: Hashable, Sendable {
         case heartbeatTicks
         case electionTicks
         case maxInflightMessages
+        case leaseWithoutCheckQuorum
 
         public var description: String {
             switch self {
@@ -76,6 +108,7 @@ public struct Config: Hashable, Sendable {
             case .heartbeatTicks: "heartbeatTicks must be positive"
             case .electionTicks: "electionTicks must be greater than heartbeatTicks"
             case .maxInflightMessages: "maxInflightMessages must be positive"
+            case .leaseWithoutCheckQuorum: "lease-based reads require checkQuorum"
             }
         }
     }
@@ -85,5 +118,14 @@ public struct Config: Hashable, Sendable {
         if heartbeatTicks <= 0 { throw .heartbeatTicks }
         if electionTicks <= heartbeatTicks { throw .electionTicks }
         if maxInflightMessages <= 0 { throw .maxInflightMessages }
+        if readOnlyOption == .leaseBased && !checkQuorum { throw .leaseWithoutCheckQuorum }
     }
+}
+
+/// How a leader confirms it is still the leader before serving a read.
+public enum ReadOnlyOption: UInt8, Hashable, Sendable {
+    /// A heartbeat round acknowledged by a quorum after the read arrived (ReadIndex).
+    case safe
+    /// The leader's lease: no other leader can exist while CheckQuorum keeps it in office.
+    case leaseBased
 }

@@ -93,6 +93,7 @@ extension MemoryStorage {
     public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
         hardState.digest(into: &d, labels: labels)
         latestSnapshot.digest(into: &d, labels: labels)
+        confState.digest(into: &d, labels: labels)
         d.write(UInt64(storedEntries.count))
         for entry in storedEntries { entry.digest(into: &d) }
     }
@@ -139,6 +140,30 @@ extension Raft {
         tracker.digest(into: &d, labels: labels)
         Message.digestMultiset(messages, into: &d, labels: labels)
         Message.digestMultiset(messagesAfterPersist, into: &d, labels: labels)
+        d.write(pendingConfIndex.rawValue)
+        d.write(labels.label(leadTransferee))
+        readOnly.digest(into: &d, labels: labels)
+        Message.digestMultiset(pendingReadIndexMessages, into: &d, labels: labels)
+        d.write(UInt64(readStates.count))
+        for read in readStates {
+            d.write(read.index.rawValue)
+            d.write(read.requestContext)
+        }
+    }
+}
+
+extension ReadOnly {
+    /// Pending reads in round order (rounds only grow, so the order is canonical).
+    func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+        d.write(lastRound)
+        d.write(UInt64(pending.count))
+        for request in pending {
+            d.write(request.round)
+            d.write(request.index.rawValue)
+            d.write(labels.label(request.from))
+            d.write(request.requestContext)
+            digestLabels(request.acks, into: &d, labels: labels)
+        }
     }
 }
 

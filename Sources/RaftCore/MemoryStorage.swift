@@ -5,6 +5,9 @@
 public struct MemoryStorage: Storage, Hashable, Sendable {
     public private(set) var hardState = HardState()
     public private(set) var latestSnapshot = Snapshot()
+    /// The configuration the application last persisted (after applying a change, or from a
+    /// snapshot): what a restarted node starts with.
+    public private(set) var confState = ConfState()
     private var log: [Entry] = [Entry(term: .zero, index: .zero)]
 
     public init() {}
@@ -12,11 +15,12 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
     /// A fresh storage whose configuration is `confState` (a new cluster's bootstrap).
     public init(confState: ConfState) {
         latestSnapshot.metadata.confState = confState
+        self.confState = confState
     }
 
     private var offset: LogIndex { log[0].index }
 
-    public func initialState() -> (HardState, ConfState) { (hardState, latestSnapshot.metadata.confState) }
+    public func initialState() -> (HardState, ConfState) { (hardState, confState) }
 
     public var firstIndex: LogIndex { offset + 1 }
     public var lastIndex: LogIndex { offset + UInt64(log.count - 1) }
@@ -46,6 +50,12 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
         hardState = state
     }
 
+    /// Records the configuration returned by `RawNode.applyConfChange`, together with the
+    /// state machine that applied it.
+    public mutating func setConfState(_ state: ConfState) {
+        confState = state
+    }
+
     /// Appends `entries` (consecutive), first dropping any stored entries at or after the first
     /// one's index: a later write overwrites an earlier, conflicting one. Entries already folded
     /// into the snapshot are skipped.
@@ -73,6 +83,7 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
     public mutating func applySnapshot(_ snapshot: Snapshot) throws(WriteError) {
         guard snapshot.metadata.index > latestSnapshot.metadata.index else { throw .outOfDate }
         latestSnapshot = snapshot
+        confState = snapshot.metadata.confState
         log = [Entry(term: snapshot.metadata.term, index: snapshot.metadata.index)]
     }
 
@@ -88,7 +99,7 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
         latestSnapshot = Snapshot(
             metadata: SnapshotMetadata(
                 index: index, term: term,
-                confState: confState ?? latestSnapshot.metadata.confState),
+                confState: confState ?? self.confState),
             data: data)
         return latestSnapshot
     }

@@ -40,6 +40,8 @@ public struct ProgressTracker: Hashable, Sendable {
     /// Vote answers of the current election, sorted by voter.
     public private(set) var votes: [Vote] = []
     let maxInflight: Int
+    /// TEST-ONLY mutations that change the counting (`quorum-off-by-one`, `count-duplicate-votes`).
+    var countingMutations: Mutation = []
 
     init(config: TrackerConfig, maxInflight: Int) {
         self.config = config
@@ -76,12 +78,12 @@ public struct ProgressTracker: Hashable, Sendable {
 
     /// The largest index acknowledged by a (joint) quorum of voters.
     func committed() -> LogIndex {
-        config.voters.committedIndex { id in self[id]?.match }
+        config.voters.committedIndex(offByOne: countingMutations.contains(.quorumOffByOne)) { id in self[id]?.match }
     }
 
     /// Whether a quorum of voters was recently active (the leader counts itself active).
     func quorumActive(leader: NodeID) -> Bool {
-        config.voters.voteResult { id in
+        config.voters.voteResult(offByOne: countingMutations.contains(.quorumOffByOne)) { id in
             guard let pr = self[id] else { return nil }
             return id == leader || pr.recentActive
         } == .won
@@ -91,10 +93,11 @@ public struct ProgressTracker: Hashable, Sendable {
 
     mutating func resetVotes() { votes.removeAll(keepingCapacity: true) }
 
-    /// Records `id`'s answer; only the first answer of each voter counts (rule 7).
+    /// Records `id`'s answer; only the first answer of each voter counts (rule 7), unless the
+    /// `count-duplicate-votes` mutation keeps repeats too.
     mutating func recordVote(_ id: NodeID, granted: Bool) {
         let at = votes.firstIndex { $0.voter >= id } ?? votes.count
-        if at < votes.count && votes[at].voter == id { return }
+        if at < votes.count && votes[at].voter == id && !countingMutations.contains(.countDuplicateVotes) { return }
         votes.insert(Vote(voter: id, granted: granted), at: at)
     }
 
@@ -105,7 +108,11 @@ public struct ProgressTracker: Hashable, Sendable {
     /// Granted and rejected counts, and the election result under the joint quorum.
     func tallyVotes() -> (granted: Int, rejected: Int, result: VoteResult) {
         let granted = votes.count { $0.granted }
-        let result = config.voters.voteResult { vote(of: $0) }
+        let offByOne = countingMutations.contains(.quorumOffByOne)
+        var result = config.voters.voteResult(offByOne: offByOne) { vote(of: $0) }
+        if countingMutations.contains(.countDuplicateVotes) && granted >= config.voters.incoming.quorum(offByOne) {
+            result = .won  // Every granted response counted, repeats included.
+        }
         return (granted, votes.count - granted, result)
     }
 

@@ -15,6 +15,9 @@ public struct MajorityConfig: Hashable, Sendable {
 
     public init(_ voters: [NodeID] = []) { self.voters = voters.sortedUnique() }
 
+    /// The majority, or with the `quorum-off-by-one` mutation `n / 2` (at least 1).
+    func quorum(_ offByOne: Bool) -> Int { offByOne ? max(voters.count / 2, 1) : quorum }
+
     public func contains(_ id: NodeID) -> Bool { voters.contains(id) }
 
     mutating func insert(_ id: NodeID) { voters = (voters + [id]).sortedUnique() }
@@ -85,13 +88,15 @@ public struct JointConfig: Hashable, Sendable {
     /// Every voter of either half, sorted.
     public var voters: [NodeID] { (incoming.voters + outgoing.voters).sortedUnique() }
 
-    public func committedIndex(acked: (NodeID) -> LogIndex?) -> LogIndex {
-        min(incoming.committedIndex(acked: acked), outgoing.committedIndex(acked: acked))
+    /// `offByOne` is the `quorum-off-by-one` mutation: majorities of `n / 2` voters.
+    public func committedIndex(offByOne: Bool = false, acked: (NodeID) -> LogIndex?) -> LogIndex {
+        min(incoming.committedIndex(quorum: incoming.quorum(offByOne), acked: acked),
+            outgoing.committedIndex(quorum: outgoing.quorum(offByOne), acked: acked))
     }
 
-    public func voteResult(votes: (NodeID) -> Bool?) -> VoteResult {
-        let a = incoming.voteResult(votes: votes)
-        let b = outgoing.voteResult(votes: votes)
+    public func voteResult(offByOne: Bool = false, votes: (NodeID) -> Bool?) -> VoteResult {
+        let a = incoming.voteResult(quorum: incoming.quorum(offByOne), votes: votes)
+        let b = outgoing.voteResult(quorum: outgoing.quorum(offByOne), votes: votes)
         if a == b { return a }
         if a == .lost || b == .lost { return .lost }
         return .pending

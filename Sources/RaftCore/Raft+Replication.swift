@@ -33,16 +33,17 @@ extension Raft {
     /// Sends `peer` the entries from its `next` (an empty append when `sendIfEmpty`), unless
     /// flow control pauses it. Returns whether a message went out. In replicate state with a
     /// full window only an empty append is sent, so a lost window still gets answered and freed.
-    /// An entry the peer needs that was compacted needs a snapshot (RaftCore II); until then
-    /// nothing is sent.
+    /// When an entry the peer needs was compacted, it gets the snapshot instead.
     @discardableResult
     mutating func maybeSendAppend(to peer: NodeID, sendIfEmpty: Bool) -> Bool {
         guard let progress = tracker[peer], !progress.isPaused else { return false }
         let prevIndex = progress.next - 1
-        guard let prevTerm = try? log.term(at: prevIndex) else { return false }
+        guard let prevTerm = try? log.term(at: prevIndex) else { return sendSnapshot(to: peer) }
         var entries: [Entry] = []
         if progress.state != .replicate || !progress.inflights.isFull {
-            guard let batch = try? log.entries(from: progress.next, maxSize: options.maxSizePerMessage) else { return false }
+            guard let batch = try? log.entries(from: progress.next, maxSize: options.maxSizePerMessage) else {
+                return sendSnapshot(to: peer)
+            }
             entries = batch
         }
         if entries.isEmpty && !sendIfEmpty { return false }
@@ -52,14 +53,16 @@ extension Raft {
         return true
     }
 
+    /// Heartbeats carry the latest pending read round, so they confirm waiting reads too.
     mutating func bcastHeartbeat() {
-        for peer in tracker.ids where peer != id { sendHeartbeat(to: peer) }
+        let round = readOnly.latestPendingRound
+        for peer in tracker.ids where peer != id { sendHeartbeat(to: peer, round: round) }
     }
 
     /// A heartbeat commits at most what the peer is known to hold (rule 5).
-    mutating func sendHeartbeat(to peer: NodeID) {
+    mutating func sendHeartbeat(to peer: NodeID, round: UInt64) {
         guard let progress = tracker[peer] else { return }
-        send(Message(type: .heartbeat, to: peer, commit: min(progress.match, log.committed)))
+        send(Message(type: .heartbeat, to: peer, commit: min(progress.match, log.committed), context: round))
     }
 
     mutating func handleAppendResponse(_ m: Message) {
@@ -99,7 +102,11 @@ extension Raft {
             return (true, wasPaused)
         } ?? (false, false)
         guard moved else { return }
+        if m.from == leadTransferee && tracker[m.from]?.match == log.lastIndex {
+            sendTimeoutNow(to: m.from)
+        }
         if maybeCommit() {
+            releasePendingReadIndexMessages()
             bcastAppend()
         } else if m.from != id && wasPaused {
             sendAppend(to: m.from)
@@ -117,6 +124,7 @@ extension Raft {
             progress.recentActive = true
             progress.msgAppFlowPaused = false
         }
+        acknowledgeReadRound(from: m.from, round: m.context)
         guard let progress = tracker[m.from] else { return }
         if progress.match < log.lastIndex || progress.state == .probe {
             sendAppend(to: m.from)
@@ -148,7 +156,9 @@ extension Raft {
         guard m.index <= log.lastIndex else { return nil }
         guard options.mutations.contains(.skipPrevLogCheck) || log.matchTerm(m.index, m.logTerm) else { return nil }
         let lastNew = m.index + UInt64(m.entries.count)
-        if let conflict = log.findConflict(m.entries) {
+        if options.mutations.contains(.truncateOnMatchingAppend), let first = m.entries.first, first.index > log.committed {
+            log.append(m.entries)  // Drops everything after the entries, matching or not.
+        } else if let conflict = log.findConflict(m.entries) {
             guard conflict > log.committed else {
                 recordFault(.conflictAtOrBelowCommit(index: conflict, committed: log.committed))
                 return nil

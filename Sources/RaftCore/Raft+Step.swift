@@ -23,6 +23,10 @@ extension Raft {
                 becomeFollower(term: m.term, leader: .none)
             }
         } else if m.term < term, m.term != .zero {
+            if options.mutations.contains(.countStaleVotes) && m.type == .voteResponse && role == .candidate {
+                try stepCandidate(m)  // Counts a vote cast in an earlier term.
+                return
+            }
             if (options.checkQuorum || options.preVote) && (m.type == .heartbeat || m.type == .append) {
                 // A stale leader (or a node partitioned away that came back) learns our term and
                 // steps down; otherwise it could stay stuck disrupting nobody but itself (rule 7).
@@ -49,8 +53,10 @@ extension Raft {
 
     // MARK: Elections
 
+    /// Campaigns, unless this node leads, is not a voter, or has a committed configuration
+    /// change it has not applied yet (it may not be a voter in it; rule 15).
     mutating func hup(transfer: Bool) {
-        guard role != .leader, isPromotable else { return }
+        guard role != .leader, isPromotable, !log.hasUnappliedConfChanges else { return }
         campaign(options.preVote && !transfer ? .preElection : .election, transfer: transfer)
     }
 
@@ -118,9 +124,15 @@ extension Raft {
             return
         case .propose:
             precondition(!m.entries.isEmpty, "empty proposal")
-            guard tracker[id] != nil else { throw .proposalDropped }
-            appendEntries(m.entries)
+            // No proposals while handing over leadership (rule 19).
+            guard tracker[id] != nil, leadTransferee == .none else { throw .proposalDropped }
+            var entries = m.entries
+            screenConfChanges(&entries)
+            appendEntries(entries)
             bcastAppend()
+            return
+        case .readIndex:
+            handleReadIndex(m)
             return
         default:
             break
@@ -131,8 +143,12 @@ extension Raft {
             handleAppendResponse(m)
         case .heartbeatResponse:
             handleHeartbeatResponse(m)
+        case .snapshotStatus:
+            handleSnapshotStatus(from: m.from, failed: m.reject)
         case .unreachable:
             tracker.update(m.from) { if $0.state == .replicate { $0.becomeProbe() } }
+        case .transferLeader:
+            handleTransferLeader(m)
         default:
             break
         }
@@ -154,12 +170,17 @@ extension Raft {
         switch m.type {
         case .propose:
             throw .proposalDropped
+        case .readIndex:
+            throw .readIndexDropped
         case .append:
             becomeFollower(term: m.term, leader: m.from)
             handleAppendEntries(m)
         case .heartbeat:
             becomeFollower(term: m.term, leader: m.from)
             handleHeartbeat(m)
+        case .snapshot:
+            becomeFollower(term: m.term, leader: m.from)
+            handleSnapshot(m)
         case ownResponse:
             switch poll(m.from, granted: !m.reject) {
             case .won:
@@ -194,6 +215,20 @@ extension Raft {
             electionElapsed = 0
             leader = m.from
             handleHeartbeat(m)
+        case .snapshot:
+            electionElapsed = 0
+            leader = m.from
+            handleSnapshot(m)
+        case .transferLeader, .readIndex:
+            guard leader != .none else { throw m.type == .readIndex ? .readIndexDropped : .proposalDropped }
+            var forwarded = m
+            forwarded.to = leader
+            send(forwarded)
+        case .readIndexResponse:
+            readStates.append(ReadState(index: m.index, requestContext: m.context))
+        case .timeoutNow:
+            // The leader hands over: campaign at once, past PreVote and leader stickiness.
+            hup(transfer: true)
         default:
             break
         }

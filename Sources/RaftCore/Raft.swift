@@ -7,6 +7,8 @@ public enum RaftError: Error, Hashable, Sendable {
     case stepLocalMessage
     /// A response arrived from a node this one does not track.
     case stepPeerNotFound
+    /// A read was not accepted: no leader known, or an election is under way. Retry.
+    case readIndexDropped
 }
 
 /// A condition that a correct cluster never produces (etcd panics on them). The core records
@@ -54,6 +56,16 @@ public struct Raft<S: Storage> {
     public internal(set) var rng: SplitMix64
     public internal(set) var fault: CoreFault?
     public let options: Config
+    /// A leader accepts no configuration change while one up to this index is unapplied (rule 15).
+    public internal(set) var pendingConfIndex = LogIndex.zero
+    /// The node a leadership transfer is handing over to (`.none`: no transfer).
+    public internal(set) var leadTransferee: NodeID = .none
+    /// A leader's ReadIndex requests awaiting a heartbeat quorum.
+    public internal(set) var readOnly = ReadOnly()
+    /// ReadIndex requests that arrived before the leader committed an entry of its term.
+    public internal(set) var pendingReadIndexMessages: [Message] = []
+    /// Reads ready to be served once the application has applied up to their index.
+    public internal(set) var readStates: [ReadState] = []
 
     /// Loads a node from `storage`: its hard state and configuration.
     public init(config: Config, storage: S) throws(Config.Invalid) {
@@ -63,6 +75,7 @@ public struct Raft<S: Storage> {
         options = config
         log = RaftLog(storage: storage)
         tracker = ProgressTracker(config: TrackerConfig(confState), maxInflight: config.maxInflightMessages)
+        tracker.countingMutations = config.mutations.intersection([.quorumOffByOne, .countDuplicateVotes])
         rng = SplitMix64(seed: config.randomSeed ^ (config.id.rawValue &* 0x9E37_79B9_7F4A_7C15))
         term = hardState.term
         vote = hardState.vote
@@ -75,6 +88,14 @@ public struct Raft<S: Storage> {
     }
 
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
+
+    /// What the application is asked to persist: the hard state, except that the
+    /// `term-not-persisted` mutation never writes the term.
+    var hardStateToPersist: HardState {
+        var state = hardState
+        if options.mutations.contains(.termNotPersisted) { state.term = .zero }
+        return state
+    }
     public var softState: SoftState { SoftState(leader: leader, role: role) }
 
     /// Whether this node may campaign: it is a voter of the current configuration.
@@ -93,6 +114,9 @@ public struct Raft<S: Storage> {
         electionElapsed = 0
         heartbeatElapsed = 0
         resetRandomizedElectionTimeout()
+        leadTransferee = .none
+        readOnly.dropPending()
+        pendingReadIndexMessages.removeAll()
         tracker.resetVotes()
         let (me, last, inflight) = (id, log.lastIndex, options.maxInflightMessages)
         tracker.updateAll { peer, progress in
@@ -106,6 +130,9 @@ public struct Raft<S: Storage> {
     }
 
     mutating func becomeFollower(term: Term, leader: NodeID) {
+        if options.mutations.contains(.forgetVoteOnStepDown) && term == self.term && role != .follower {
+            vote = .none
+        }
         reset(term: term)
         self.leader = leader
         role = .follower
@@ -132,6 +159,8 @@ public struct Raft<S: Storage> {
         leader = id
         role = .leader
         tracker.update(id) { $0.becomeReplicate() }
+        // Whether or not a change is pending in the log, none is accepted until all is applied.
+        pendingConfIndex = log.lastIndex
         // An entry of the new term, so that earlier entries can commit (§5.4.2).
         appendEntries([Entry(term: term, index: .zero)])
     }
@@ -142,7 +171,7 @@ public struct Raft<S: Storage> {
     /// persist (rule 1); proposals keep term 0, as they are local to whichever node handles them.
     mutating func send(_ message: Message) {
         var message = message
-        message.from = id
+        if message.from == .none { message.from = id }
         switch message.type {
         case .vote, .voteResponse, .preVote, .preVoteResponse:
             precondition(message.term != .zero, "\(message.type) must carry its term")
@@ -189,6 +218,8 @@ public struct Raft<S: Storage> {
         if electionElapsed >= options.electionTicks {
             electionElapsed = 0
             if options.checkQuorum { stepLeaderCheckQuorum() }
+            // A transfer that did not finish within an election timeout is abandoned (rule 19).
+            if role == .leader && leadTransferee != .none { leadTransferee = .none }
         }
         guard role == .leader else { return }
         if heartbeatElapsed >= options.heartbeatTicks {

@@ -138,6 +138,20 @@ public struct RaftLog<S: Storage> {
         unstable.restore(snapshot)
     }
 
+    /// The latest snapshot: one received and not yet durable, else the storage's.
+    public func snapshot() throws(StorageError) -> Snapshot {
+        if let snapshot = unstable.snapshot { return snapshot }
+        return try storage.snapshot()
+    }
+
+    /// Whether a configuration change is committed and not yet applied.
+    var hasUnappliedConfChanges: Bool {
+        guard applied < committed, let pending = try? entries(from: max(applied + 1, firstIndex), to: committed + 1) else {
+            return false
+        }
+        return pending.contains { $0.kind == .confChange }
+    }
+
     /// A received snapshot not yet durable.
     public var unstableSnapshot: Snapshot? { unstable.snapshot }
 }

@@ -3,7 +3,8 @@
 /// 1. send `messages` (they may go out before anything is persisted);
 /// 2. persist `snapshot`, `entries` and `hardState` (durably, if `mustSync`);
 /// 3. only then send `messagesAfterPersist`;
-/// 4. apply `snapshot` and `committedEntries` to the state machine;
+/// 4. apply `snapshot` and `committedEntries` to the state machine (calling
+///    `RawNode.applyConfChange` for each `.confChange` entry), then serve `readStates`;
 /// 5. call `RawNode.advance(_:)` with this Ready.
 ///
 /// A crash may fall between any two steps: what was not persisted is lost, and the node
@@ -22,6 +23,9 @@ public struct Ready: Hashable, Sendable {
     public var committedEntries: [Entry] = []
     /// Messages that may be sent at once.
     public var messages: [Message] = []
+    /// Reads confirmed by ReadIndex or the lease: serve each once `committedEntries` up to its
+    /// index are applied.
+    public var readStates: [ReadState] = []
     /// Messages that MUST NOT be sent before `entries` and `hardState` are durable: vote and
     /// append responses (rule 1).
     public var messagesAfterPersist: [Message] = []
@@ -51,7 +55,7 @@ public struct RawNode<S: Storage> {
     public init(config: Config, storage: S) throws(Config.Invalid) {
         raft = try Raft(config: config, storage: storage)
         lastSoftState = raft.softState
-        lastHardState = raft.hardState
+        lastHardState = raft.hardStateToPersist
     }
 
     /// The node's durable state. The application writes each Ready's snapshot, entries and
@@ -78,6 +82,42 @@ public struct RawNode<S: Storage> {
         try raft.step(Message(type: .propose, from: raft.id, entries: [Entry(term: .zero, index: .zero, data: data)]))
     }
 
+    /// Proposes a membership change. It takes effect when applied (`applyConfChange`); the
+    /// leader turns it into an empty entry if another change is still unapplied, or if it does
+    /// not fit the current configuration (entering joint while joint, leaving while not).
+    public mutating func proposeConfChange(_ change: ConfChange) throws(RaftError) {
+        try raft.step(Message(type: .propose, from: raft.id, entries: [change.entry]))
+    }
+
+    /// Applies a committed membership change; the application calls it while applying the
+    /// change's entry, and persists the returned configuration with its state machine. A change
+    /// that does not fit the configuration throws and changes nothing, on every node alike.
+    public mutating func applyConfChange(_ change: ConfChange) throws(ConfChangeError) -> ConfState {
+        try raft.applyConfChange(change)
+    }
+
+    /// Asks the leader to hand leadership to `transferee` (forwarded if this node follows).
+    public mutating func transferLeader(to transferee: NodeID) throws(RaftError) {
+        try raft.step(Message(type: .transferLeader, from: transferee))
+    }
+
+    /// Requests a linearizable read; a `ReadState` with `requestContext` appears in a later
+    /// Ready. Dropped (throws) while no leader is known; may also be lost with a leader change,
+    /// so clients retry after a timeout.
+    public mutating func readIndex(requestContext: UInt64) throws(RaftError) {
+        try raft.step(Message(type: .readIndex, from: raft.id, context: requestContext))
+    }
+
+    /// Reports whether sending a snapshot to `peer` finished or failed.
+    public mutating func reportSnapshot(to peer: NodeID, failed: Bool) {
+        try? raft.step(Message(type: .snapshotStatus, from: peer, reject: failed))
+    }
+
+    /// Reports that the last message to `peer` could not be delivered.
+    public mutating func reportUnreachable(_ peer: NodeID) {
+        try? raft.step(Message(type: .unreachable, from: peer))
+    }
+
     /// Delivers a message from a peer. Local message types are refused, and so are responses
     /// from nodes this one does not track.
     public mutating func step(_ message: Message) throws(RaftError) {
@@ -94,7 +134,8 @@ public struct RawNode<S: Storage> {
     public var hasReady: Bool {
         guard !awaitingAdvance else { return false }
         return raft.softState != lastSoftState
-            || raft.hardState != lastHardState
+            || raft.hardStateToPersist != lastHardState
+            || !raft.readStates.isEmpty
             || raft.log.unstableSnapshot != nil
             || !raft.log.unstableEntries.isEmpty
             || !raft.messages.isEmpty
@@ -112,13 +153,15 @@ public struct RawNode<S: Storage> {
             rd.softState = soft
             lastSoftState = soft
         }
-        let hard = raft.hardState
+        let hard = raft.hardStateToPersist
         if hard != lastHardState { rd.hardState = hard }
         rd.entries = raft.log.unstableEntries
         rd.snapshot = raft.log.unstableSnapshot
         rd.committedEntries = raft.log.nextCommittedEntries(maxSize: raft.options.maxCommittedSizePerReady)
         rd.messages = raft.messages
         raft.messages.removeAll()
+        rd.readStates = raft.readStates
+        raft.readStates.removeAll()
         for message in raft.messagesAfterPersist {
             if message.to == raft.id {
                 rd.selfMessages.append(message)
@@ -140,8 +183,11 @@ public struct RawNode<S: Storage> {
         awaitingAdvance = false
         if let hard = rd.hardState { lastHardState = hard }
         if let last = rd.entries.last { raft.log.stableTo(index: last.index, term: last.term) }
-        if let snapshot = rd.snapshot { raft.log.stableSnapshotTo(index: snapshot.metadata.index) }
-        if let last = rd.committedEntries.last { raft.log.appliedTo(last.index) }
+        if let snapshot = rd.snapshot {
+            raft.log.stableSnapshotTo(index: snapshot.metadata.index)
+            raft.appliedTo(snapshot.metadata.index)
+        }
+        if let last = rd.committedEntries.last { raft.appliedTo(last.index) }
         for message in rd.selfMessages {
             // Own acknowledgements are never refused: they carry this node's ID and term.
             try? raft.step(message)
