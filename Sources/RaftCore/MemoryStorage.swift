@@ -18,6 +18,23 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
         self.confState = confState
     }
 
+    /// The first nodes of a new cluster: the initial configuration written as committed
+    /// configuration changes, one voter added at a time from the empty configuration (index `i`
+    /// adds `voters[i - 1]`). Nodes added later start from an empty `MemoryStorage()`, receive
+    /// the log from index 1 and so learn the configuration by applying it. Re-applying these
+    /// entries on a node that has them is harmless: adding an existing voter changes nothing.
+    public init(bootstrapping voters: [NodeID]) {
+        let voters = voters.sortedUnique()
+        confState = ConfState(voters: voters)
+        log += voters.enumerated().map { i, voter in
+            var entry = ConfChange([ConfChangeSingle(.addVoter, voter)]).entry
+            entry.term = 1
+            entry.index = LogIndex(UInt64(i + 1))
+            return entry
+        }
+        hardState = HardState(term: 1, commit: LogIndex(UInt64(voters.count)))
+    }
+
     private var offset: LogIndex { log[0].index }
 
     public func initialState() -> (HardState, ConfState) { (hardState, confState) }

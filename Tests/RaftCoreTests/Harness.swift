@@ -55,6 +55,10 @@ struct Cluster {
     var applied: [[Entry]]
     /// Every message delivered (not dropped), in order.
     var delivered: [Message] = []
+    /// Reads each node's Readies confirmed, in order.
+    var readStates: [[ReadState]]
+    /// Errors from applying configuration changes, in order.
+    var confChangeErrors: [ConfChangeError] = []
 
     init(size: Int, configure: (inout Config) -> Void = { _ in }) {
         ids = (1...size).map { NodeID(UInt64($0)) }
@@ -66,6 +70,7 @@ struct Cluster {
         let voters = ids
         nodes = configs.map { try! RawNode(config: $0, storage: MemoryStorage(confState: ConfState(voters: voters))) }
         applied = Array(repeating: [], count: size)
+        readStates = Array(repeating: [], count: size)
     }
 
     init(nodes: [RawNode<MemoryStorage>], configs: [Config]) {
@@ -73,6 +78,7 @@ struct Cluster {
         self.configs = configs
         self.nodes = nodes
         applied = Array(repeating: [], count: nodes.count)
+        readStates = Array(repeating: [], count: nodes.count)
     }
 
     func slot(_ id: NodeID) -> Int { ids.firstIndex(of: id)! }
@@ -97,6 +103,7 @@ struct Cluster {
         let rd = node.ready()
         inFlight.append(contentsOf: rd.messages)
         if crash == .beforePersist { return crashAndRestart(id) }
+        if let snapshot = rd.snapshot { try! node.storage.applySnapshot(snapshot) }
         node.storage.append(rd.entries)
         if let hardState = rd.hardState { node.storage.setHardState(hardState) }
         if crash == .afterPersist {
@@ -104,7 +111,18 @@ struct Cluster {
             return crashAndRestart(id)
         }
         inFlight.append(contentsOf: rd.messagesAfterPersist)
-        for entry in rd.committedEntries { recordApply(entry, on: id) }
+        if let snapshot = rd.snapshot { applied[slot(id)] = Self.decodeStateMachine(snapshot.data) }
+        for entry in rd.committedEntries {
+            recordApply(entry, on: id)
+            guard entry.kind == .confChange, let change = ConfChange(encoded: entry.data) else { continue }
+            do {
+                let conf = try node.applyConfChange(change)
+                node.storage.setConfState(conf)
+            } catch {
+                confChangeErrors.append(error)
+            }
+        }
+        readStates[slot(id)].append(contentsOf: rd.readStates)
         if crash == .beforeAdvance {
             self[id] = node
             return crashAndRestart(id)
@@ -112,6 +130,34 @@ struct Cluster {
         node.advance(rd)
         self[id] = node
         observe(id)
+    }
+
+    /// The application data `id` applied, in order (including what a snapshot restored).
+    func appliedData(_ id: NodeID) -> [String] {
+        applied[slot(id)].filter { $0.kind == .normal && !$0.data.isEmpty }.map { String(decoding: $0.data, as: UTF8.self) }
+    }
+
+    /// A snapshot's data: the application entries applied up to it, one per line.
+    static func encodeStateMachine(_ entries: [Entry]) -> [UInt8] {
+        Array(entries.map { "\($0.index) \($0.term) \(String(decoding: $0.data, as: UTF8.self))" }.joined(separator: "\n").utf8)
+    }
+
+    static func decodeStateMachine(_ data: [UInt8]) -> [Entry] {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            return Entry(term: Term(UInt64(parts[1])!), index: LogIndex(UInt64(parts[0])!),
+                         data: parts.count > 2 ? Array(parts[2].utf8) : [])
+        }
+    }
+
+    /// `id` snapshots what it applied and compacts its log up to its applied index.
+    mutating func compact(_ id: NodeID) {
+        var node = self[id]
+        let index = node.raft.log.applied
+        let data = Self.encodeStateMachine(applied[slot(id)].filter { $0.kind == .normal && !$0.data.isEmpty })
+        try! node.storage.createSnapshot(at: index, data: data)
+        try! node.storage.compact(to: index)
+        self[id] = node
     }
 
     mutating func recordApply(_ entry: Entry, on id: NodeID) {
@@ -179,7 +225,7 @@ struct Cluster {
     mutating func crashAndRestart(_ id: NodeID) {
         let storage = self[id].storage
         self[id] = try! RawNode(config: configs[slot(id)], storage: storage)
-        applied[slot(id)] = []
+        applied[slot(id)] = Self.decodeStateMachine(storage.latestSnapshot.data)
     }
 
     /// Log matching: two logs with an entry of the same index and term agree up to it.

@@ -1,0 +1,136 @@
+import Testing
+@testable import RaftCore
+
+/// Leadership transfer (rule 19) and reads (rule 13).
+@Suite struct TransferAndReadTests {
+    @Test func transferToAnUpToDateFollower() {
+        var cluster = Cluster(size: 3) { $0.checkQuorum = true; $0.preVote = true }
+        cluster.campaign(1)
+        cluster.propose(1, "a")
+        try? cluster[1].transferLeader(to: 2)
+        cluster.stabilize()
+        #expect(cluster[2].raft.role == .leader)
+        #expect(cluster[2].raft.term == 2)
+        #expect(cluster[1].raft.role == .follower)
+        #expect(cluster.delivered.contains { $0.type == .vote && $0.campaignTransfer })
+    }
+
+    /// The target is caught up before it is told to campaign, and proposals stop meanwhile.
+    @Test func transferToALaggingFollower() {
+        var cluster = Cluster(size: 3)
+        cluster.campaign(1)
+        cluster.isolated = [3]
+        for i in 1...3 { cluster.propose(1, "v\(i)") }
+        cluster.isolated = []
+        try? cluster[1].transferLeader(to: 3)
+        #expect(cluster[1].raft.leadTransferee == 3)
+        var leader = cluster[1]
+        #expect(throws: RaftError.proposalDropped) { try leader.propose(Array("during".utf8)) }
+        // TimeoutNow goes out only once node 3 holds the leader's whole log.
+        var sawTimeoutNow = false
+        for _ in 0..<1000 {
+            for id in cluster.ids { cluster.processReady(id) }
+            guard let next = cluster.inFlight.first else { break }
+            if next.type == .timeoutNow {
+                #expect(cluster[3].raft.log.lastIndex == cluster[1].raft.log.lastIndex)
+                sawTimeoutNow = true
+            }
+            cluster.deliver(at: 0)
+        }
+        #expect(sawTimeoutNow)
+        #expect(cluster[3].raft.role == .leader)
+        #expect(cluster.appliedData(3) == ["v1", "v2", "v3"])
+    }
+
+    @Test func transferIsAbandonedAfterAnElectionTimeout() {
+        var cluster = Cluster(size: 3)
+        cluster.campaign(1)
+        cluster.isolated = [3]
+        try? cluster[1].transferLeader(to: 3)
+        cluster.stabilize()
+        #expect(cluster[1].raft.leadTransferee == 3)
+        cluster.tick(1, times: 10)
+        #expect(cluster[1].raft.leadTransferee == .none)
+        #expect(cluster[1].raft.role == .leader)
+        cluster.propose(1, "after")
+        #expect(cluster.appliedData(2) == ["after"])
+    }
+
+    /// A ReadIndex read is answered only after a heartbeat quorum confirms the leader, with the
+    /// commit index at the time of the request.
+    @Test func readIndexWaitsForAHeartbeatQuorum() {
+        var cluster = Cluster(size: 3)
+        cluster.campaign(1)
+        cluster.propose(1, "w")
+        cluster.isolated = [2, 3]
+        try? cluster[1].readIndex(requestContext: 7)
+        cluster.stabilize()
+        #expect(cluster.readStates[0].isEmpty)
+        cluster.isolated = [3]
+        cluster[1].tick()
+        cluster.stabilize()
+        #expect(cluster.readStates[0] == [ReadState(index: cluster[1].raft.log.committed, requestContext: 7)])
+    }
+
+    @Test func followerReadsAreForwarded() {
+        var cluster = Cluster(size: 3)
+        cluster.campaign(1)
+        cluster.propose(1, "w")
+        try? cluster[3].readIndex(requestContext: 9)
+        cluster.stabilize()
+        #expect(cluster.readStates[2] == [ReadState(index: cluster[1].raft.log.committed, requestContext: 9)])
+        #expect(cluster[3].raft.log.applied >= cluster.readStates[2][0].index)
+    }
+
+    /// Right after a leader change the new leader may not know the last committed write: it
+    /// must not answer a read before it commits an entry of its own term (rule 13). With the
+    /// `read-index-before-term-commit` mutation it answers at once with a stale index.
+    @Test(arguments: [false, true])
+    func readRightAfterALeaderChange(mutated: Bool) {
+        var cluster = Cluster(size: 3) { if mutated { $0.mutations = .readIndexBeforeTermCommit } }
+        cluster.campaign(1)
+        // Node 2 receives the write, but never hears that it committed.
+        let write = cluster[1].raft.log.lastIndex + 1
+        cluster.dropFilter = { $0.type == .append && $0.from == 1 && $0.to == 2 && $0.commit >= write }
+        cluster.propose(1, "w")
+        #expect(cluster[1].raft.log.committed == write)
+        #expect(cluster[2].raft.log.committed < write)
+        // Node 1 goes away; node 2 wins, but its first entry does not commit yet.
+        cluster.isolated = [1]
+        cluster.dropFilter = { $0.type == .appendResponse && $0.from == 3 }
+        cluster.campaign(2)
+        #expect(cluster[2].raft.role == .leader)
+        #expect(!cluster[2].raft.committedEntryInCurrentTerm)
+        try? cluster[2].readIndex(requestContext: 1)
+        cluster.stabilize()
+        if mutated {
+            #expect(cluster.readStates[1].map(\.index) == [cluster[2].raft.log.committed])
+            #expect(cluster.readStates[1][0].index < write)  // Misses a committed write.
+        } else {
+            #expect(cluster.readStates[1].isEmpty)
+            cluster.dropFilter = nil
+            cluster[2].tick()
+            cluster.stabilize()
+            #expect(cluster.readStates[1].count == 1)
+            #expect(cluster.readStates[1][0].index >= write)
+        }
+    }
+
+    @Test func leaseReadsAnswerAtOnceAndNeedCheckQuorum() {
+        var config = testConfig(1)
+        config.readOnlyOption = .leaseBased
+        #expect(throws: Config.Invalid.leaseWithoutCheckQuorum) { try config.validate() }
+        var cluster = Cluster(size: 3) { $0.checkQuorum = true; $0.readOnlyOption = .leaseBased }
+        cluster.campaign(1)
+        cluster.propose(1, "w")
+        cluster.isolated = [2, 3]
+        try? cluster[1].readIndex(requestContext: 3)
+        cluster.processReady(1)
+        #expect(cluster.readStates[0] == [ReadState(index: cluster[1].raft.log.committed, requestContext: 3)])
+    }
+
+    @Test func readsWithoutALeaderAreRefused() {
+        var node = makeNode(1)
+        #expect(throws: RaftError.readIndexDropped) { try node.readIndex(requestContext: 1) }
+    }
+}
