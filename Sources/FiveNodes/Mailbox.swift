@@ -5,6 +5,7 @@ import RaftCore
 enum Command: Sendable {
     case message(Message)
     case propose([UInt8])
+    case proposeConfChange(ConfChange)
 }
 
 /// A node's inbox: other threads post, the node's own thread waits and drains.
@@ -45,13 +46,15 @@ final class NodeStatus: @unchecked Sendable {
     private var _role = Role.follower
     private var _store: [String: String] = [:]
     private var _applied = 0
+    private var _voters: [NodeID] = []
     private var _failure: String?
 
-    func publish(role: Role, store: [String: String], applied: Int) {
+    func publish(role: Role, store: [String: String], applied: Int, voters: [NodeID]) {
         lock.withLock {
             _role = role
             _store = store
             _applied = applied
+            _voters = voters
         }
     }
 
@@ -60,5 +63,7 @@ final class NodeStatus: @unchecked Sendable {
     var role: Role { lock.withLock { _role } }
     var store: [String: String] { lock.withLock { _store } }
     var applied: Int { lock.withLock { _applied } }
+    /// The voters of the configuration this node has applied.
+    var voters: [NodeID] { lock.withLock { _voters } }
     var failure: String? { lock.withLock { _failure } }
 }

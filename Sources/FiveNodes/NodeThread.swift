@@ -5,15 +5,15 @@ import RaftCore
 /// application drives it: tick on a timer, step what arrives, carry out every Ready in order.
 struct NodeThread {
     let id: NodeID
-    let voters: [NodeID]
     let mailboxes: [NodeID: Mailbox]
     let status: NodeStatus
     let tickInterval: TimeInterval
 
     func run(campaignAtStart: Bool) {
         let mailbox = mailboxes[id]!
-        // Nodes other than the first come to life on their first message.
-        var node: RawNode<MemoryStorage>? = campaignAtStart ? makeNode() : nil
+        // The first node bootstraps a one-voter cluster; the others are added by configuration
+        // changes and come to life, with empty storage, on their first message.
+        var node: RawNode<MemoryStorage>? = campaignAtStart ? makeNode(storage: MemoryStorage(bootstrapping: [id])) : nil
         if campaignAtStart { node?.campaign() }
         var store: [String: String] = [:]
         var applied = 0
@@ -25,11 +25,13 @@ struct NodeThread {
             for command in commands {
                 switch command {
                 case .message(let message):
-                    if node == nil { node = makeNode() }
+                    if node == nil { node = makeNode(storage: MemoryStorage()) }
                     do { try node!.step(message) } catch { status.fail("node \(id) refused \(message): \(error)") }
                 case .propose(let data):
                     // A dropped proposal is retried by the client, as with any Raft.
                     try? node?.propose(data)
+                case .proposeConfChange(let change):
+                    try? node?.proposeConfChange(change)
                 }
             }
             if Date() >= nextTick {
@@ -43,19 +45,24 @@ struct NodeThread {
                 if !rd.entries.isEmpty { current.storage.append(rd.entries) }
                 if let hardState = rd.hardState { current.storage.setHardState(hardState) }
                 send(rd.messagesAfterPersist)
-                for entry in rd.committedEntries where entry.kind == .normal && !entry.data.isEmpty {
-                    apply(entry.data, to: &store)
-                    applied += 1
+                for entry in rd.committedEntries where !entry.data.isEmpty {
+                    if entry.kind == .confChange {
+                        applyConfChange(entry.data, to: &current)
+                    } else {
+                        apply(entry.data, to: &store)
+                        applied += 1
+                    }
                 }
                 current.advance(rd)
             }
             if let fault = current.raft.fault { status.fail("node \(id): \(fault)") }
             node = current
-            status.publish(role: current.raft.role, store: store, applied: applied)
+            status.publish(role: current.raft.role, store: store, applied: applied,
+                           voters: current.raft.tracker.config.voters.voters)
         }
     }
 
-    private func makeNode() -> RawNode<MemoryStorage> {
+    private func makeNode(storage: MemoryStorage) -> RawNode<MemoryStorage> {
         var config = Config(id: id)
         config.electionTicks = 10
         config.heartbeatTicks = 1
@@ -63,11 +70,25 @@ struct NodeThread {
         config.preVote = true
         config.randomSeed = 42
         // The configuration was validated by hand; a failure here is a programming error.
-        return try! RawNode(config: config, storage: MemoryStorage(confState: ConfState(voters: voters)))
+        return try! RawNode(config: config, storage: storage)
     }
 
     private func send(_ messages: [Message]) {
         for message in messages { mailboxes[message.to]?.post(.message(message)) }
+    }
+
+    /// Applies a committed membership change and persists the configuration it produced.
+    private func applyConfChange(_ data: [UInt8], to node: inout RawNode<MemoryStorage>) {
+        guard let change = ConfChange(encoded: data) else {
+            status.fail("node \(id) cannot decode a configuration change")
+            return
+        }
+        do {
+            let conf = try node.applyConfChange(change)
+            node.storage.setConfState(conf)
+        } catch {
+            status.fail("node \(id) cannot apply \(change): \(error)")
+        }
     }
 
     /// Applies `put <key> <value>`.

@@ -19,9 +19,9 @@ import Testing
         var error: String
     }
 
-    static func run(_ arguments: [String]) throws -> Run {
+    static func run(_ arguments: [String], executable: URL = tool) throws -> Run {
         let process = Process()
-        process.executableURL = tool
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         let out = Pipe(), err = Pipe()
@@ -32,6 +32,15 @@ import Testing
         let error = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    }
+
+    /// The five-node example: node 1 bootstraps alone, adds nodes 2–5 by configuration
+    /// changes, and all five apply the same 100 puts.
+    @Test func fiveNodesExample() throws {
+        let example = tool.deletingLastPathComponent().appendingPathComponent("five-nodes")
+        let run = try Self.run([], executable: example)
+        #expect(run.status == 0)
+        #expect(run.output.split(separator: "\n").last == "all 5 nodes applied 100 proposals")
     }
 
     static func temporaryDirectory() throws -> URL {
