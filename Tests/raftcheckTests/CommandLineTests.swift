@@ -37,7 +37,7 @@ import Testing
     /// The five-node example: node 1 bootstraps alone, adds nodes 2–5 by configuration
     /// changes, and all five apply the same 100 puts.
     @Test func fiveNodesExample() throws {
-        let example = tool.deletingLastPathComponent().appendingPathComponent("five-nodes")
+        let example = Self.tool.deletingLastPathComponent().appendingPathComponent("five-nodes")
         let run = try Self.run([], executable: example)
         #expect(run.status == 0)
         #expect(run.output.split(separator: "\n").last == "all 5 nodes applied 100 proposals")
