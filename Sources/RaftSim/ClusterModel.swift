@@ -60,6 +60,7 @@ public struct ClusterModel: Model {
             if events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals {
                 actions.append(.propose(id))
             }
+            if events.read && raft.role == .leader && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
         }
         if events.partition {
             if state.partition != 0 {
@@ -123,12 +124,22 @@ public struct ClusterModel: Model {
             next.counters.proposals += 1
             let value = [next.counters.proposals]
             update(id, &next) { node in try? node.propose(value) }
+        case .read:
+            next.counters.reads += 1
+            let context = UInt64(next.counters.reads)
+            next.reads.append(PendingRead(node: id, context: context, committedBefore: next.history.committed.count))
+            var refused = false
+            update(id, &next) { node in
+                do { try node.readIndex(requestContext: context) } catch { refused = true }
+            }
+            if refused { next.reads.removeAll { $0.context == context } }
         case .partition(let side):
             next.partition = side
             next.counters.partitions += 1
         case .heal:
             next.partition = 0
         case .crash:
+            next.reads.removeAll { $0.node == id }  // Its clients give up.
             next[id].crash()
             next.counters.crashes += 1
         case .restart:
@@ -158,6 +169,7 @@ public struct ClusterModel: Model {
         case .apply:
             guard let rd = next[id].pending?.ready else { return nil }
             apply(rd.committedEntries, id, &next)
+            serveReads(rd.readStates, id, &next)
             next[id].update { $0.advance(rd) }
             next[id].pending = nil
         }
@@ -181,8 +193,26 @@ public struct ClusterModel: Model {
             persist(rd, id, &state)
             state.send(rd.messagesAfterPersist)
             apply(rd.committedEntries, id, &state)
+            serveReads(rd.readStates, id, &state)
             state[id].update { $0.advance(rd) }
         }
+    }
+
+    /// Records the reads a Ready confirmed, then serves every read of `id` whose index is
+    /// applied: it observes the state machine as applied now, which must hold every write
+    /// committed before the read was requested (linearizability).
+    private func serveReads(_ confirmed: [ReadState], _ id: NodeID, _ state: inout ClusterState) {
+        for read in confirmed {
+            if let i = state.reads.firstIndex(where: { $0.node == id && $0.context == read.requestContext }) {
+                state.reads[i].index = read.index
+            }
+        }
+        let applied = state[id].applied.count
+        let served = { (read: PendingRead) in read.node == id && read.index.map { Int($0.rawValue) <= applied } == true }
+        if state.reads.contains(where: { served($0) && applied < $0.committedBefore }) {
+            state.history.broken.insert(.linearizableReads)
+        }
+        state.reads.removeAll(where: served)
     }
 
     /// Writes a Ready's entries and hard state to the node's storage.
@@ -249,8 +279,8 @@ public struct ClusterModel: Model {
 extension ClusterModel: WeightedModel {
     /// Event kinds, as named in traces and in `fuzz.weights`.
     public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
-                               "propose", "partition", "heal", "ready", "persist", "announce", "apply"]
-    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10]
+                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read"]
+    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3]
 
     public var actionKinds: [String] { Self.kinds }
 
@@ -315,6 +345,7 @@ extension ClusterModel {
         case .timeout: return events.timeout && raft.role != .leader && raft.isPromotable
         case .heartbeat: return events.heartbeat && raft.role == .leader
         case .propose: return events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals
+        case .read: return events.read && raft.role == .leader && Int(counters.reads) < bounds.maxReads
         default: return false
         }
     }

@@ -132,6 +132,17 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     /// A node's commit (while up), its persisted commit, or its applied index went backwards, or
     /// an entry was applied out of order.
     public static let monotonicCommit = BrokenTransition(rawValue: 1 << 1)
+    /// A read observed a state missing a write committed before the read was requested.
+    public static let linearizableReads = BrokenTransition(rawValue: 1 << 2)
+}
+
+/// A client read in progress: requested at `node` when `committedBefore` entries were known
+/// committed anywhere; `index` is set once a Ready confirms it (ReadIndex or lease).
+public struct PendingRead: Hashable, Sendable {
+    public var node: NodeID
+    public var context: UInt64
+    public var committedBefore: Int
+    public var index: LogIndex?
 }
 
 /// Event counts the bounds limit.
@@ -142,6 +153,7 @@ public struct Counters: Hashable, Sendable {
     public var drops: UInt8 = 0
     public var duplicates: UInt8 = 0
     public var partitions: UInt8 = 0
+    public var reads: UInt8 = 0
 }
 
 /// The whole simulated cluster: a value, so successor states share what did not change.
@@ -152,6 +164,8 @@ public struct ClusterState: Sendable {
     public var network: [Message] = []
     public var counters = Counters()
     public var history = History()
+    /// Client reads not yet served, in request order.
+    public var reads: [PendingRead] = []
     /// The side of the current network partition (bit i: node i + 1); 0 when whole.
     public var partition: UInt8 = 0
 

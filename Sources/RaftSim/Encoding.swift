@@ -121,8 +121,15 @@ extension ClusterModel {
         Message.digestMultiset(state.network, into: &e, labels: labels)
         let c = state.counters
         var counters = UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16
-        counters |= UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32 | UInt64(c.partitions) << 40
+        counters |= UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32 | UInt64(c.partitions) << 40 | UInt64(c.reads) << 48
         e.write(counters)
+        e.write(state.reads.count)
+        for read in state.reads {
+            e.write(labels(read.node))
+            e.write(read.context)
+            e.write(read.committedBefore)
+            e.write(read.index.map { $0.rawValue + 1 } ?? 0)
+        }
         // The cut as the pair of relabeled sides, smaller first.
         var side: UInt64 = 0
         for slot in 0..<n where state.partition & (1 << slot) != 0 { side |= 1 << (labels(NodeID(UInt64(slot + 1))) - 1) }

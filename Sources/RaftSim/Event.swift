@@ -22,6 +22,8 @@ public enum Event: Hashable, Sendable {
     case restart(NodeID)
     /// A client proposes the next value to the node (a leader).
     case propose(NodeID)
+    /// A client asks the node (a leader) for a linearizable read (ReadIndex or lease).
+    case read(NodeID)
     /// The network splits off the nodes in the bit set (bit i: node i + 1) from the others.
     case partition(UInt8)
     /// The network heals: every node reaches every other again.
@@ -40,7 +42,7 @@ public enum Event: Hashable, Sendable {
         case .drop(let m), .duplicate(let m): m.from
         case .partition, .heal: 1
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id),
-             .propose(let id), .ready(let id), .persist(let id), .announce(let id), .apply(let id): id
+             .propose(let id), .read(let id), .ready(let id), .persist(let id), .announce(let id), .apply(let id): id
         }
     }
 
@@ -56,6 +58,7 @@ public enum Event: Hashable, Sendable {
         case .crash: "crash"
         case .restart: "restart"
         case .propose: "propose"
+        case .read: "read"
         case .ready: "ready"
         case .persist: "persist"
         case .announce: "announce"

@@ -16,6 +16,7 @@ extension ClusterModel {
             .always(PropertyName.monotonicCommit.rawValue) { !$0.history.broken.contains(.monotonicCommit) },
             .always(PropertyName.committedDurable.rawValue) { $0.committedDurable(quorum: quorum) },
             .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants },
+            .always(PropertyName.linearizableReads.rawValue) { !$0.history.broken.contains(.linearizableReads) },
             // Vacuity checks: a complete search that never reaches these says so.
             .sometimes("leader_elected") { state in state.nodes.contains { $0.node?.raft.role == .leader } },
         ] + (proposes ? [.sometimes("value_committed") { state in state.history.committed.contains { !$0.entry.data.isEmpty } }] : [])

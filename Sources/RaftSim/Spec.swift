@@ -60,6 +60,8 @@ public struct Spec: Hashable, Codable, Sendable {
         public var restart = false
         /// A leader accepts the next client value.
         public var propose = true
+        /// A leader is asked for a linearizable read (bounded by max_reads).
+        public var read = false
         /// The network splits the nodes into two sides (bounded by max_partitions); messages
         /// across the cut are not delivered until `heal` (they may still be dropped).
         public var partition = false
@@ -78,6 +80,8 @@ public struct Spec: Hashable, Codable, Sendable {
         public var maxTerm: UInt64 = 3
         /// Client values proposed in total.
         public var maxProposals = 1
+        /// Client reads requested in total.
+        public var maxReads = 1
         /// States with more messages in flight are outside the boundary.
         public var maxInFlight = 6
         public var maxCrashes = 0
@@ -164,6 +168,7 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case monotonicCommit = "monotonic_commit"
     case committedDurable = "committed_durable"
     case coreInvariants = "core_invariants"
+    case linearizableReads = "linearizable_reads"
 }
 
 /// Decoding specs embedded in traces: a key the trace does not have takes the spec's
@@ -219,6 +224,7 @@ extension Spec.EventOptions {
         crash = try c.value(.crash, default: d.crash)
         restart = try c.value(.restart, default: d.restart)
         propose = try c.value(.propose, default: d.propose)
+        read = try c.value(.read, default: d.read)
         partition = try c.value(.partition, default: d.partition)
         readySteps = try c.value(.readySteps, default: d.readySteps)
     }
@@ -230,6 +236,7 @@ extension Spec.Bounds {
         let d = Self()
         maxTerm = try c.value(.maxTerm, default: d.maxTerm)
         maxProposals = try c.value(.maxProposals, default: d.maxProposals)
+        maxReads = try c.value(.maxReads, default: d.maxReads)
         maxInFlight = try c.value(.maxInFlight, default: d.maxInFlight)
         maxCrashes = try c.value(.maxCrashes, default: d.maxCrashes)
         maxRestarts = try c.value(.maxRestarts, default: d.maxRestarts)

@@ -105,7 +105,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             return .partition(mask)
         }
         guard let node else {
-            if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "ready", "persist", "announce", "apply"].contains(kind) {
+            if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "read", "ready", "persist", "announce", "apply"].contains(kind) {
                 throw .missing("node")
             }
             throw .unknownKind(kind)
@@ -118,6 +118,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
         case "crash": return .crash(id)
         case "restart": return .restart(id)
         case "propose": return .propose(id)
+        case "read": return .read(id)
         case "ready": return .ready(id)
         case "persist": return .persist(id)
         case "announce": return .announce(id)

@@ -19,7 +19,7 @@ struct RaftCheck: ParsableCommand {
         commandName: "raftcheck",
         abstract: "Model-check and fuzz the RaftCore Raft implementation.",
         version: version,
-        subcommands: [Check.self, Fuzz.self, Replay.self, Minimize.self, Show.self, Gate.self]
+        subcommands: [Check.self, Fuzz.self, Replay.self, Minimize.self, Show.self, Gate.self, Mutants.self]
     )
 
     /// Runs the command; usage mistakes and bad input exit 2 (not ArgumentParser's 64).

@@ -179,7 +179,7 @@ struct SpecLoader {
         let flags: [(String, WritableKeyPath<Spec.EventOptions, Bool>)] = [
             ("deliver", \.deliver), ("drop", \.drop), ("duplicate", \.duplicate), ("tick", \.tick),
             ("timeout", \.timeout), ("heartbeat", \.heartbeat), ("crash", \.crash), ("restart", \.restart),
-            ("propose", \.propose), ("partition", \.partition),
+            ("propose", \.propose), ("read", \.read), ("partition", \.partition),
         ]
         for (key, value) in try pairs(node, "events") {
             let field = "events.\(key)"
@@ -197,7 +197,7 @@ struct SpecLoader {
         let counts: [(String, WritableKeyPath<Spec.Bounds, Int>)] = [
             ("max_proposals", \.maxProposals), ("max_in_flight", \.maxInFlight), ("max_crashes", \.maxCrashes),
             ("max_restarts", \.maxRestarts), ("max_drops", \.maxDrops), ("max_duplicates", \.maxDuplicates),
-            ("max_partitions", \.maxPartitions),
+            ("max_partitions", \.maxPartitions), ("max_reads", \.maxReads),
         ]
         for (key, value) in try pairs(node, "bounds") {
             let field = "bounds.\(key)"

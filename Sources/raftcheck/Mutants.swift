@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import RaftCore
+import RaftExplorer
+import RaftSim
+
+/// `raftcheck mutants`: the bug zoo. Every mutation of RaftCore is run against the specs meant
+/// to catch it (BFS first, then seeded fuzzing) within a per-mutation time limit; what is found
+/// is minimized and written out. Exit 1 if any mutation survives.
+struct Mutants: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every bug-zoo mutation against the specs that should catch it; exit 1 if one survives.")
+
+    /// Which specs (under `--specs`) should catch each mutation, tried in this order. A mutation
+    /// missing here has no spec yet and is reported as surviving.
+    static let catalog: [(mutation: String, specs: [String])] = [
+        ("commit-previous-term", ["figure8-3"]),
+        ("vote-before-persist", ["crash-restart-3"]),
+        ("forget-vote-on-step-down", ["forget-vote-3"]),
+        ("truncate-on-matching-append", ["replication-3"]),
+        ("count-duplicate-votes", ["duplicates-5"]),
+        ("count-stale-votes", ["election-3"]),
+        ("quorum-off-by-one", ["election-3"]),
+        ("skip-log-up-to-date-check", ["replication-3"]),
+        ("skip-prev-log-check", ["replication-3"]),
+        ("term-not-persisted", ["crash-restart-3"]),
+        ("two-pending-conf-changes", []),
+        ("read-index-before-term-commit", ["reads-3"]),
+    ]
+
+    @Option(help: "Seconds per mutation: BFS gets the first 80%, fuzzing the rest.")
+    var timeLimit = 10.0
+
+    @Option(help: "Threads per search.")
+    var workers = 2
+
+    @Option(help: "The fuzzing seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "The directory holding the catalog's specs.")
+    var specs = "specs"
+
+    @Option(help: "Where minimized traces are written, one per caught mutation.")
+    var out = ".build/mutants"
+
+    @Option(help: "Write the table as JSON to this file.")
+    var statsJson: String?
+
+    struct Row: Encodable {
+        var mutation: String
+        var caught: Bool
+        var by: String?
+        var spec: String?
+        var property: String?
+        var seconds: Double
+        var states: Int
+        var shortest: Int?
+        var minimized: Int?
+        var trace: String?
+    }
+
+    func validate() throws {
+        guard timeLimit > 0 else { throw ValidationError("--time-limit must be positive") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            throw InputError(file: out, message: "cannot create the directory: \(error.localizedDescription)")
+        }
+        print("raftcheck mutants: \(Mutation.named.count) mutations, \(timeLimit) s each (BFS, then fuzz with seed \(seed)), workers \(workers)")
+        installInterruptHandler()
+        print(["mutation".padding(toLength: 30, withPad: " ", startingAt: 0), "caught", "by    ",
+               "spec".padding(toLength: 16, withPad: " ", startingAt: 0), " seconds", "    states", " shortest", " minimized", "property"].joined(separator: " "))
+        var rows: [Row] = []
+        for mutation in Mutation.named.map(\.name) {
+            let names = Self.catalog.first { $0.mutation == mutation }?.specs ?? []
+            var candidates: [Spec] = []
+            for name in names {
+                let path = "\(specs)/\(name).yaml"
+                guard case .cluster(var spec) = try SpecLoader.load(path: path) else {
+                    throw InputError(file: path, field: "model", message: "mutants run cluster specs only")
+                }
+                spec.mutation = mutation
+                candidates.append(spec)
+            }
+            let row = hunt(mutation, in: candidates)
+            rows.append(row)
+            print(format(row))
+            fflush(nil)
+            if interruptRequested != 0 { break }
+        }
+        let caught = rows.count { $0.caught }
+        print("\(caught)/\(Mutation.named.count) mutations caught")
+        if let statsJson {
+            struct Summary: Encodable {
+                var mode = "mutants"
+                var timeLimitPerMutation: Double
+                var caught: Int
+                var total: Int
+                var mutations: [Row]
+            }
+            try writeSummary(Summary(timeLimitPerMutation: timeLimit, caught: caught, total: Mutation.named.count, mutations: rows), to: statsJson)
+        }
+        if caught < Mutation.named.count { throw ExitCode(Exit.violation.rawValue) }
+    }
+
+    /// BFS on each spec until 80% of the budget is spent, then fuzzing until all of it is.
+    private func hunt(_ mutation: String, in specs: [Spec]) -> Row {
+        let clock = Stopwatch()
+        var states = 0
+        let stop = { (deadline: Double) in { interruptRequested != 0 || clock.seconds >= deadline } }
+        for spec in specs {
+            var options = SearchOptions()
+            options.workers = workers
+            options.maxDepth = spec.bounds.maxDepth
+            options.hashWidth = spec.search.hashBits
+            let report = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options)
+                .run(shouldStop: stop(timeLimit * 0.8), progress: { _ in })
+            states += report.stats.distinct
+            if let found = report.counterexample {
+                return finish(mutation, spec, by: "check", property: found.property, events: found.actions,
+                              shortest: found.actions.count, seconds: clock.seconds, states: states)
+            }
+        }
+        for spec in specs {
+            var options = FuzzOptions()
+            options.seed = seed
+            options.depth = spec.fuzz.depth
+            options.workers = workers
+            options.hashWidth = spec.search.hashBits
+            let report = RandomSearch(model: ClusterModel(spec: spec), options: options).run(shouldStop: stop(timeLimit))
+            states += report.stats.distinct
+            if let found = report.violation {
+                return finish(mutation, spec, by: "fuzz", property: found.property, events: found.actions,
+                              shortest: nil, seconds: clock.seconds, states: states)
+            }
+        }
+        return Row(mutation: mutation, caught: false, seconds: clock.seconds, states: states)
+    }
+
+    /// Minimizes the counterexample and writes it as `<out>/<mutation>.trace.json`.
+    private func finish(_ mutation: String, _ spec: Spec, by: String, property: String, events: [Event],
+                        shortest: Int?, seconds: Double, states: Int) -> Row {
+        var minimizer = Minimizer(model: ClusterModel(spec: spec), property: property)
+        let minimized = minimizer.minimize(events) ?? events
+        let path = "\(out)/\(mutation).trace.json"
+        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: by == "fuzz" ? seed : nil, events: minimized,
+                          violation: TraceViolation(property: property, step: minimized.count,
+                                                    message: "\(property) violated after \(minimized.count) events (found by \(by), minimized from \(events.count))"))
+        let written = (try? TraceFile.write(trace, to: path)) != nil
+        return Row(mutation: mutation, caught: true, by: by, spec: spec.name, property: property, seconds: seconds,
+                   states: states, shortest: shortest, minimized: minimized.count, trace: written ? path : nil)
+    }
+
+    private func format(_ row: Row) -> String {
+        let columns: [String] = [
+            row.mutation.padding(toLength: 30, withPad: " ", startingAt: 0),
+            (row.caught ? "yes" : "NO").padding(toLength: 6, withPad: " ", startingAt: 0),
+            (row.by ?? "-").padding(toLength: 6, withPad: " ", startingAt: 0),
+            (row.spec ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0),
+            String(format: "%6.2f s", row.seconds),
+            "\(row.states)".leftPadded(10),
+            (row.shortest.map(String.init) ?? "-").leftPadded(9),
+            (row.minimized.map(String.init) ?? "-").leftPadded(10),
+            row.property ?? "",
+        ]
+        return columns.joined(separator: " ")
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
