@@ -22,7 +22,7 @@ extension ProgressTracker {
         guard config.voters.isJoint else { throw .notJoint }
         var next = self
         for id in config.learnersNext {
-            next.config.learners = (next.config.learners + [id]).sortedUnique()
+            next.config.learners.insertSorted(id)
             next.update(id) { $0.isLearner = true }
         }
         next.config.learnersNext = []
@@ -85,7 +85,7 @@ extension ProgressTracker {
     /// `learnersNext` until the joint configuration is left.
     private mutating func makeLearner(_ id: NodeID, lastIndex: LogIndex) {
         guard let progress = self[id] else {
-            config.learners = (config.learners + [id]).sortedUnique()
+            config.learners.insertSorted(id)
             insert(id, newProgress(lastIndex: lastIndex, isLearner: true))
             return
         }
@@ -93,10 +93,10 @@ extension ProgressTracker {
         remove(id)
         insert(id, progress)  // A demotion keeps the progress.
         if config.voters.outgoing.contains(id) {
-            config.learnersNext = (config.learnersNext + [id]).sortedUnique()
+            config.learnersNext.insertSorted(id)
         } else {
             update(id) { $0.isLearner = true }
-            config.learners = (config.learners + [id]).sortedUnique()
+            config.learners.insertSorted(id)
         }
     }
 

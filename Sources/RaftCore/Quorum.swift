@@ -20,7 +20,7 @@ public struct MajorityConfig: Hashable, Sendable {
 
     public func contains(_ id: NodeID) -> Bool { voters.contains(id) }
 
-    mutating func insert(_ id: NodeID) { voters = (voters + [id]).sortedUnique() }
+    mutating func insert(_ id: NodeID) { voters.insertSorted(id) }
 
     mutating func remove(_ id: NodeID) { voters.removeAll { $0 == id } }
 

@@ -39,7 +39,6 @@ extension Raft {
         }
         // Quorums changed: entries may commit now, and new members need their first append.
         if maybeCommit() {
-            releasePendingReadIndexMessages()
             bcastAppend()
         } else {
             for peer in tracker.ids where peer != id { maybeSendAppend(to: peer, sendIfEmpty: false) }

@@ -47,9 +47,7 @@ public struct ReadOnly: Hashable, Sendable {
 
     /// Records that `voter` acknowledged a heartbeat of `round`.
     mutating func acknowledge(_ voter: NodeID, round: UInt64) {
-        for i in pending.indices where pending[i].round <= round && !pending[i].acks.contains(voter) {
-            pending[i].acks = (pending[i].acks + [voter]).sortedUnique()
-        }
+        for i in pending.indices where pending[i].round <= round { pending[i].acks.insertSorted(voter) }
     }
 
     /// Removes and returns the requests confirmed by a quorum, with every earlier one.

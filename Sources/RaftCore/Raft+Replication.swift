@@ -16,10 +16,13 @@ extension Raft {
         send(Message(type: .appendResponse, to: id, index: newLast))
     }
 
-    /// Commits the quorum's acknowledged index if it is an entry of this term (rule 6).
+    /// Commits the quorum's acknowledged index if it is an entry of this term (rule 6); reads
+    /// held for the term's first commit are answered then.
     mutating func maybeCommit() -> Bool {
-        log.maybeCommit(tracker.committed(), term: term,
-                        ignoreTerm: options.mutations.contains(.commitPreviousTerm))
+        guard log.maybeCommit(tracker.committed(), term: term,
+                              ignoreTerm: options.mutations.contains(.commitPreviousTerm)) else { return false }
+        releasePendingReadIndexMessages()
+        return true
     }
 
     mutating func bcastAppend() {
@@ -106,7 +109,6 @@ extension Raft {
             sendTimeoutNow(to: m.from)
         }
         if maybeCommit() {
-            releasePendingReadIndexMessages()
             bcastAppend()
         } else if m.from != id && wasPaused {
             sendAppend(to: m.from)

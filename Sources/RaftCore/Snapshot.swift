@@ -63,4 +63,11 @@ extension Array where Element: Comparable {
         result.removeLast(result.count - write)
         return result
     }
+
+    /// Inserts `element` into this sorted, duplicate-free array, keeping it so.
+    @inlinable
+    mutating func insertSorted(_ element: Element) {
+        let at = firstIndex { $0 >= element } ?? endIndex
+        if at == endIndex || self[at] != element { insert(element, at: at) }
+    }
 }

@@ -202,6 +202,7 @@ public struct ClusterModel: Model {
     /// applied: it observes the state machine as applied now, which must hold every write
     /// committed before the read was requested (linearizability).
     private func serveReads(_ confirmed: [ReadState], _ id: NodeID, _ state: inout ClusterState) {
+        guard !state.reads.isEmpty else { return }  // The common case: no client read at all.
         for read in confirmed {
             if let i = state.reads.firstIndex(where: { $0.node == id && $0.context == read.requestContext }) {
                 state.reads[i].index = read.index

@@ -65,6 +65,12 @@ struct Mutants: ParsableCommand {
     }
 
     func run() throws {
+        // Every spec is read before anything runs: a bad spec fails at once, with exit 2.
+        let hunts = try Mutation.named.map(\.name).map { mutation in
+            (mutation, try (Self.catalog.first { $0.mutation == mutation }?.specs ?? []).map { name in
+                try loadSpec("\(specs)/\(name).yaml", mutation: mutation)
+            })
+        }
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         } catch {
@@ -75,17 +81,7 @@ struct Mutants: ParsableCommand {
         print(["mutation".padding(toLength: 30, withPad: " ", startingAt: 0), "caught", "by    ",
                "spec".padding(toLength: 16, withPad: " ", startingAt: 0), " seconds", "    states", " shortest", " minimized", "property"].joined(separator: " "))
         var rows: [Row] = []
-        for mutation in Mutation.named.map(\.name) {
-            let names = Self.catalog.first { $0.mutation == mutation }?.specs ?? []
-            var candidates: [Spec] = []
-            for name in names {
-                let path = "\(specs)/\(name).yaml"
-                guard case .cluster(var spec) = try SpecLoader.load(path: path) else {
-                    throw InputError(file: path, field: "model", message: "mutants run cluster specs only")
-                }
-                spec.mutation = mutation
-                candidates.append(spec)
-            }
+        for (mutation, candidates) in hunts {
             let row = hunt(mutation, in: candidates)
             rows.append(row)
             print(format(row))
@@ -105,6 +101,14 @@ struct Mutants: ParsableCommand {
             try writeSummary(Summary(timeLimitPerMutation: timeLimit, caught: caught, total: Mutation.named.count, mutations: rows), to: statsJson)
         }
         if caught < Mutation.named.count { throw ExitCode(Exit.violation.rawValue) }
+    }
+
+    private func loadSpec(_ path: String, mutation: String) throws -> Spec {
+        guard case .cluster(var spec) = try SpecLoader.load(path: path) else {
+            throw InputError(file: path, field: "model", message: "mutants run cluster specs only")
+        }
+        spec.mutation = mutation
+        return spec
     }
 
     /// BFS on each spec until 80% of the budget is spent, then fuzzing until all of it is.

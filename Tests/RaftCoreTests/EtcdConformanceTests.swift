@@ -198,20 +198,18 @@ import Testing
                 }
                 changes.append(ConfChangeSingle(kind, NodeID(node)))
             }
-            let change: () throws(ConfChangeError) -> ProgressTracker
-            switch block.command {
-            case "simple": change = { () throws(ConfChangeError) in try tracker.applyingSimple(changes, lastIndex: lastIndex) }
-            case "enter-joint":
-                let autoLeave = block.values("autoleave") == ["true"]
-                change = { () throws(ConfChangeError) in try tracker.enteringJoint(changes, autoLeave: autoLeave, lastIndex: lastIndex) }
-            case "leave-joint": change = { () throws(ConfChangeError) in try tracker.leavingJoint() }
-            default:
+            guard ["simple", "enter-joint", "leave-joint"].contains(block.command) else {
                 outcome.failures.append("\(block.location): unknown command \(block.command)")
                 continue
             }
             let answer: ConfAnswer
-            do {
-                tracker = try change()
+            do throws(ConfChangeError) {
+                switch block.command {
+                case "simple": tracker = try tracker.applyingSimple(changes, lastIndex: lastIndex)
+                case "enter-joint":
+                    tracker = try tracker.enteringJoint(changes, autoLeave: block.values("autoleave") == ["true"], lastIndex: lastIndex)
+                default: tracker = try tracker.leavingJoint()
+                }
                 answer = ConfAnswer(tracker)
             } catch {
                 answer = ConfAnswer(error: error.description)
