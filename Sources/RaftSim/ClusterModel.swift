@@ -18,10 +18,12 @@ public struct ClusterModel: Model {
     }
 
     public var initialStates: [ClusterState] {
-        let voters = spec.nodeIDs
-        let nodes = voters.map { id in
+        // Every node starts knowing the initial configuration, members or not (as a node
+        // started with the cluster's initial membership does).
+        let storage = MemoryStorage(confState: ConfState(voters: spec.initialVoters))
+        let nodes = spec.nodeIDs.map { id in
             // The spec was validated; a node that cannot start is a programming error.
-            let node = try! RawNode(config: spec.config(for: id), storage: MemoryStorage(confState: ConfState(voters: voters)))
+            let node = try! RawNode(config: spec.config(for: id), storage: storage)
             return SimNode(node: node)
         }
         var state = ClusterState(nodes: nodes)
@@ -61,6 +63,9 @@ public struct ClusterModel: Model {
                 actions.append(.propose(id))
             }
             if events.read && raft.role == .leader && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
+            if events.reconfigure && raft.role == .leader && Int(counters.confChanges) < bounds.maxConfChanges {
+                for change in changes(of: raft.tracker.config) { actions.append(.reconfigure(id, change)) }
+            }
         }
         if events.partition {
             if state.partition != 0 {
@@ -78,6 +83,24 @@ public struct ClusterModel: Model {
             if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }
             if events.duplicate && Int(counters.duplicates) < bounds.maxDuplicates { actions.append(.duplicate(message)) }
         }
+    }
+
+    /// The single-step changes a leader with `config` may be asked for, per node in ID order:
+    /// a voter is removed or demoted (unless it is the last), a learner promoted or removed, an
+    /// outsider added as a voter or a learner.
+    func changes(of config: TrackerConfig) -> [ConfChangeSingle] {
+        let voters = config.voters.incoming.voters
+        var changes: [ConfChangeSingle] = []
+        for node in spec.nodeIDs {
+            if voters.contains(node) {
+                if voters.count > 1 { changes += [ConfChangeSingle(.remove, node), ConfChangeSingle(.addLearner, node)] }
+            } else if config.learners.contains(node) {
+                changes += [ConfChangeSingle(.addVoter, node), ConfChangeSingle(.remove, node)]
+            } else {
+                changes += [ConfChangeSingle(.addVoter, node), ConfChangeSingle(.addLearner, node)]
+            }
+        }
+        return changes
     }
 
     public func withinBoundary(_ state: ClusterState) -> Bool {
@@ -133,6 +156,9 @@ public struct ClusterModel: Model {
                 do { try node.readIndex(requestContext: context) } catch { refused = true }
             }
             if refused { next.reads.removeAll { $0.context == context } }
+        case .reconfigure(_, let change):
+            next.counters.confChanges += 1
+            update(id, &next) { node in try? node.proposeConfChange(ConfChange([change])) }
         case .partition(let side):
             next.partition = side
             next.counters.partitions += 1
@@ -228,7 +254,8 @@ public struct ClusterModel: Model {
         if regressed == true { state.history.broken.insert(.monotonicCommit) }
     }
 
-    /// Applies committed entries to the node's state machine, in order.
+    /// Applies committed entries to the node's state machine, in order; a membership change is
+    /// applied to the node and its configuration persisted with the state machine.
     private func apply(_ entries: [Entry], _ id: NodeID, _ state: inout ClusterState) {
         for entry in entries {
             if entry.index != LogIndex(UInt64(state[id].applied.count + 1)) {
@@ -236,6 +263,13 @@ public struct ClusterModel: Model {
                 return
             }
             state[id].applied.append(entry)
+            guard entry.kind == .confChange else { continue }
+            let applied = state[id].update { node -> Bool in
+                guard let change = ConfChange(encoded: entry.data), let conf = try? node.applyConfChange(change) else { return false }
+                node.storage.setConfState(conf)
+                return true
+            }
+            if applied == false { state.history.broken.insert(.invalidConfChange) }
         }
     }
 
@@ -253,7 +287,10 @@ public struct ClusterModel: Model {
                 after.history.leaders.insert(record, at: low)
             }
         }
+        let (was, now) = (before[id].storage.hardState, after[id].storage.hardState)
+        if Self.voteChanged(from: (was.term, was.vote), to: (now.term, now.vote)) { after.history.broken.insert(.voteChanged) }
         if let old = before[id].box.node?.raft {
+            if Self.voteChanged(from: (old.term, old.vote), to: (raft.term, raft.vote)) { after.history.broken.insert(.voteChanged) }
             if raft.log.committed < old.log.committed { after.history.broken.insert(.monotonicCommit) }
             if old.role == .leader && raft.role == .leader && old.term == raft.term && !Self.isPrefix(old.log, of: raft.log) {
                 after.history.broken.insert(.leaderAppendOnly)
@@ -262,8 +299,22 @@ public struct ClusterModel: Model {
         let known = after.history.committed.count
         if raft.log.committed > LogIndex(UInt64(known)),
            let entries = try? raft.log.entries(from: LogIndex(UInt64(known + 1)), to: raft.log.committed + 1) {
-            after.history.committed += entries.map { History.Committed(entry: $0, term: raft.term) }
+            // The configuration that decided the commit: the node's before the event, or, if a
+            // change applied during the event let it commit more, the one after (the smaller).
+            let quorum = UInt8(min(Self.quorum(raft.tracker.config), before[id].box.node.map { Self.quorum($0.raft.tracker.config) } ?? .max))
+            after.history.committed += entries.map { History.Committed(entry: $0, term: raft.term, quorum: quorum) }
         }
+    }
+
+    /// How many nodes a commit under `config` needs (joint: the larger half's majority).
+    static func quorum(_ config: TrackerConfig) -> Int {
+        max(config.voters.incoming.quorum, config.voters.outgoing.quorum)
+    }
+
+    /// Whether a vote cast in a term was changed or withdrawn within that term (Raft §5.2: one
+    /// vote per term, first come first served).
+    static func voteChanged(from old: (term: Term, vote: NodeID), to new: (term: Term, vote: NodeID)) -> Bool {
+        old.term == new.term && old.vote != .none && new.vote != old.vote
     }
 
     static func isPrefix(_ a: RaftLog<MemoryStorage>, of b: RaftLog<MemoryStorage>) -> Bool {
@@ -280,8 +331,8 @@ public struct ClusterModel: Model {
 extension ClusterModel: WeightedModel {
     /// Event kinds, as named in traces and in `fuzz.weights`.
     public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
-                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read"]
-    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3]
+                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read", "reconfigure"]
+    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3, 2]
 
     public var actionKinds: [String] { Self.kinds }
 
@@ -347,6 +398,9 @@ extension ClusterModel {
         case .heartbeat: return events.heartbeat && raft.role == .leader
         case .propose: return events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals
         case .read: return events.read && raft.role == .leader && Int(counters.reads) < bounds.maxReads
+        case .reconfigure(_, let change):
+            return events.reconfigure && raft.role == .leader && Int(counters.confChanges) < bounds.maxConfChanges
+                && changes(of: raft.tracker.config).contains(change)
         default: return false
         }
     }

@@ -103,10 +103,13 @@ public struct SimNode: Sendable {
 
 /// What the properties need to remember of the past (TLA+'s history variables).
 public struct History: Hashable, Sendable {
-    /// An entry known committed, with the term of the node that first reported it committed.
+    /// An entry known committed, with the term of the node that first reported it committed
+    /// and how many nodes must keep it durable: a majority of that node's configuration (of
+    /// the larger half, when joint).
     public struct Committed: Hashable, Sendable {
         public var entry: Entry
         public var term: Term
+        public var quorum: UInt8
     }
 
     /// Every entry ever committed, by index (index 1 first).
@@ -134,6 +137,10 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     public static let monotonicCommit = BrokenTransition(rawValue: 1 << 1)
     /// A read observed a state missing a write committed before the read was requested.
     public static let linearizableReads = BrokenTransition(rawValue: 1 << 2)
+    /// A node could not apply a committed membership change (RaftCore refused it).
+    public static let invalidConfChange = BrokenTransition(rawValue: 1 << 3)
+    /// A node's vote changed within a term (in memory, or in its storage): it could vote twice.
+    public static let voteChanged = BrokenTransition(rawValue: 1 << 4)
 }
 
 /// A client read in progress: requested at `node` when `committedBefore` entries were known
@@ -154,6 +161,7 @@ public struct Counters: Hashable, Sendable {
     public var duplicates: UInt8 = 0
     public var partitions: UInt8 = 0
     public var reads: UInt8 = 0
+    public var confChanges: UInt8 = 0
 }
 
 /// The whole simulated cluster: a value, so successor states share what did not change.

@@ -122,6 +122,7 @@ extension ClusterModel {
         let c = state.counters
         var counters = UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16
         counters |= UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32 | UInt64(c.partitions) << 40 | UInt64(c.reads) << 48
+        counters |= UInt64(c.confChanges) << 56
         e.write(counters)
         e.write(state.reads.count)
         for read in state.reads {
@@ -139,7 +140,7 @@ extension ClusterModel {
         e.write(state.history.committed.count)
         for committed in state.history.committed {
             committed.entry.digest(into: &e)
-            e.write(committed.term.rawValue)
+            e.write(committed.term.rawValue << 8 | UInt64(committed.quorum))
         }
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: state.history.leaders.count) { buffer in
             var leaders = buffer

@@ -24,6 +24,8 @@ public enum Event: Hashable, Sendable {
     case propose(NodeID)
     /// A client asks the node (a leader) for a linearizable read (ReadIndex or lease).
     case read(NodeID)
+    /// The operator asks the node (a leader) for a single-step membership change.
+    case reconfigure(NodeID, ConfChangeSingle)
     /// The network splits off the nodes in the bit set (bit i: node i + 1) from the others.
     case partition(UInt8)
     /// The network heals: every node reaches every other again.
@@ -42,7 +44,8 @@ public enum Event: Hashable, Sendable {
         case .drop(let m), .duplicate(let m): m.from
         case .partition, .heal: 1
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id),
-             .propose(let id), .read(let id), .ready(let id), .persist(let id), .announce(let id), .apply(let id): id
+             .propose(let id), .read(let id), .reconfigure(let id, _), .ready(let id), .persist(let id), .announce(let id),
+             .apply(let id): id
         }
     }
 
@@ -59,6 +62,7 @@ public enum Event: Hashable, Sendable {
         case .restart: "restart"
         case .propose: "propose"
         case .read: "read"
+        case .reconfigure: "reconfigure"
         case .ready: "ready"
         case .persist: "persist"
         case .announce: "announce"
@@ -82,7 +86,15 @@ extension Event: CustomStringConvertible {
         switch self {
         case .partition(let side): return "partition \((0..<8).filter { side & (1 << $0) != 0 }.map { "\($0 + 1)" }.joined(separator: ",")) | rest"
         case .heal: return "heal"
+        case .reconfigure(let id, let change): return "reconfigure \(id): \(change.kind.name) \(change.node)"
         default: return "\(kind) \(node)"
         }
     }
+}
+
+extension ConfChangeSingle.Kind {
+    /// The kinds a `reconfigure` event proposes, as written in traces.
+    public static let named: [(name: String, kind: Self)] = [("add-voter", .addVoter), ("add-learner", .addLearner), ("remove", .remove)]
+
+    public var name: String { Self.named.first { $0.kind == self }?.name ?? "update" }
 }

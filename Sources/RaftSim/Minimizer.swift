@@ -3,9 +3,11 @@ import RaftExplorer
 
 /// Shrinks a counterexample while the *same* property keeps failing first.
 ///
-/// Candidates are replayed leniently: an event that is not enabled where it falls (because an
-/// earlier one was removed), or that would leave the spec's bounds, is skipped, and the candidate becomes the events actually executed,
-/// cut at the violation. Passes, Raft-aware first: remove whole kinds of event (ticks,
+/// Candidates are replayed leniently: a delivery, drop or copy whose exact message is not in
+/// flight (an earlier removal changed its contents, say its commit index) acts on the in-flight
+/// message of the same type, sender and receiver closest to it, as DEMi matches messages by
+/// type; any other event that is not enabled where it falls, or that would leave the spec's
+/// bounds, is skipped. The candidate becomes the events actually executed, cut at the violation. Passes, Raft-aware first: remove whole kinds of event (ticks,
 /// heartbeats, duplicates, drops, crashes with restarts, partitions); then delta debugging
 /// (ddmin); then every event of one message; then single events until no one
 /// can go (1-minimal); last, a breadth-first search for a shorter counterexample of the same
@@ -33,16 +35,34 @@ public struct Minimizer {
         var state = model.initialStates[0]
         if let failed = model.violation(in: state) { return failed == property ? [] : nil }
         var executed: [Event] = []
-        for event in events {
+        for original in events {
             // A candidate stays inside the spec: events that are not enabled, or would leave the
             // bounds, are skipped.
-            guard model.isEnabled(event, in: state), let next = model.nextState(after: state, action: event),
+            guard let event = model.isEnabled(original, in: state) ? original : Self.substitute(for: original, in: state),
+                  model.isEnabled(event, in: state), let next = model.nextState(after: state, action: event),
                   model.withinBoundary(next) else { continue }
             state = next
             executed.append(event)
             if let failed = model.violation(in: state) { return failed == property ? executed : nil }
         }
         return nil
+    }
+
+    /// The same network event on the in-flight message most like the one named: same type,
+    /// sender and receiver, then the nearest term, index and commit.
+    static func substitute(for event: Event, in state: ClusterState) -> Event? {
+        guard let wanted = event.message else { return nil }
+        let distance = { (m: Message) in
+            (m.term.rawValue.distance(to: wanted.term.rawValue).magnitude, m.index.rawValue.distance(to: wanted.index.rawValue).magnitude,
+             m.commit.rawValue.distance(to: wanted.commit.rawValue).magnitude)
+        }
+        let candidates = state.network.filter { $0.type == wanted.type && $0.from == wanted.from && $0.to == wanted.to }
+        guard let closest = candidates.min(by: { distance($0) < distance($1) }) else { return nil }
+        switch event {
+        case .deliver: return .deliver(closest)
+        case .drop: return .drop(closest)
+        default: return .duplicate(closest)
+        }
     }
 
     /// A 1-minimal trace failing with `property`, or nil if `events` does not fail with it.

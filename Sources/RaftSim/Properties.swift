@@ -5,17 +5,17 @@ import RaftExplorer
 /// and its history. Each is named by `PropertyName`.
 extension ClusterModel {
     static func allProperties(spec: Spec) -> [Property<ClusterState>] {
-        let quorum = spec.nodes / 2 + 1
         let proposes = spec.events.propose && spec.bounds.maxProposals > 0
         return [
             .always(PropertyName.electionSafety.rawValue) { $0.electionSafety },
+            .always(PropertyName.oneVotePerTerm.rawValue) { !$0.history.broken.contains(.voteChanged) },
             .always(PropertyName.leaderAppendOnly.rawValue) { !$0.history.broken.contains(.leaderAppendOnly) },
             .always(PropertyName.logMatching.rawValue) { $0.logMatching },
             .always(PropertyName.leaderCompleteness.rawValue) { $0.leaderCompleteness },
             .always(PropertyName.stateMachineSafety.rawValue) { $0.stateMachineSafety },
             .always(PropertyName.monotonicCommit.rawValue) { !$0.history.broken.contains(.monotonicCommit) },
-            .always(PropertyName.committedDurable.rawValue) { $0.committedDurable(quorum: quorum) },
-            .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants },
+            .always(PropertyName.committedDurable.rawValue) { $0.committedDurable },
+            .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants && !$0.history.broken.contains(.invalidConfChange) },
             .always(PropertyName.linearizableReads.rawValue) { !$0.history.broken.contains(.linearizableReads) },
             // Vacuity checks: a complete search that never reaches these says so.
             .sometimes("leader_elected") { state in state.nodes.contains { $0.node?.raft.role == .leader } },
@@ -79,19 +79,20 @@ extension ClusterState {
         return true
     }
 
-    /// A committed entry stays durable on a quorum of nodes.
-    public func committedDurable(quorum: Int) -> Bool {
+    /// A committed entry stays durable on a quorum of the configuration that committed it.
+    public var committedDurable: Bool {
         let stores = nodes.map(\.storage)
         for (offset, committed) in history.committed.enumerated() {
             let index = LogIndex(UInt64(offset + 1))
             let holders = stores.count { (try? $0.term(at: index)) == committed.entry.term }
-            if holders < quorum { return false }
+            if holders < Int(committed.quorum) { return false }
         }
         return true
     }
 
     /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, and a
-    /// leader's `match < next` for every peer.
+    /// leader's `match < next` for every peer (membership changes applied without error are
+    /// checked by the property through `BrokenTransition.invalidConfChange`).
     public var coreInvariants: Bool {
         for sim in nodes {
             guard let raft = sim.box.node?.raft else { continue }

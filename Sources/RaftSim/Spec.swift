@@ -6,8 +6,11 @@ import RaftExplorer
 /// specs/README.md) and embedded whole in every trace, so replay needs nothing else.
 public struct Spec: Hashable, Codable, Sendable {
     public var name = "unnamed"
-    /// Nodes in the cluster, all voters, IDs 1...nodes.
+    /// Nodes in the cluster, IDs 1...nodes.
     public var nodes = 3
+    /// The initial voters, IDs 1...voters (nil: every node). The others start outside the
+    /// configuration (knowing it) until a `reconfigure` event adds them.
+    public var voters: Int?
     public var raft = RaftOptions()
     public var events = EventOptions()
     public var bounds = Bounds()
@@ -62,6 +65,9 @@ public struct Spec: Hashable, Codable, Sendable {
         public var propose = true
         /// A leader is asked for a linearizable read (bounded by max_reads).
         public var read = false
+        /// A leader is asked for a single-step membership change (bounded by max_conf_changes):
+        /// remove or demote a voter, promote or remove a learner, add an outsider as either.
+        public var reconfigure = false
         /// The network splits the nodes into two sides (bounded by max_partitions); messages
         /// across the cut are not delivered until `heal` (they may still be dropped).
         public var partition = false
@@ -82,6 +88,8 @@ public struct Spec: Hashable, Codable, Sendable {
         public var maxProposals = 1
         /// Client reads requested in total.
         public var maxReads = 1
+        /// Membership changes proposed in total.
+        public var maxConfChanges = 1
         /// States with more messages in flight are outside the boundary.
         public var maxInFlight = 6
         public var maxCrashes = 0
@@ -111,6 +119,9 @@ public struct Spec: Hashable, Codable, Sendable {
 
     public var nodeIDs: [NodeID] { (1...nodes).map { NodeID(UInt64($0)) } }
 
+    /// The initial configuration: nodes 1...voters.
+    public var initialVoters: [NodeID] { Array(nodeIDs.prefix(voters ?? nodes)) }
+
     /// The RaftCore configuration of node `id`.
     public func config(for id: NodeID, applied: LogIndex = .zero) -> Config {
         var config = Config(id: id)
@@ -130,6 +141,11 @@ public struct Spec: Hashable, Codable, Sendable {
     public func problems() -> [(field: String, message: String)] {
         var problems: [(String, String)] = []
         if !(1...7).contains(nodes) { problems.append(("nodes", "must be between 1 and 7")) }
+        if let voters, !(1...nodes).contains(voters) { problems.append(("voters", "must be between 1 and nodes (\(nodes))")) }
+        if events.reconfigure && symmetry {
+            // Configuration entries name nodes inside their payload, which relabeling leaves alone.
+            problems.append(("events.reconfigure", "needs symmetry: false (membership changes name nodes in log entries)"))
+        }
         if raft.heartbeatTicks < 1 { problems.append(("raft.heartbeat_ticks", "must be at least 1")) }
         if raft.electionTicks <= raft.heartbeatTicks { problems.append(("raft.election_ticks", "must be greater than heartbeat_ticks")) }
         if raft.maxInflight < 1 { problems.append(("raft.max_inflight", "must be at least 1")) }
@@ -143,7 +159,8 @@ public struct Spec: Hashable, Codable, Sendable {
         for (field, value) in [("bounds.max_proposals", bounds.maxProposals), ("bounds.max_in_flight", bounds.maxInFlight),
                                ("bounds.max_crashes", bounds.maxCrashes), ("bounds.max_restarts", bounds.maxRestarts),
                                ("bounds.max_drops", bounds.maxDrops), ("bounds.max_duplicates", bounds.maxDuplicates),
-                               ("bounds.max_partitions", bounds.maxPartitions)]
+                               ("bounds.max_partitions", bounds.maxPartitions),
+                               ("bounds.max_reads", bounds.maxReads), ("bounds.max_conf_changes", bounds.maxConfChanges)]
         where !(0...255).contains(value) {
             problems.append((field, "must be between 0 and 255"))
         }
@@ -161,6 +178,7 @@ public struct Spec: Hashable, Codable, Sendable {
 /// The stable names of the properties, as used in specs, reports and traces.
 public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case electionSafety = "election_safety"
+    case oneVotePerTerm = "one_vote_per_term"
     case leaderAppendOnly = "leader_append_only"
     case logMatching = "log_matching"
     case leaderCompleteness = "leader_completeness"
@@ -186,6 +204,7 @@ extension Spec {
         let d = Spec()
         name = try c.value(.name, default: d.name)
         nodes = try c.value(.nodes, default: d.nodes)
+        voters = try c.decodeIfPresent(Int.self, forKey: .voters)
         raft = try c.value(.raft, default: d.raft)
         events = try c.value(.events, default: d.events)
         bounds = try c.value(.bounds, default: d.bounds)
@@ -225,6 +244,7 @@ extension Spec.EventOptions {
         restart = try c.value(.restart, default: d.restart)
         propose = try c.value(.propose, default: d.propose)
         read = try c.value(.read, default: d.read)
+        reconfigure = try c.value(.reconfigure, default: d.reconfigure)
         partition = try c.value(.partition, default: d.partition)
         readySteps = try c.value(.readySteps, default: d.readySteps)
     }
@@ -237,6 +257,7 @@ extension Spec.Bounds {
         maxTerm = try c.value(.maxTerm, default: d.maxTerm)
         maxProposals = try c.value(.maxProposals, default: d.maxProposals)
         maxReads = try c.value(.maxReads, default: d.maxReads)
+        maxConfChanges = try c.value(.maxConfChanges, default: d.maxConfChanges)
         maxInFlight = try c.value(.maxInFlight, default: d.maxInFlight)
         maxCrashes = try c.value(.maxCrashes, default: d.maxCrashes)
         maxRestarts = try c.value(.maxRestarts, default: d.maxRestarts)

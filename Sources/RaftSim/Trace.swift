@@ -49,6 +49,8 @@ public struct TraceEvent: Codable, Hashable, Sendable {
     public var message: WireMessage?
     /// `partition`: the nodes split off from the others.
     public var side: [UInt64]?
+    /// `reconfigure`: the membership change asked for.
+    public var change: WireConfChange?
 
     public init(_ event: Event) {
         kind = event.kind
@@ -57,6 +59,9 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             side = (0..<8).filter { mask & (1 << $0) != 0 }.map { UInt64($0 + 1) }
         case .heal:
             break
+        case .reconfigure(let id, let change):
+            node = id.rawValue
+            self.change = WireConfChange(type: change.kind.name, node: change.node.rawValue)
         default:
             if let message = event.message {
                 self.message = WireMessage(message)
@@ -72,6 +77,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
         case missing(String)
         case unknownMessageType(String)
         case unknownEntryKind(String)
+        case unknownChangeType(String)
 
         public var description: String {
             switch self {
@@ -79,6 +85,8 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             case .missing(let field): "missing field '\(field)'"
             case .unknownMessageType(let type): "unknown message type '\(type)'"
             case .unknownEntryKind(let kind): "unknown entry kind '\(kind)'"
+            case .unknownChangeType(let type):
+                "unknown change type '\(type)' (known: \(ConfChangeSingle.Kind.named.map(\.name).joined(separator: ", ")))"
             }
         }
     }
@@ -105,7 +113,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             return .partition(mask)
         }
         guard let node else {
-            if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "read", "ready", "persist", "announce", "apply"].contains(kind) {
+            if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "read", "reconfigure", "ready", "persist", "announce", "apply"].contains(kind) {
                 throw .missing("node")
             }
             throw .unknownKind(kind)
@@ -119,6 +127,12 @@ public struct TraceEvent: Codable, Hashable, Sendable {
         case "restart": return .restart(id)
         case "propose": return .propose(id)
         case "read": return .read(id)
+        case "reconfigure":
+            guard let change else { throw .missing("change") }
+            guard let kind = ConfChangeSingle.Kind.named.first(where: { $0.name == change.type })?.kind else {
+                throw .unknownChangeType(change.type)
+            }
+            return .reconfigure(id, ConfChangeSingle(kind, NodeID(change.node)))
         case "ready": return .ready(id)
         case "persist": return .persist(id)
         case "announce": return .announce(id)
@@ -126,6 +140,13 @@ public struct TraceEvent: Codable, Hashable, Sendable {
         default: throw .unknownKind(kind)
         }
     }
+}
+
+/// A membership change as written in a trace: `add-voter`, `add-learner` or `remove`, and
+/// the node.
+public struct WireConfChange: Codable, Hashable, Sendable {
+    public var type: String
+    public var node: UInt64
 }
 
 /// A message as written in a trace: every field by name.

@@ -76,6 +76,7 @@ struct Show: ParsableCommand {
             case .drop(let m): lines.append("    n\(m.from)-xn\(m.to): lost: \(label(m))")
             case .duplicate(let m): lines.append("    Note over n\(m.from),n\(m.to): copied: \(label(m))")
             case .partition, .heal: lines.append("    Note over n1,n\(trace.spec.nodes): \(event)")
+            case .reconfigure(_, let change): lines.append("    Note over n\(event.node): reconfigure: \(change.kind.name) n\(change.node)")
             default: lines.append("    Note over n\(event.node): \(event.kind)")
             }
             for change in changes(states[i], states[i + 1]) { lines.append("    Note over n\(change.node): \(change.text)") }

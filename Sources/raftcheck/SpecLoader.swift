@@ -135,12 +135,13 @@ struct SpecLoader {
     }
 
     private mutating func read(_ root: Node, into spec: inout Spec) throws(InputError) {
-        let known = ["model", "name", "nodes", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search", "fuzz"]
+        let known = ["model", "name", "nodes", "voters", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search", "fuzz"]
         for (key, value) in try pairs(root, "") {
             switch key {
             case "model": break
             case "name": spec.name = try scalar(value, key, "a name")
             case "nodes": spec.nodes = try int(value, key)
+            case "voters": spec.voters = try int(value, key)
             case "symmetry": spec.symmetry = try bool(value, key)
             case "mutation": spec.mutation = try scalar(value, key, "a mutation name")
             case "properties":
@@ -179,7 +180,7 @@ struct SpecLoader {
         let flags: [(String, WritableKeyPath<Spec.EventOptions, Bool>)] = [
             ("deliver", \.deliver), ("drop", \.drop), ("duplicate", \.duplicate), ("tick", \.tick),
             ("timeout", \.timeout), ("heartbeat", \.heartbeat), ("crash", \.crash), ("restart", \.restart),
-            ("propose", \.propose), ("read", \.read), ("partition", \.partition),
+            ("propose", \.propose), ("read", \.read), ("reconfigure", \.reconfigure), ("partition", \.partition),
         ]
         for (key, value) in try pairs(node, "events") {
             let field = "events.\(key)"
@@ -197,7 +198,7 @@ struct SpecLoader {
         let counts: [(String, WritableKeyPath<Spec.Bounds, Int>)] = [
             ("max_proposals", \.maxProposals), ("max_in_flight", \.maxInFlight), ("max_crashes", \.maxCrashes),
             ("max_restarts", \.maxRestarts), ("max_drops", \.maxDrops), ("max_duplicates", \.maxDuplicates),
-            ("max_partitions", \.maxPartitions), ("max_reads", \.maxReads),
+            ("max_partitions", \.maxPartitions), ("max_reads", \.maxReads), ("max_conf_changes", \.maxConfChanges),
         ]
         for (key, value) in try pairs(node, "bounds") {
             let field = "bounds.\(key)"

@@ -71,7 +71,8 @@ enum TraceFile {
             } catch {
                 throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): \(error)")
             }
-            let ids = [event.node.rawValue] + (event.message.map { [$0.from.rawValue, $0.to.rawValue] } ?? [])
+            var ids = [event.node.rawValue] + (event.message.map { [$0.from.rawValue, $0.to.rawValue] } ?? [])
+            if case .reconfigure(_, let change) = event { ids.append(change.node.rawValue) }
             if let bad = ids.first(where: { !nodes.contains($0) }) {
                 throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): node \(bad) is not in the spec's \(trace.spec.nodes) nodes")
             }

@@ -11,12 +11,17 @@ import Testing
         let events: [Event] = [
             .deliver(message), .drop(message), .duplicate(message), .tick(1), .timeout(2), .heartbeat(3),
             .crash(1), .restart(1), .propose(2), .ready(1), .persist(1), .announce(1), .apply(1),
-            .partition(0b101), .heal,
+            .partition(0b101), .heal, .read(1), .reconfigure(1, ConfChangeSingle(.remove, 3)),
+            .reconfigure(2, ConfChangeSingle(.addVoter, 4)), .reconfigure(3, ConfChangeSingle(.addLearner, 1)),
         ]
         for event in events {
             #expect(try TraceEvent(event).event() == event, "\(event)")
         }
         #expect(throws: TraceEvent.Invalid.unknownKind("warp")) { try TraceEvent(.tick(1)).with(kind: "warp").event() }
+        #expect(throws: TraceEvent.Invalid.missing("change")) { try TraceEvent(.tick(1)).with(kind: "reconfigure").event() }
+        var unknown = TraceEvent(.reconfigure(1, ConfChangeSingle(.remove, 2)))
+        unknown.change?.type = "promote"
+        #expect(throws: TraceEvent.Invalid.unknownChangeType("promote")) { try unknown.event() }
     }
 
     /// Under a partition, messages across the cut are not deliverable (but can be dropped);
@@ -54,7 +59,8 @@ extension TraceEvent {
 
 /// `isEnabled` agrees with `actions(of:)` on every event of many random walks.
 @Suite struct EnabledTests {
-    @Test(arguments: ["specs-like split with crashes", "atomic with partitions, drops, duplicates, ticks"])
+    @Test(arguments: ["specs-like split with crashes", "atomic with partitions, drops, duplicates, ticks",
+                      "membership of 4 nodes, 3 voters"])
     func isEnabledMatchesActions(variant: String) {
         var spec = Spec()
         spec.events.heartbeat = true
@@ -68,6 +74,12 @@ extension TraceEvent {
             spec.events.restart = true
             spec.bounds.maxCrashes = 2
             spec.bounds.maxRestarts = 2
+        } else if variant.hasPrefix("membership") {
+            spec.nodes = 4
+            spec.voters = 3
+            spec.symmetry = false
+            spec.events.reconfigure = true
+            spec.bounds.maxConfChanges = 3
         } else {
             spec.events.partition = true
             spec.events.tick = true

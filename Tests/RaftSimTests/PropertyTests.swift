@@ -58,7 +58,7 @@ import Testing
 
     @Test func leaderCompleteness() {
         var s = state([leader(1, terms: [1], term: 1), node(2, terms: [1]), node(3)])
-        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1)]
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
         #expect(holds(.leaderCompleteness, s))
         s.nodes[0] = SimNode(node: leader(1, terms: [2], term: 2))
         #expect(!holds(.leaderCompleteness, s))
@@ -66,7 +66,7 @@ import Testing
 
     @Test func stateMachineSafety() {
         var s = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
-        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1)]
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
         s.nodes[1].applied = [Entry(term: 1, index: 1)]
         #expect(holds(.stateMachineSafety, s))
         s.nodes[0].applied = [Entry(term: 2, index: 1)]
@@ -75,7 +75,7 @@ import Testing
 
     @Test func committedDurable() {
         var s = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
-        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1)]
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
         #expect(holds(.committedDurable, s))
         s.nodes[1] = SimNode(node: node(2))
         #expect(!holds(.committedDurable, s))
@@ -109,5 +109,15 @@ import Testing
         progressed.history.broken = []
         model.recordHistory(of: 1, before: regressed, after: &progressed)
         #expect(holds(.monotonicCommit, progressed))
+
+        // A vote withdrawn or changed within its term; a new term may carry a new vote.
+        let voted = state([node(1, hardState: HardState(term: 2, vote: 3)), node(2), node(3)])
+        for (hardState, kept) in [(HardState(term: 2), false), (HardState(term: 2, vote: 2), false),
+                                  (HardState(term: 3), true), (HardState(term: 2, vote: 3), true)] {
+            var next = voted
+            next.nodes[0] = SimNode(node: node(1, hardState: hardState))
+            model.recordHistory(of: 1, before: voted, after: &next)
+            #expect(holds(.oneVotePerTerm, next) == kept, "\(hardState)")
+        }
     }
 }

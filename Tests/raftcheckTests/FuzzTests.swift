@@ -36,6 +36,9 @@ import Testing
     @Test(arguments: [
         ("specs/replication-3.yaml", "skip-log-up-to-date-check", 200),
         ("specs/crash-restart-3.yaml", "vote-before-persist", 3000),
+        ("specs/duplicates-5.yaml", "count-duplicate-votes", 400),
+        ("specs/membership-3.yaml", "two-pending-conf-changes", 500),
+        ("specs/figure8-3.yaml", "commit-previous-term", 20000),
     ])
     func mutationCaughtWithinBoundedRuns(spec: String, mutation: String, runs: Int) throws {
         let run = try CLI.run(["fuzz", spec, "--seed", "1", "--runs", "\(runs)", "--mutation", mutation,

@@ -1,0 +1,95 @@
+import RaftCore
+import RaftExplorer
+import Testing
+@testable import RaftSim
+
+/// Membership changes in the cluster model: `reconfigure` events drive RaftCore's single-step
+/// changes, applied and persisted by the simulated application; specs that enable them are
+/// validated; the committing configuration decides how many nodes must keep an entry.
+@Suite struct MembershipModelTests {
+    static var spec: Spec {
+        var spec = Spec()
+        spec.nodes = 4
+        spec.voters = 3
+        spec.symmetry = false
+        spec.events.heartbeat = false
+        spec.events.reconfigure = true
+        spec.bounds.maxConfChanges = 2
+        spec.bounds.maxInFlight = 12
+        return spec
+    }
+
+    /// Delivers every message until the network is empty (a bounded number of rounds).
+    static func settle(_ model: ClusterModel, _ state: inout ClusterState) {
+        for _ in 0..<200 {
+            guard let message = state.network.first, let next = model.nextState(after: state, action: .deliver(message)) else { return }
+            state = next
+        }
+    }
+
+    @Test func addingAVoterTakesEffectWhenApplied() throws {
+        let model = ClusterModel(spec: Self.spec)
+        var state = model.initialStates[0]
+        #expect(state.nodes.allSatisfy { $0.storage.confState.voters == [1, 2, 3] })
+        #expect(!model.isEnabled(.timeout(4), in: state), "an outsider never campaigns")
+        state = try #require(model.nextState(after: state, action: .timeout(1)))
+        Self.settle(model, &state)
+        var enabled: [Event] = []
+        model.actions(of: state, into: &enabled)
+        let add4 = Event.reconfigure(1, ConfChangeSingle(.addVoter, 4))
+        #expect(enabled.contains(add4) && !enabled.contains(.reconfigure(1, ConfChangeSingle(.addVoter, 2))))
+        state = try #require(model.nextState(after: state, action: add4))
+        Self.settle(model, &state)
+        for slot in 0..<4 {
+            #expect(state.nodes[slot].storage.confState.voters == [1, 2, 3, 4], "node \(slot + 1)")
+        }
+        #expect(state.counters.confChanges == 1)
+        #expect(model.violation(in: state) == nil)
+        // The change itself was committed by the old configuration; entries after it need three
+        // of the four nodes.
+        #expect(state.history.committed.last?.quorum == 2)
+        state = try #require(model.nextState(after: state, action: .propose(1)))
+        Self.settle(model, &state)
+        #expect(state.history.committed.last?.entry.data == [1] && state.history.committed.last?.quorum == 3)
+    }
+
+    @Test func theLastVoterCannotBeRemoved() throws {
+        var spec = Self.spec
+        spec.nodes = 1
+        spec.voters = 1
+        let model = ClusterModel(spec: spec)
+        let state = try #require(model.nextState(after: model.initialStates[0], action: .timeout(1)))
+        #expect(model.changes(of: state.nodes[0].node!.raft.tracker.config).isEmpty)
+    }
+
+    @Test func specsWithMembershipAreValidated() {
+        var spec = Self.spec
+        spec.symmetry = true
+        #expect(spec.problems().map(\.field) == ["events.reconfigure"])
+        spec = Self.spec
+        spec.voters = 5
+        #expect(spec.problems().map(\.field) == ["voters"])
+    }
+
+    /// The real core stays clean under a bounded search with changes, and the mutation that
+    /// accepts a second pending change is caught by a seeded random walk.
+    @Test func twoPendingChangesCaughtRealCoreClean() {
+        var spec = Self.spec
+        spec.nodes = 3
+        spec.voters = nil
+        spec.bounds.maxInFlight = 4
+        spec.bounds.maxTerm = 2
+        var options = SearchOptions()
+        options.maxStates = 60_000
+        options.workers = 2
+        let bfs = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
+        #expect(bfs.counterexample == nil)
+        spec.mutation = "two-pending-conf-changes"
+        var fuzz = FuzzOptions()
+        fuzz.seed = 1
+        fuzz.runs = 2_000
+        fuzz.depth = 100
+        let report = RandomSearch(model: ClusterModel(spec: spec), options: fuzz).run()
+        #expect(report.violation != nil)
+    }
+}
