@@ -104,8 +104,8 @@ public struct SimNode: Sendable {
 /// What the properties need to remember of the past (TLA+'s history variables).
 public struct History: Hashable, Sendable {
     /// An entry known committed, with the term of the node that first reported it committed
-    /// and how many nodes must keep it durable: a majority of that node's configuration (of
-    /// the larger half, when joint).
+    /// and how many nodes must keep it durable: a majority of the configuration that committed
+    /// it (`ClusterModel.recordHistory` says which).
     public struct Committed: Hashable, Sendable {
         public var entry: Entry
         public var term: Term

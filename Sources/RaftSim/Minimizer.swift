@@ -7,11 +7,12 @@ import RaftExplorer
 /// flight (an earlier removal changed its contents, say its commit index) acts on the in-flight
 /// message of the same type, sender and receiver closest to it, as DEMi matches messages by
 /// type; any other event that is not enabled where it falls, or that would leave the spec's
-/// bounds, is skipped. The candidate becomes the events actually executed, cut at the violation. Passes, Raft-aware first: remove whole kinds of event (ticks,
-/// heartbeats, duplicates, drops, crashes with restarts, partitions); then delta debugging
-/// (ddmin); then every event of one message; then single events until no one
-/// can go (1-minimal); last, a breadth-first search for a shorter counterexample of the same
-/// property within `searchBudget` states (a different, shorter scenario is out of reach of
+/// bounds, is skipped. The candidate becomes the events actually executed, cut at the
+/// violation. Passes, Raft-aware first: remove whole kinds of event (ticks, heartbeats,
+/// duplicates, drops, crashes with restarts, partitions); then delta debugging (ddmin); then
+/// every event of one message; then single events until no one can go (1-minimal); last, a
+/// breadth-first search for a shorter counterexample of the same property within
+/// `searchBudget` states (a different, shorter scenario is out of reach of
 /// removals alone; BFS finds the shortest).
 public struct Minimizer {
     public let model: ClusterModel

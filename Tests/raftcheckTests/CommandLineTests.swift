@@ -134,6 +134,8 @@ import Testing
         ("events:\n  ready_steps: sometimes\n", ":2:", "events.ready_steps: expected one of atomic, split"),
         ("nodes: [3\n", ":", "YAML"),
         ("properties: [election_safety, liveness]\n", ":1:", "unknown property 'liveness'"),
+        ("nodes: 3\nevents:\n  reconfigure: true\n", ":3:", "events.reconfigure: needs symmetry: false"),
+        ("nodes: 3\nvoters: 4\n", ":2:", "voters: must be between 1 and nodes (3)"),
     ])
     func badSpecExitsTwoNamingTheKey(text: String, location: String, message: String) throws {
         let dir = try Self.temporaryDirectory()
