@@ -57,7 +57,7 @@ public struct Minimizer {
             (m.term.rawValue.distance(to: wanted.term.rawValue).magnitude, m.index.rawValue.distance(to: wanted.index.rawValue).magnitude,
              m.commit.rawValue.distance(to: wanted.commit.rawValue).magnitude)
         }
-        let candidates = state.network.filter { $0.type == wanted.type && $0.from == wanted.from && $0.to == wanted.to }
+        let candidates = state.network.lazy.filter { $0.type == wanted.type && $0.from == wanted.from && $0.to == wanted.to }
         guard let closest = candidates.min(by: { distance($0) < distance($1) }) else { return nil }
         switch event {
         case .deliver: return .deliver(closest)
