@@ -61,7 +61,7 @@ public struct RawNode<S: Storage> {
     /// The node's durable state. The application writes each Ready's snapshot, entries and
     /// hard state here (step 2) before `advance`.
     public var storage: S {
-        get { raft.log.storage }
+        _read { yield raft.log.storage }
         _modify { yield &raft.log.storage }
     }
 

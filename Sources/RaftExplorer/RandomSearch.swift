@@ -159,6 +159,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
     }
 
+    /// The first `always` property `state` breaks (a loop: a closure would copy the state).
+    private func violated(in state: M.State) -> String? {
+        for property in always where !property.holds(state) { return property.name }
+        return nil
+    }
+
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
     /// One run: a walk whose every choice comes from the run's own seed.
@@ -230,7 +236,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             result.fingerprints.append(fp)
             visited.append(fp)
             state = next
-            if let property = always.first(where: { !$0.holds(state) })?.name {
+            if let property = violated(in: state) {
                 result.violation = property
                 break
             }

@@ -27,7 +27,7 @@ public struct ClusterModel: Model {
             return SimNode(node: node)
         }
         var state = ClusterState(nodes: nodes)
-        refreshSignatures(&state, before: nil)
+        seal(&state, before: nil)
         return [state]
     }
 
@@ -37,34 +37,33 @@ public struct ClusterModel: Model {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         for (slot, sim) in state.nodes.enumerated() {
             let id = NodeID(UInt64(slot + 1))
-            guard let node = sim.box.node else {
+            // What the box derived (`sim.view`): binding the node would copy its whole state.
+            guard sim.isUp else {
                 if events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
                 continue
             }
             if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
-            if let pending = sim.box.pending {
-                switch pending.stage {
+            if let stage = sim.box.pending?.stage {
+                switch stage {
                 case .sent: actions.append(.persist(id))
                 case .persisted: actions.append(.announce(id))
                 case .announced: actions.append(.apply(id))
                 }
                 continue
             }
-            if node.hasReady {
+            if sim.view.hasReady {
                 // Split mode: the application carries out a Ready before its next input.
                 actions.append(.ready(id))
                 continue
             }
-            let raft = node.raft
+            let leads = sim.view.role == .leader
             if events.tick { actions.append(.tick(id)) }
-            if events.timeout && raft.role != .leader && raft.isPromotable { actions.append(.timeout(id)) }
-            if events.heartbeat && raft.role == .leader { actions.append(.heartbeat(id)) }
-            if events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals {
-                actions.append(.propose(id))
-            }
-            if events.read && raft.role == .leader && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
-            if events.reconfigure && raft.role == .leader && Int(counters.confChanges) < bounds.maxConfChanges {
-                for change in changes(of: raft.tracker.config) { actions.append(.reconfigure(id, change)) }
+            if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
+            if events.heartbeat && leads { actions.append(.heartbeat(id)) }
+            if events.propose && leads && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
+            if events.read && leads && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
+            if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
+                for change in changes(of: sim.node!.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
             }
         }
         if events.partition {
@@ -76,8 +75,7 @@ public struct ClusterModel: Model {
             }
         }
         for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
-            let target = state[message.to].box
-            if events.deliver, state.connected(message.from, message.to), let node = target.node, target.pending == nil, !node.hasReady {
+            if events.deliver && state.connected(message.from, message.to) && state[message.to].takesInput {
                 actions.append(.deliver(message))
             }
             if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }
@@ -107,7 +105,7 @@ public struct ClusterModel: Model {
         guard state.network.count <= spec.bounds.maxInFlight else { return false }
         let maxTerm = Term(spec.bounds.maxTerm)
         return state.nodes.allSatisfy { sim in
-            (sim.box.node?.raft.term ?? sim.box.durable.hardState.term) <= maxTerm
+            (sim.isUp ? sim.node!.raft.term : sim.storage.hardState.term) <= maxTerm
         }
     }
 
@@ -199,8 +197,8 @@ public struct ClusterModel: Model {
             next[id].update { $0.advance(rd) }
             next[id].pending = nil
         }
+        seal(&next, before: state)
         recordHistory(of: id, before: state, after: &next)
-        refreshSignatures(&next, before: state)
         return next
     }
 
@@ -213,7 +211,7 @@ public struct ClusterModel: Model {
     /// In atomic mode, carries out every Ready of `id` in the contract's order.
     private func settle(_ id: NodeID, _ state: inout ClusterState) {
         guard spec.events.readySteps == .atomic else { return }
-        while state[id].box.node?.hasReady == true {
+        while state[id].isUp && state[id].node!.hasReady {
             let rd = state[id].update { $0.ready() }!
             state.send(rd.messages)
             persist(rd, id, &state)
@@ -275,9 +273,14 @@ public struct ClusterModel: Model {
 
     /// Updates the history variables after an event at `id`.
     func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
-        guard let raft = after[id].box.node?.raft else { return }
-        if raft.role == .leader {
-            let record = History.TermLeader(term: raft.term, leader: id)
+        // Both nodes are read in place (binding one would copy its whole state).
+        let (old, new) = (before[id], after[id])
+        let (was, now) = (old.storage.hardState, new.storage.hardState)
+        if Self.voteChanged(from: (was.term, was.vote), to: (now.term, now.vote)) { after.history.broken.insert(.voteChanged) }
+        guard new.isUp else { return }
+        let (term, role, committed) = (new.node!.raft.term, new.node!.raft.role, new.node!.raft.log.committed)
+        if role == .leader {
+            let record = History.TermLeader(term: term, leader: id)
             var low = 0, high = after.history.leaders.count
             while low < high {
                 let mid = (low + high) / 2
@@ -287,22 +290,22 @@ public struct ClusterModel: Model {
                 after.history.leaders.insert(record, at: low)
             }
         }
-        let (was, now) = (before[id].storage.hardState, after[id].storage.hardState)
-        if Self.voteChanged(from: (was.term, was.vote), to: (now.term, now.vote)) { after.history.broken.insert(.voteChanged) }
-        if let old = before[id].box.node?.raft {
-            if Self.voteChanged(from: (old.term, old.vote), to: (raft.term, raft.vote)) { after.history.broken.insert(.voteChanged) }
-            if raft.log.committed < old.log.committed { after.history.broken.insert(.monotonicCommit) }
-            if old.role == .leader && raft.role == .leader && old.term == raft.term && !Self.isPrefix(old.log, of: raft.log) {
+        if old.isUp {
+            if Self.voteChanged(from: (old.node!.raft.term, old.node!.raft.vote), to: (term, new.node!.raft.vote)) {
+                after.history.broken.insert(.voteChanged)
+            }
+            if committed < old.node!.raft.log.committed { after.history.broken.insert(.monotonicCommit) }
+            if old.node!.raft.role == .leader && role == .leader && old.node!.raft.term == term && !Self.isPrefix(old, of: new) {
                 after.history.broken.insert(.leaderAppendOnly)
             }
         }
         let known = after.history.committed.count
-        if raft.log.committed > LogIndex(UInt64(known)),
-           let entries = try? raft.log.entries(from: LogIndex(UInt64(known + 1)), to: raft.log.committed + 1) {
+        if committed > LogIndex(UInt64(known)),
+           let entries = try? new.node!.raft.log.entries(from: LogIndex(UInt64(known + 1)), to: committed + 1) {
             // The configuration that decided the commit: the node's before the event, or, if a
             // change applied during the event let it commit more, the one after (the smaller).
-            let quorum = UInt8(min(Self.quorum(raft.tracker.config), before[id].box.node.map { Self.quorum($0.raft.tracker.config) } ?? .max))
-            after.history.committed += entries.map { History.Committed(entry: $0, term: raft.term, quorum: quorum) }
+            let quorum = min(Self.quorum(new.node!.raft.tracker.config), old.isUp ? Self.quorum(old.node!.raft.tracker.config) : .max)
+            after.history.committed += entries.map { History.Committed(entry: $0, term: term, quorum: UInt8(quorum)) }
         }
     }
 
@@ -317,11 +320,13 @@ public struct ClusterModel: Model {
         old.term == new.term && old.vote != .none && new.vote != old.vote
     }
 
-    static func isPrefix(_ a: RaftLog<MemoryStorage>, of b: RaftLog<MemoryStorage>) -> Bool {
-        guard a.lastIndex <= b.lastIndex else { return false }
-        var index = a.firstIndex
-        while index <= a.lastIndex {
-            if (try? a.term(at: index)) != (try? b.term(at: index)) { return false }
+    /// Whether the log of `a` is a prefix of the log of `b`.
+    static func isPrefix(_ a: SimNode, of b: SimNode) -> Bool {
+        let (aBounds, bBounds) = (a.logBounds, b.logBounds)
+        guard aBounds.last <= bBounds.last else { return false }
+        var index = aBounds.first
+        while index <= aBounds.last {
+            if a.logTerm(at: index) != b.logTerm(at: index) { return false }
             index = index + 1
         }
         return true
@@ -330,13 +335,12 @@ public struct ClusterModel: Model {
 
 extension ClusterModel: WeightedModel {
     /// Event kinds, as named in traces and in `fuzz.weights`.
-    public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
-                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read", "reconfigure"]
+    public static let kinds = Event.kinds
     static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3, 2]
 
     public var actionKinds: [String] { Self.kinds }
 
-    public func kind(of event: Event) -> Int { Self.kinds.firstIndex(of: event.kind)! }
+    public func kind(of event: Event) -> Int { event.kindIndex }
 
     /// Each node is a thread: it acts, or it receives a delivery. The network's own events
     /// (drop, duplicate, partition, heal) belong to none.
@@ -360,9 +364,7 @@ extension ClusterModel {
             guard state.network.contains(message) else { return false }
             switch event {
             case .deliver:
-                let target = state[message.to].box
-                guard events.deliver, state.connected(message.from, message.to), let node = target.node else { return false }
-                return target.pending == nil && !node.hasReady
+                return events.deliver && state.connected(message.from, message.to) && state[message.to].takesInput
             case .drop: return events.drop && Int(counters.drops) < bounds.maxDrops
             default: return events.duplicate && Int(counters.duplicates) < bounds.maxDuplicates
             }

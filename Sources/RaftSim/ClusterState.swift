@@ -21,15 +21,56 @@ public struct SimNode: Sendable {
         public var stage: Stage
     }
 
+    /// What the explorer reads of a node on every state, derived once per box when the model
+    /// finishes an event (`ClusterModel.seal`; a box's node never changes): the role (nil while
+    /// down), whether it may campaign, whether a Ready waits, the terms of the whole log (in
+    /// memory while up) and of the stored log, each from the index before its first entry (the
+    /// snapshot's), and the node's ID-blind signature (for symmetry reduction).
+    struct View {
+        var role: Role?
+        var isPromotable: Bool
+        var hasReady: Bool
+        var logFirst: LogIndex
+        var logTerms: [Term]
+        var storedFirst: LogIndex
+        var storedTerms: [Term]
+        var signature: UInt64 = 0
+
+        init(_ node: RawNode<MemoryStorage>?, _ durable: MemoryStorage) {
+            role = node?.raft.role
+            isPromotable = node?.raft.isPromotable ?? false
+            hasReady = node?.hasReady ?? false
+            let storage = node?.storage ?? durable
+            (storedFirst, storedTerms) = Self.terms(storage.firstIndex, storage.lastIndex) { try? storage.term(at: $0) }
+            if let log = node?.raft.log {
+                (logFirst, logTerms) = Self.terms(log.firstIndex, log.lastIndex) { try? log.term(at: $0) }
+            } else {
+                (logFirst, logTerms) = (storedFirst, storedTerms)
+            }
+        }
+
+        private static func terms(_ first: LogIndex, _ last: LogIndex, _ term: (LogIndex) -> Term?) -> (LogIndex, [Term]) {
+            var terms: [Term] = []
+            terms.reserveCapacity(Int(last.rawValue + 2 - first.rawValue))
+            var index = first - 1
+            while index <= last {
+                terms.append(term(index) ?? .zero)
+                index = index + 1
+            }
+            return (first, terms)
+        }
+    }
+
     final class Box: @unchecked Sendable {
-        var node: RawNode<MemoryStorage>?
+        /// Immutable, so that reads borrow the node in place: a `var` in a class is copied
+        /// (every buffer retained) around each call into RaftCore. `update` builds a new box.
+        let node: RawNode<MemoryStorage>?
         /// The storage while down (unused while up: the node holds it).
-        var durable: MemoryStorage
+        let durable: MemoryStorage
         var pending: Pending?
         var applied: [Entry]
-        /// The model's ID-blind signature of this node (for symmetry reduction), set by the
-        /// model whenever the node changes, while the box is uniquely owned.
-        var signature: UInt64 = 0
+        /// Set while the box is uniquely owned, before any state holding it is handed out.
+        var view: View?
 
         init(node: RawNode<MemoryStorage>?, durable: MemoryStorage, pending: Pending?, applied: [Entry]) {
             self.node = node
@@ -38,25 +79,70 @@ public struct SimNode: Sendable {
             self.applied = applied
         }
 
-        func copy() -> Box { Box(node: node, durable: durable, pending: pending, applied: applied) }
+        func copy() -> Box {
+            let copy = Box(node: node, durable: durable, pending: pending, applied: applied)
+            copy.view = view
+            return copy
+        }
     }
 
     var box: Box
 
     public init(node: RawNode<MemoryStorage>) {
         box = Box(node: node, durable: MemoryStorage(), pending: nil, applied: [])
+        box.view = View(node, box.durable)
+    }
+
+    /// What the explorer reads of the node (see `View`); only on a sealed box.
+    var view: View {
+        _read { yield box.view! }
+    }
+
+    /// Derives the node's view, with its signature.
+    mutating func seal(signature: UInt64) {
+        makeUnique()
+        var view = View(box.node, box.durable)
+        view.signature = signature
+        box.view = view
     }
 
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&box) { box = box.copy() }
     }
 
-    /// The RaftCore node, if up (a copy: for inspection).
-    public var node: RawNode<MemoryStorage>? { box.node }
+    /// The RaftCore node, if up (read in place: chain into it rather than binding a copy).
+    public var node: RawNode<MemoryStorage>? {
+        _read { yield box.node }
+    }
     public var isUp: Bool { box.node != nil }
 
-    /// The durable state: what a crash keeps.
-    public var storage: MemoryStorage { box.node?.storage ?? box.durable }
+    /// Whether the node can take an input (a delivery, a tick, a client request): it is up and
+    /// neither carrying out a Ready nor holding one (split mode does one thing at a time).
+    var takesInput: Bool { box.node != nil && box.pending == nil && !view.hasReady }
+
+    /// The durable state: what a crash keeps (read in place).
+    public var storage: MemoryStorage {
+        _read {
+            if box.node != nil { yield box.node!.storage } else { yield box.durable }
+        }
+    }
+
+    /// The first and last index of the node's whole log: in memory while up, its storage while
+    /// down.
+    var logBounds: (first: LogIndex, last: LogIndex) {
+        (view.logFirst, LogIndex(UInt64(Int(view.logFirst.rawValue) + view.logTerms.count - 2)))
+    }
+
+    /// The term of the entry at `index` in the node's whole log, nil if it holds none there.
+    func logTerm(at index: LogIndex) -> Term? { Self.term(at: index, view.logFirst, view.logTerms) }
+
+    /// The term of the entry at `index` in the node's storage, nil if it holds none there.
+    func storedTerm(at index: LogIndex) -> Term? { Self.term(at: index, view.storedFirst, view.storedTerms) }
+
+    private static func term(at index: LogIndex, _ first: LogIndex, _ terms: [Term]) -> Term? {
+        let offset = Int(index.rawValue) - Int(first.rawValue) + 1
+        return terms.indices.contains(offset) ? terms[offset] : nil
+    }
 
     /// The Ready being carried out, in split mode.
     public var pending: Pending? {
@@ -72,32 +158,31 @@ public struct SimNode: Sendable {
         set { makeUnique(); box.applied = newValue }
     }
 
-    var signature: UInt64 {
-        get { box.signature }
-        set { makeUnique(); box.signature = newValue }
-    }
+    private static let vacant = Box(node: nil, durable: MemoryStorage(), pending: nil, applied: [])
 
-    /// Runs `body` on the node in place, if it is up.
+    /// Runs `body` on the node, if it is up, and puts the result in a new box.
     @discardableResult
     mutating func update<R>(_ body: (inout RawNode<MemoryStorage>) -> R) -> R? {
         guard box.node != nil else { return nil }
-        makeUnique()
-        return body(&box.node!)
+        var node = box.node!
+        let (durable, pending, applied) = (box.durable, box.pending, box.applied)
+        // Let go of the old box first: if this state held it alone, the node's buffers are
+        // unique again and `body` changes them in place.
+        box = Self.vacant
+        let result = body(&node)
+        box = Box(node: node, durable: durable, pending: pending, applied: applied)
+        return result
     }
 
     /// The node crashes: only its storage and applied state machine remain.
     mutating func crash() {
-        makeUnique()
-        box.durable = box.node?.storage ?? box.durable
-        box.node = nil
-        box.pending = nil
+        let storage = box.node != nil ? box.node!.storage : box.durable
+        box = Box(node: nil, durable: storage, pending: nil, applied: box.applied)
     }
 
     /// The node restarts as `node` (built from `storage`).
     mutating func restart(_ node: RawNode<MemoryStorage>) {
-        makeUnique()
-        box.node = node
-        box.durable = MemoryStorage()
+        box = Box(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied)
     }
 }
 
@@ -185,8 +270,8 @@ public struct ClusterState: Sendable {
     @inlinable public static func slot(_ id: NodeID) -> Int { Int(id.rawValue) - 1 }
 
     public subscript(id: NodeID) -> SimNode {
-        get { nodes[Self.slot(id)] }
-        set { nodes[Self.slot(id)] = newValue }
+        _read { yield nodes[Self.slot(id)] }
+        _modify { yield &nodes[Self.slot(id)] }
     }
 
     mutating func send(_ messages: [Message]) {

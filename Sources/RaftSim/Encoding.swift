@@ -68,12 +68,12 @@ extension ClusterModel {
             } while order[...].nextPermutation()
             return best!
         }
-        order.sort { (state.nodes[$0].box.signature, $0) < (state.nodes[$1].box.signature, $1) }
+        order.sort { (state.nodes[$0].view.signature, $0) < (state.nodes[$1].view.signature, $1) }
         // Runs of equal signatures: the nodes a relabeling may still permute.
         var groups: [Range<Int>] = []
         var start = 0
         var orderings = 1
-        for i in 1...n where i == n || state.nodes[order[i]].box.signature != state.nodes[order[start]].box.signature {
+        for i in 1...n where i == n || state.nodes[order[i]].view.signature != state.nodes[order[start]].view.signature {
             if i - start > 1 { groups.append(start..<i) }
             for k in 1...(i - start) { orderings *= k }
             start = i
@@ -106,10 +106,10 @@ extension ClusterModel {
         return hasher.value
     }
 
-    /// Recomputes the cached signature of every node `state` does not share with `before`.
-    func refreshSignatures(_ state: inout ClusterState, before: ClusterState?) {
+    /// Seals every node `state` does not share with `before`: derives its view and signature.
+    func seal(_ state: inout ClusterState, before: ClusterState?) {
         for slot in state.nodes.indices where before.map({ $0.nodes[slot].box !== state.nodes[slot].box }) ?? true {
-            state.nodes[slot].signature = signature(of: state.nodes[slot], id: NodeID(UInt64(slot + 1)))
+            state.nodes[slot].seal(signature: signature(of: state.nodes[slot], id: NodeID(UInt64(slot + 1))))
         }
     }
 
@@ -158,23 +158,23 @@ extension ClusterModel {
     /// it is carrying out.
     func encodeNode<D: DigestSink>(_ sim: SimNode, _ labels: Labels, into e: inout D) {
         let box = sim.box
-        if let node = box.node {
+        if box.node != nil {
             e.write(1)
             // Only single ticks can observe the randomized timeout and its generator; with
             // macro-steps alone they cannot influence any future, so they stay out of the view.
-            node.digest(into: &e, labels: labels, timers: spec.events.tick)
+            box.node!.digest(into: &e, labels: labels, timers: spec.events.tick)
         } else {
             e.write(0)
             box.durable.digest(into: &e, labels: labels)
         }
         e.write(UInt64(box.applied.count))
         for entry in box.applied { entry.digest(into: &e) }
-        guard let pending = box.pending else {
+        guard let stage = box.pending?.stage else {
             e.write(0)
             return
         }
-        let rd = pending.ready
-        e.write(UInt64(pending.stage.rawValue) + 1)
+        let rd = box.pending!.ready
+        e.write(UInt64(stage.rawValue) + 1)
         if let hardState = rd.hardState {
             e.write(1)
             hardState.digest(into: &e, labels: labels)

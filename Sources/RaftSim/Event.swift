@@ -49,28 +49,35 @@ public enum Event: Hashable, Sendable {
         }
     }
 
-    /// The event's kind, as written in traces.
-    public var kind: String {
+    /// Every event kind, as named in traces and in `fuzz.weights`, in `kindIndex` order.
+    public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
+                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read", "reconfigure"]
+
+    /// The event's kind: its position in `kinds` (the fuzzer weighs kinds on its hot path).
+    public var kindIndex: Int {
         switch self {
-        case .deliver: "deliver"
-        case .drop: "drop"
-        case .duplicate: "duplicate"
-        case .tick: "tick"
-        case .timeout: "timeout"
-        case .heartbeat: "heartbeat"
-        case .crash: "crash"
-        case .restart: "restart"
-        case .propose: "propose"
-        case .read: "read"
-        case .reconfigure: "reconfigure"
-        case .ready: "ready"
-        case .persist: "persist"
-        case .announce: "announce"
-        case .apply: "apply"
-        case .partition: "partition"
-        case .heal: "heal"
+        case .deliver: 0
+        case .drop: 1
+        case .duplicate: 2
+        case .tick: 3
+        case .timeout: 4
+        case .heartbeat: 5
+        case .crash: 6
+        case .restart: 7
+        case .propose: 8
+        case .partition: 9
+        case .heal: 10
+        case .ready: 11
+        case .persist: 12
+        case .announce: 13
+        case .apply: 14
+        case .read: 15
+        case .reconfigure: 16
         }
     }
+
+    /// The event's kind, as written in traces.
+    public var kind: String { Self.kinds[kindIndex] }
 
     public var message: Message? {
         switch self {

@@ -18,39 +18,36 @@ extension ClusterModel {
             .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants && !$0.history.broken.contains(.invalidConfChange) },
             .always(PropertyName.linearizableReads.rawValue) { !$0.history.broken.contains(.linearizableReads) },
             // Vacuity checks: a complete search that never reaches these says so.
-            .sometimes("leader_elected") { state in state.nodes.contains { $0.node?.raft.role == .leader } },
+            .sometimes("leader_elected") { state in state.nodes.contains { $0.view.role == .leader } },
         ] + (proposes ? [.sometimes("value_committed") { state in state.history.committed.contains { !$0.entry.data.isEmpty } }] : [])
     }
 }
 
+/// Every property reads the nodes in place (`sim.node!…`) or what their boxes derived once
+/// (`sim.logTerm(at:)`, `sim.view.role`): they run on every state, and binding a node would copy
+/// all of it.
 extension ClusterState {
-    /// The whole log of a node: in memory while up, its storage while down.
-    func logTerms(_ sim: SimNode) -> (first: LogIndex, terms: [Term]) {
-        if let node = sim.box.node {
-            let log = node.raft.log
-            let entries = (try? log.entries(from: log.firstIndex)) ?? []
-            return (log.firstIndex, entries.map(\.term))
-        }
-        let storage = sim.storage
-        return (storage.firstIndex, storage.storedEntries.map(\.term))
-    }
-
     /// Election safety: at most one leader per term, ever.
     public var electionSafety: Bool {
         zip(history.leaders, history.leaders.dropFirst()).allSatisfy { $0.term != $1.term }
     }
 
     /// Log matching: if two logs hold an entry with the same index and term, they are identical
-    /// up to that index.
+    /// up to that index. Equivalently: once two logs differ at an index, they agree at no later one.
     public var logMatching: Bool {
-        let logs = nodes.map(logTerms)
-        for i in logs.indices {
-            for j in logs.indices where j > i {
-                let (a, b) = (logs[i], logs[j])
-                guard a.first == 1 && b.first == 1 else { continue }  // Compacted logs: RaftCore II.
-                let common = min(a.terms.count, b.terms.count)
-                guard let last = (0..<common).last(where: { a.terms[$0] == b.terms[$0] }) else { continue }
-                if a.terms[...last] != b.terms[...last] { return false }
+        for i in nodes.indices {
+            let (a, aBounds) = (nodes[i], nodes[i].logBounds)
+            for j in nodes.indices where j > i {
+                let (b, bBounds) = (nodes[j], nodes[j].logBounds)
+                guard aBounds.first == 1 && bBounds.first == 1 else { continue }  // Compacted logs: RaftCore II.
+                var differed = false
+                var index: LogIndex = 1
+                while index <= min(aBounds.last, bBounds.last) {
+                    let same = a.logTerm(at: index) == b.logTerm(at: index)
+                    if same && differed { return false }
+                    differed = differed || !same
+                    index = index + 1
+                }
             }
         }
         return true
@@ -59,11 +56,10 @@ extension ClusterState {
     /// Leader completeness: an entry committed in term T is in the log of every leader of a
     /// term after T.
     public var leaderCompleteness: Bool {
-        for sim in nodes {
-            guard let raft = sim.box.node?.raft, raft.role == .leader else { continue }
-            for (offset, committed) in history.committed.enumerated() where committed.term < raft.term {
-                let index = LogIndex(UInt64(offset + 1))
-                if (try? raft.log.term(at: index)) != committed.entry.term { return false }
+        for sim in nodes where sim.view.role == .leader {
+            let term = sim.node!.raft.term
+            for (offset, committed) in history.committed.enumerated() where committed.term < term {
+                if sim.logTerm(at: LogIndex(UInt64(offset + 1))) != committed.entry.term { return false }
             }
         }
         return true
@@ -81,10 +77,9 @@ extension ClusterState {
 
     /// A committed entry stays durable on a quorum of the configuration that committed it.
     public var committedDurable: Bool {
-        let stores = nodes.map(\.storage)
         for (offset, committed) in history.committed.enumerated() {
             let index = LogIndex(UInt64(offset + 1))
-            let holders = stores.count { (try? $0.term(at: index)) == committed.entry.term }
+            let holders = nodes.count { $0.storedTerm(at: index) == committed.entry.term }
             if holders < Int(committed.quorum) { return false }
         }
         return true
@@ -94,11 +89,11 @@ extension ClusterState {
     /// leader's `match < next` for every peer (membership changes applied without error are
     /// checked by the property through `BrokenTransition.invalidConfChange`).
     public var coreInvariants: Bool {
-        for sim in nodes {
-            guard let raft = sim.box.node?.raft else { continue }
-            if raft.fault != nil { return false }
-            if !(raft.log.applied <= raft.log.committed && raft.log.committed <= raft.log.lastIndex) { return false }
-            if raft.role == .leader && raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }
+        for sim in nodes where sim.isUp {
+            if sim.node!.raft.fault != nil { return false }
+            let log = (applied: sim.node!.raft.log.applied, committed: sim.node!.raft.log.committed, last: sim.node!.raft.log.lastIndex)
+            if !(log.applied <= log.committed && log.committed <= log.last) { return false }
+            if sim.node!.raft.role == .leader && sim.node!.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }
         }
         return true
     }

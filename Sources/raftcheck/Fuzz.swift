@@ -22,8 +22,8 @@ struct Fuzz: ParsableCommand {
     @Flag(help: "Swarm testing: each run picks its enabled event kinds and weights from its seed.")
     var swarm = false
 
-    @Flag(help: "Walk uniformly by weight, without preferring never-seen states.")
-    var noNovelty = false
+    @Flag(inversion: .prefixedNo, help: "Prefer never-seen states (default: the spec's fuzz.novelty, on unless it says off); --no-novelty walks uniformly by weight.")
+    var novelty: Bool?
 
     @Flag(help: "PCT-style scheduling: random node priorities with a few change points per run.")
     var pct = false
@@ -64,7 +64,7 @@ struct Fuzz: ParsableCommand {
         options.depth = spec.fuzz.depth
         options.workers = workers
         options.swarm = swarm
-        options.novelty = !noNovelty
+        options.novelty = novelty ?? spec.fuzz.novelty
         options.pct = pct
         options.hashWidth = spec.search.hashBits
         options.firstRun = campaign.nextRun

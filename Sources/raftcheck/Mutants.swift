@@ -134,6 +134,7 @@ struct Mutants: ParsableCommand {
             var options = FuzzOptions()
             options.seed = seed
             options.depth = spec.fuzz.depth
+            options.novelty = spec.fuzz.novelty
             options.workers = workers
             options.hashWidth = spec.search.hashBits
             let report = RandomSearch(model: ClusterModel(spec: spec), options: options).run(shouldStop: stop(timeLimit))

@@ -226,7 +226,8 @@ struct SpecLoader {
                     }
                     fuzz.weights[kind] = try uint(weight, "\(field).\(kind)")
                 }
-            default: throw unknown(value, field, ["depth", "weights"])
+            case "novelty": fuzz.novelty = try bool(value, field)
+            default: throw unknown(value, field, ["depth", "weights", "novelty"])
             }
         }
     }

@@ -136,6 +136,7 @@ import Testing
         ("properties: [election_safety, liveness]\n", ":1:", "unknown property 'liveness'"),
         ("nodes: 3\nevents:\n  reconfigure: true\n", ":3:", "events.reconfigure: needs symmetry: false"),
         ("nodes: 3\nvoters: 4\n", ":2:", "voters: must be between 1 and nodes (3)"),
+        ("fuzz:\n  novelty: maybe\n", ":2:", "fuzz.novelty: expected true or false, got 'maybe'"),
     ])
     func badSpecExitsTwoNamingTheKey(text: String, location: String, message: String) throws {
         let dir = try Self.temporaryDirectory()

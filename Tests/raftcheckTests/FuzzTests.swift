@@ -38,7 +38,7 @@ import Testing
         ("specs/crash-restart-3.yaml", "vote-before-persist", 3000),
         ("specs/duplicates-5.yaml", "count-duplicate-votes", 400),
         ("specs/membership-3.yaml", "two-pending-conf-changes", 500),
-        ("specs/figure8-3.yaml", "commit-previous-term", 20000),
+        ("specs/figure8-3.yaml", "commit-previous-term", 10000),
     ])
     func mutationCaughtWithinBoundedRuns(spec: String, mutation: String, runs: Int) throws {
         let run = try CLI.run(["fuzz", spec, "--seed", "1", "--runs", "\(runs)", "--mutation", mutation,
@@ -46,6 +46,28 @@ import Testing
         #expect(run.status == 1, "\(mutation): \(run.output.suffix(300))")
         let clean = try CLI.run(["fuzz", spec, "--seed", "1", "--runs", "\(runs)"])
         #expect(clean.status == 0, "the real core: \(clean.output.suffix(300))")
+    }
+
+    /// The spec's `fuzz.novelty` chooses how walks pick successors; `--novelty`/`--no-novelty`
+    /// override it.
+    @Test func specChoosesNoveltyAndFlagsOverride() throws {
+        let dir = try CLI.temporaryDirectory()
+        let base = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent("specs/election-3.yaml").path, encoding: .utf8)
+        let off = dir.appendingPathComponent("off.yaml").path
+        try (base + "\nfuzz:\n  novelty: false\n").write(toFile: off, atomically: true, encoding: .utf8)
+        func fuzz(_ spec: String, _ flags: [String]) throws -> (header: String, events: Int?, distinct: Int?) {
+            let stats = dir.appendingPathComponent("\(UUID().uuidString).json").path
+            let run = try CLI.run(["fuzz", spec, "--seed", "3", "--runs", "300", "--stats-json", stats] + flags)
+            #expect(run.status == 0, "\(run.output)\(run.error)")
+            let json = try CLI.json(stats)
+            return (String(run.output.prefix { $0 != "\n" }), json["events"] as? Int, json["distinct_states_seen"] as? Int)
+        }
+        let offBySpec = try fuzz(off, []), offByFlag = try fuzz("specs/election-3.yaml", ["--no-novelty"])
+        let onByFlag = try fuzz(off, ["--novelty"]), onByDefault = try fuzz("specs/election-3.yaml", [])
+        #expect(offBySpec.header.contains("novelty off") && onByFlag.header.contains("novelty on"))
+        #expect(offBySpec.events == offByFlag.events && offBySpec.distinct == offByFlag.distinct)
+        #expect(onByFlag.events == onByDefault.events && onByFlag.distinct == onByDefault.distinct)
+        #expect(offBySpec.distinct != onByFlag.distinct)
     }
 
     /// A campaign killed with SIGKILL keeps what it saved; rerunning resumes its seed sequence.
