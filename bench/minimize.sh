@@ -16,7 +16,8 @@ import glob, json, os, statistics, sys
 out = sys.argv[1]
 print("| mutation | fuzz traces | fuzz length (median) | minimized (median, max) | BFS shortest | max / shortest | seconds (max) |")
 print("|---|---|---|---|---|---|---|")
-for mutation in ["skip-log-up-to-date-check", "skip-prev-log-check", "vote-before-persist", "commit-previous-term"]:
+mutations = sorted({os.path.basename(f)[len("bfs-"):-len(".stats.json")] for f in glob.glob(f"{out}/bfs-*.stats.json")})
+for mutation in mutations:
     stats = [json.load(open(f)) for f in sorted(glob.glob(f"{out}/fz-{mutation}-*-*.min.stats.json"))]
     bfs_path = f"{out}/bfs-{mutation}.stats.json"
     bfs = json.load(open(bfs_path))["violation"] if os.path.exists(bfs_path) else None

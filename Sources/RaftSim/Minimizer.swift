@@ -23,6 +23,9 @@ public struct Minimizer {
     public private(set) var replays = 0
     /// Whether the breadth-first pass found the result.
     public private(set) var foundBySearch = false
+    /// The trace being shrunk and the states its replay visits (`states[i]`: after `i` events).
+    /// A candidate replays only from where it departs from this trace: its prefix is known.
+    private var base: (events: [Event], states: [ClusterState]) = ([], [])
 
     public init(model: ClusterModel, property: String) {
         self.model = model
@@ -33,10 +36,12 @@ public struct Minimizer {
     /// fails; nil if it never fails, or another property fails first.
     public mutating func reproduce(_ events: [Event]) -> [Event]? {
         replays += 1
-        var state = model.initialStates[0]
-        if let failed = model.violation(in: state) { return failed == property ? [] : nil }
-        var executed: [Event] = []
-        for original in events {
+        var shared = 0
+        while shared < min(events.count, base.events.count) && events[shared] == base.events[shared] { shared += 1 }
+        var state = base.states.isEmpty ? model.initialStates[0] : base.states[shared]
+        var executed = Array(base.events[..<shared])
+        if let failed = model.violation(in: state) { return failed == property ? executed : nil }
+        for original in events[shared...] {
             // A candidate stays inside the spec: events that are not enabled, or would leave the
             // bounds, are skipped.
             guard let event = model.isEnabled(original, in: state) ? original : Self.substitute(for: original, in: state),
@@ -66,12 +71,19 @@ public struct Minimizer {
         }
     }
 
+    /// Makes `events` (executed events, as `reproduce` returns them) the base trace.
+    private mutating func adopt(_ events: [Event]) -> [Event] {
+        base = (events, model.replay(events).states)
+        return events
+    }
+
     /// A 1-minimal trace failing with `property`, or nil if `events` does not fail with it.
     public mutating func minimize(_ events: [Event]) -> [Event]? {
-        guard var current = reproduce(events) else { return nil }
+        base = ([], [])
+        guard var current = reproduce(events).map({ adopt($0) }) else { return nil }
         // Whole kinds of event at once.
         for kinds in [["tick"], ["heartbeat"], ["duplicate"], ["drop"], ["crash", "restart"], ["partition", "heal"], ["timeout"]] {
-            if let shorter = reproduce(current.filter { !kinds.contains($0.kind) }) { current = shorter }
+            if let shorter = reproduce(current.filter { !kinds.contains($0.kind) }) { current = adopt(shorter) }
         }
         // Halve first: delta debugging cuts a long trace down in a few replays, so the finer
         // passes below replay short traces.
@@ -80,7 +92,7 @@ public struct Minimizer {
         var index = 0
         while index < current.count {
             if let message = current[index].message, let shorter = reproduce(current.filter { $0.message != message }) {
-                current = shorter
+                current = adopt(shorter)
             } else {
                 index += 1
             }
@@ -92,7 +104,7 @@ public struct Minimizer {
                 var candidate = current
                 candidate[position] = .timeout(id)
                 if let shorter = reproduce(candidate), shorter.count < current.count || shorter != current {
-                    current = shorter
+                    current = adopt(shorter)
                 }
             }
             position += 1
@@ -107,7 +119,7 @@ public struct Minimizer {
                 var candidate = current
                 candidate.remove(at: i)
                 if let shorter = reproduce(candidate), shorter.count < current.count {
-                    current = shorter
+                    current = adopt(shorter)
                     changed = true
                 }
                 i = min(i, current.count) - 1
@@ -144,7 +156,7 @@ public struct Minimizer {
                 var candidate = current
                 candidate.removeSubrange(start..<min(start + size, current.count))
                 if let shorter = reproduce(candidate), shorter.count < current.count {
-                    current = shorter
+                    current = adopt(shorter)
                     chunks = max(chunks - 1, 2)
                     reduced = true
                     break
