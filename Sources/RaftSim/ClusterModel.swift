@@ -380,29 +380,30 @@ extension ClusterModel {
         }
         let slot = Int(event.node.rawValue) - 1
         guard state.nodes.indices.contains(slot) else { return false }
-        let sim = state.nodes[slot].box
-        guard let node = sim.node else {
+        // The same sources as `actions(of:)`: the box's view, not a copy of the node.
+        let sim = state.nodes[slot]
+        guard sim.isUp else {
             if case .restart = event { return events.restart && Int(counters.restarts) < bounds.maxRestarts }
             return false
         }
         if case .crash = event { return events.crash && Int(counters.crashes) < bounds.maxCrashes }
-        if let pending = sim.pending {
-            switch (event, pending.stage) {
+        if let stage = sim.box.pending?.stage {
+            switch (event, stage) {
             case (.persist, .sent), (.announce, .persisted), (.apply, .announced): return true
             default: return false
             }
         }
-        if node.hasReady { if case .ready = event { return true } else { return false } }
-        let raft = node.raft
+        if sim.view.hasReady { if case .ready = event { return true } else { return false } }
+        let leads = sim.view.role == .leader
         switch event {
         case .tick: return events.tick
-        case .timeout: return events.timeout && raft.role != .leader && raft.isPromotable
-        case .heartbeat: return events.heartbeat && raft.role == .leader
-        case .propose: return events.propose && raft.role == .leader && Int(counters.proposals) < bounds.maxProposals
-        case .read: return events.read && raft.role == .leader && Int(counters.reads) < bounds.maxReads
+        case .timeout: return events.timeout && !leads && sim.view.isPromotable
+        case .heartbeat: return events.heartbeat && leads
+        case .propose: return events.propose && leads && Int(counters.proposals) < bounds.maxProposals
+        case .read: return events.read && leads && Int(counters.reads) < bounds.maxReads
         case .reconfigure(_, let change):
-            return events.reconfigure && raft.role == .leader && Int(counters.confChanges) < bounds.maxConfChanges
-                && changes(of: raft.tracker.config).contains(change)
+            return events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges
+                && changes(of: sim.node!.raft.tracker.config).contains(change)
         default: return false
         }
     }
