@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The minimizer benchmark: every fuzz counterexample bench/fuzz.sh found (random and swarm,
 # seeds 1..10) is minimized; the table gives, per mutation, the fuzz lengths, the minimized
-# lengths, the BFS-shortest length and the time. Run bench/fuzz.sh first.
+# lengths, the BFS-shortest length, how many came out on a smaller cluster, and the time. Run bench/fuzz.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
@@ -14,8 +14,8 @@ done
 python3 - "$out" <<'PY'
 import glob, json, os, statistics, sys
 out = sys.argv[1]
-print("| mutation | fuzz traces | fuzz length (median) | minimized (median, max) | BFS shortest | max / shortest | seconds (max) |")
-print("|---|---|---|---|---|---|---|")
+print("| mutation | fuzz traces | fuzz length (median) | minimized (median, max) | BFS shortest | max / shortest | on fewer nodes | seconds (max) |")
+print("|---|---|---|---|---|---|---|---|")
 mutations = sorted({os.path.basename(f)[len("bfs-"):-len(".stats.json")] for f in glob.glob(f"{out}/bfs-*.stats.json")})
 for mutation in mutations:
     stats = [json.load(open(f)) for f in sorted(glob.glob(f"{out}/fz-{mutation}-*-*.min.stats.json"))]
@@ -23,10 +23,12 @@ for mutation in mutations:
     bfs = json.load(open(bfs_path))["violation"] if os.path.exists(bfs_path) else None
     shortest = bfs["length"] if bfs else None
     if not stats:
-        print(f"| `{mutation}` | 0 (fuzzing did not catch it) | – | – | {shortest or '–'} | – | – |")
+        print(f"| `{mutation}` | 0 (fuzzing did not catch it) | – | – | {shortest or '–'} | – | – | – |")
         continue
     lengths = [s["minimized_length"] for s in stats]
     ratio = f"{max(lengths) / shortest:.2f}" if shortest else "–"
+    smaller = [s for s in stats if s["minimized_nodes"] < s["original_nodes"]]
+    fewer = f"{len(smaller)} ({smaller[0]['original_nodes']} → {min(s['minimized_nodes'] for s in smaller)})" if smaller else "0"
     print(f"| `{mutation}` | {len(stats)} | {statistics.median(s['original_length'] for s in stats):.0f} | "
-          f"{statistics.median(lengths):.0f}, {max(lengths)} | {shortest or '–'} | {ratio} | {max(s['elapsed_seconds'] for s in stats):.2f} |")
+          f"{statistics.median(lengths):.0f}, {max(lengths)} | {shortest or '–'} | {ratio} | {fewer} | {max(s['elapsed_seconds'] for s in stats):.2f} |")
 PY

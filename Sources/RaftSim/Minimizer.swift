@@ -10,12 +10,15 @@ import RaftExplorer
 /// bounds, is skipped. The candidate becomes the events actually executed, cut at the
 /// violation. Passes, Raft-aware first: remove whole kinds of event (ticks, heartbeats,
 /// duplicates, drops, crashes with restarts, partitions); then delta debugging (ddmin); then
-/// every event of one message; then single events until no one can go (1-minimal); last, a
+/// every event of one message; then single events until no one can go (1-minimal). After each
+/// delta-debugging pass it tries taking a node out of the cluster (the model then shrinks with
+/// it: read `model.spec` for the result's spec). Last, a
 /// breadth-first search for a shorter counterexample of the same property within
 /// `searchBudget` states (a different, shorter scenario is out of reach of
 /// removals alone; BFS finds the shortest).
 public struct Minimizer {
-    public let model: ClusterModel
+    /// The model the result runs on: the original, or a smaller cluster.
+    public private(set) var model: ClusterModel
     public let property: String
     /// Distinct states the final breadth-first pass may explore (0: skip it).
     public var searchBudget = 300_000
@@ -88,6 +91,7 @@ public struct Minimizer {
         // Halve first: delta debugging cuts a long trace down in a few replays, so the finer
         // passes below replay short traces.
         current = ddmin(current)
+        current = shrinkCluster(current)
         // Everything that happens to one message: its delivery, drops and copies.
         var index = 0
         while index < current.count {
@@ -110,6 +114,7 @@ public struct Minimizer {
             position += 1
         }
         current = ddmin(current)
+        current = shrinkCluster(current)
         // Single events, until none can go.
         var changed = true
         while changed {
@@ -126,6 +131,28 @@ public struct Minimizer {
             }
         }
         return shorterBySearch(than: current) ?? current
+    }
+
+    /// Takes nodes out of the cluster, highest ID first, while the trace (without the removed
+    /// node's events, the others renumbered) still fails with `property`; the model follows.
+    private mutating func shrinkCluster(_ events: [Event]) -> [Event] {
+        var current = events
+        var id = model.spec.nodes
+        while id >= 1 {
+            let node = NodeID(UInt64(id))
+            if let spec = model.spec.removing(node: node) {
+                let saved = (model, base)
+                model = ClusterModel(spec: spec)
+                base = ([], [])
+                if let shorter = reproduce(current.compactMap { $0.removing(node: node, nodes: saved.0.spec.nodes) }) {
+                    current = adopt(shorter)
+                } else {
+                    (model, base) = saved
+                }
+            }
+            id -= 1
+        }
+        return current
     }
 
     /// A shortest counterexample of `property` shorter than `events`, if BFS finds one within

@@ -28,12 +28,14 @@ struct Minimize: ParsableCommand {
             throw ExitCode(Exit.diverged.rawValue)
         }
         let seconds = clock.seconds
-        var result = Trace(tool: "raftcheck \(RaftCheck.version)", spec: trace.spec, seed: trace.seed, run: trace.run, events: minimized,
+        let spec = minimizer.model.spec
+        let cluster = spec.nodes < trace.spec.nodes ? ", cluster \(trace.spec.nodes) -> \(spec.nodes) nodes" : ""
+        var result = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: trace.seed, run: trace.run, events: minimized,
                            violation: TraceViolation(property: property, step: minimized.count,
                                                      message: "\(property) violated after \(minimized.count) events (minimized from \(events.count))"))
         result.mutation = trace.mutation
         try TraceFile.write(result, to: out)
-        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events, \(property) kept, \(minimizer.replays) replays\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s; written to \(out)")
+        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events\(cluster), \(property) kept, \(minimizer.replays) replays\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s; written to \(out)")
         if let statsJson {
             struct Summary: Encodable {
                 var mode = "minimize"
@@ -41,11 +43,14 @@ struct Minimize: ParsableCommand {
                 var property: String
                 var originalLength: Int
                 var minimizedLength: Int
+                var originalNodes: Int
+                var minimizedNodes: Int
                 var replays: Int
                 var elapsedSeconds: Double
                 var out: String
             }
             try writeSummary(Summary(trace: self.trace, property: property, originalLength: events.count, minimizedLength: minimized.count,
+                                     originalNodes: trace.spec.nodes, minimizedNodes: spec.nodes,
                                      replays: minimizer.replays, elapsedSeconds: seconds, out: out), to: statsJson)
         }
     }

@@ -153,7 +153,7 @@ struct Mutants: ParsableCommand {
         var minimizer = Minimizer(model: ClusterModel(spec: spec), property: property)
         let minimized = minimizer.minimize(events) ?? events
         let path = "\(out)/\(mutation).trace.json"
-        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: by == "fuzz" ? seed : nil, events: minimized,
+        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: minimizer.model.spec, seed: by == "fuzz" ? seed : nil, events: minimized,
                           violation: TraceViolation(property: property, step: minimized.count,
                                                     message: "\(property) violated after \(minimized.count) events (found by \(by), minimized from \(events.count))"))
         let written = (try? TraceFile.write(trace, to: path)) != nil

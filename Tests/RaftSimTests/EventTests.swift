@@ -49,6 +49,40 @@ import Testing
     }
 }
 
+/// Taking a node out of a scenario for the minimizer: its events go, the nodes above it move
+/// down one ID, and the spec keeps its voters contiguous.
+@Suite struct NodeRemovalTests {
+    @Test func eventsFollowTheRenumbering() {
+        let message = Message(type: .vote, from: 3, to: 1, term: 2)
+        #expect(Event.deliver(message).removing(node: 2, nodes: 3) == .deliver(Message(type: .vote, from: 2, to: 1, term: 2)))
+        #expect(Event.deliver(message).removing(node: 3, nodes: 3) == nil)
+        #expect(Event.timeout(1).removing(node: 2, nodes: 3) == .timeout(1))
+        #expect(Event.crash(2).removing(node: 2, nodes: 3) == nil)
+        #expect(Event.reconfigure(1, ConfChangeSingle(.remove, 3)).removing(node: 2, nodes: 3)
+                == .reconfigure(1, ConfChangeSingle(.remove, 2)))
+        #expect(Event.reconfigure(1, ConfChangeSingle(.remove, 2)).removing(node: 2, nodes: 3) == nil)
+        // {1,3} | {2,4} without node 2: {1,2} | {3}. {1} | {2,3} without node 1: {1,2} would be
+        // everyone, so it means nothing. {1,2} | {3,4} without node 1: {1} | {2,3} (node 1's side).
+        #expect(Event.partition(0b0101).removing(node: 2, nodes: 4) == .partition(0b011))
+        #expect(Event.partition(0b001).removing(node: 1, nodes: 3) == nil)
+        #expect(Event.partition(0b0011).removing(node: 1, nodes: 4) == .partition(0b001))
+        #expect(Event.heal.removing(node: 1, nodes: 3) == .heal)
+    }
+
+    @Test func specsKeepTheirVoters() {
+        var spec = Spec()
+        spec.nodes = 4
+        spec.voters = 3
+        #expect(spec.removing(node: 4).map { ($0.nodes, $0.voters) } ?? (0, 0) == (3, 3))
+        #expect(spec.removing(node: 1).map { ($0.nodes, $0.voters) } ?? (0, 0) == (3, 2))
+        spec.voters = 1
+        #expect(spec.removing(node: 1) == nil)
+        spec.nodes = 1
+        spec.voters = nil
+        #expect(spec.removing(node: 1) == nil)
+    }
+}
+
 extension TraceEvent {
     func with(kind: String) -> TraceEvent {
         var copy = self

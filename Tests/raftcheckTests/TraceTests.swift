@@ -78,6 +78,27 @@ import Testing
         #expect(refused.status == 2 && refused.error.contains("violation"))
     }
 
+    /// A counterexample that needs fewer nodes than its spec has comes out on the smaller
+    /// cluster: fewer events, the same property, and it replays on its own.
+    @Test func minimizeShrinksTheCluster() throws {
+        guard case .cluster(var spec) = try SpecLoader.load(path: CLI.packageRoot.appendingPathComponent("specs/replication-3.yaml").path) else {
+            Issue.record("replication-3 is a cluster spec")
+            return
+        }
+        spec.mutation = "truncate-on-matching-append"
+        let report = BreadthFirstSearch(model: ClusterModel(spec: spec), options: SearchOptions()).run()
+        let found = try #require(report.counterexample)
+        var minimizer = Minimizer(model: ClusterModel(spec: spec), property: found.property)
+        let result = minimizer.minimize(found.actions)
+        let minimized = try #require(result)
+        #expect(minimizer.model.spec.nodes == 2)
+        #expect(minimized.count < found.actions.count, "BFS-shortest on 3 nodes: \(found.actions.count)")
+        let replay = ClusterModel(spec: minimizer.model.spec).replay(minimized)
+        #expect(replay.states.count == minimized.count + 1)
+        let last = try #require(replay.states.last)
+        #expect(minimizer.model.violation(in: last) == found.property)
+    }
+
     @Test func showDrawsTimelinesAndSequenceDiagrams() throws {
         let text = try CLI.run(["show", Self.regression.path])
         #expect(text.status == 0)
