@@ -24,7 +24,8 @@ public struct FuzzOptions: Sendable {
     public var depth = 100
     /// Threads; the result does not depend on it.
     public var workers = 1
-    /// Each run picks, from its seed, which kinds are enabled and their weights.
+    /// Each run picks, from its seed, which kinds are enabled and their weights, and which of
+    /// the search's models (`RandomSearch.variants`) it walks.
     public var swarm = false
     /// Prefer successors whose fingerprints were never seen.
     public var novelty = true
@@ -40,11 +41,13 @@ public struct FuzzOptions: Sendable {
     public init() {}
 }
 
-/// A violation found by a run: which run, its seed, and the walk.
+/// A violation found by a run: which run, its seed, the model it walked (an index into
+/// `RandomSearch.variants`), and the walk.
 public struct FuzzViolation<Action: Sendable>: Sendable {
     public var property: String
     public var run: Int
     public var runSeed: UInt64
+    public var variant: Int
     public var actions: [Action]
 }
 
@@ -66,10 +69,10 @@ public struct FuzzReport<Action: Sendable>: Sendable {
 }
 
 /// What one round of runs found: the runs that reached states never seen before, with their
-/// walks (a coverage corpus), and where the campaign stands.
+/// models and walks (a coverage corpus), and where the campaign stands.
 public struct FuzzRound<Action: Sendable>: Sendable {
     public var stats: FuzzStats
-    public var novelRuns: [(run: Int, actions: [Action])]
+    public var novelRuns: [(run: Int, variant: Int, actions: [Action])]
     public var nextRun: Int
 }
 
@@ -79,27 +82,34 @@ public struct FuzzRound<Action: Sendable>: Sendable {
 /// run order, so the result (the first violating run, the counts) does not depend on the number
 /// of workers.
 public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
-    public let model: M
+    /// The models runs walk: the first, or with swarm one picked per run (say, the same cluster
+    /// in several sizes).
+    public let variants: [M]
     public let options: FuzzOptions
     public let seen: FingerprintSet
-    private let always: [Property<M.State>]
+    /// Each variant's `always` properties.
+    private let always: [[Property<M.State>]]
     private let roundSize = 64
 
-    public init(model: M, options: FuzzOptions) {
-        self.model = model
+    public init(model: M, options: FuzzOptions, swarmVariants: [M] = []) {
+        variants = [model] + (options.swarm ? swarmVariants : [])
         self.options = options
         seen = FingerprintSet(width: options.hashWidth)
-        always = model.properties.filter { $0.expectation == .always }
+        always = variants.map { $0.properties.filter { $0.expectation == .always } }
     }
 
+    public var model: M { variants[0] }
+
     private struct Walk {
+        var variant = 0
         var actions: [M.Action] = []
         var fingerprints: [Fingerprint] = []
         var violation: String?
     }
 
     /// Marks fingerprints as seen without counting a run (to resume a campaign from its corpus).
-    public func remember(_ actions: [M.Action]) {
+    public func remember(_ actions: [M.Action], variant: Int = 0) {
+        let model = variants[variant]
         var state = model.initialStates[0]
         var encoder = StateEncoder()
         seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
@@ -115,14 +125,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     public func run(shouldStop: () -> Bool = { false }, onRound: (FuzzRound<M.Action>) -> Void = { _ in }) -> FuzzReport<M.Action> {
         var stats = FuzzStats()
         var encoder = StateEncoder()
-        let initial = model.initialStates[0]
-        if seen.insert(model.fingerprint(of: initial, width: options.hashWidth, encoder: &encoder)) { stats.distinct += 1 }
+        for model in variants where seen.insert(model.fingerprint(of: model.initialStates[0], width: options.hashWidth, encoder: &encoder)) {
+            stats.distinct += 1
+        }
         var next = options.firstRun
         while options.runs.map({ next < options.firstRun + $0 }) ?? true {
             let end = options.runs.map { min(next + roundSize, options.firstRun + $0) } ?? next + roundSize
             let indexes = Array(next..<end)
             let walks = walkAll(indexes)
-            var novel: [(run: Int, actions: [M.Action])] = []
+            var novel: [(run: Int, variant: Int, actions: [M.Action])] = []
             for (run, walk) in zip(indexes, walks) {
                 stats.runs += 1
                 stats.events += walk.actions.count
@@ -132,10 +143,11 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                     stats.distinct += 1
                     found = true
                 }
-                if found { novel.append((run, walk.actions)) }
+                if found { novel.append((run, walk.variant, walk.actions)) }
                 if let property = walk.violation {
                     onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: run + 1))
-                    let violation = FuzzViolation(property: property, run: run, runSeed: runSeed(options.seed, run), actions: walk.actions)
+                    let violation = FuzzViolation(property: property, run: run, runSeed: runSeed(options.seed, run),
+                                                  variant: walk.variant, actions: walk.actions)
                     return FuzzReport(stats: stats, violation: violation, stopped: false, nextRun: run + 1)
                 }
             }
@@ -160,8 +172,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     /// The first `always` property `state` breaks (a loop: a closure would copy the state).
-    private func violated(in state: M.State) -> String? {
-        for property in always where !property.holds(state) { return property.name }
+    private func violated(in state: M.State, variant: Int) -> String? {
+        for property in always[variant] where !property.holds(state) { return property.name }
         return nil
     }
 
@@ -170,6 +182,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// One run: a walk whose every choice comes from the run's own seed.
     private func walk(_ run: Int) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
+        var result = Walk()
+        // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
+        if variants.count > 1 { result.variant = Int(rng.next(below: UInt64(variants.count))) }
+        let model = variants[result.variant]
         var weights = model.defaultWeights
         if options.swarm {
             // Swarm testing: a random subset of kinds (never none), each with a random weight.
@@ -177,7 +193,6 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 for k in weights.indices { weights[k] = rng.chance(1, in: 2) ? 1 + rng.next(below: 16) : 0 }
             } while weights.allSatisfy { $0 == 0 }
         }
-        var result = Walk()
         var encoder = StateEncoder()
         var state = model.initialStates[0]
         var enabled: [M.Action] = []
@@ -236,7 +251,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             result.fingerprints.append(fp)
             visited.append(fp)
             state = next
-            if let property = violated(in: state) {
+            if let property = violated(in: state, variant: result.variant) {
                 result.violation = property
                 break
             }

@@ -35,6 +35,9 @@ public struct Spec: Hashable, Codable, Sendable {
         /// Prefer successors never seen (`FuzzOptions.novelty`). Off where measured to cost
         /// more in walk speed than it gains in bugs found per walk.
         public var novelty = true
+        /// Swarm runs pick their cluster size in `minNodes...nodes` (nil: `nodes` only); the
+        /// smaller clusters take out the highest IDs (`Spec.removing(node:)`).
+        public var minNodes: Int?
         public init() {}
     }
 
@@ -117,6 +120,16 @@ public struct Spec: Hashable, Codable, Sendable {
         public init() {}
     }
 
+    /// The clusters a swarm run picks from: this spec, then one node fewer at a time (highest ID
+    /// first, so outsiders go before voters) down to `fuzz.minNodes`.
+    public var swarmVariants: [Spec] {
+        var variants = [self]
+        while let last = variants.last, last.nodes > fuzz.minNodes ?? nodes, let smaller = last.removing(node: NodeID(UInt64(last.nodes))) {
+            variants.append(smaller)
+        }
+        return variants
+    }
+
     /// The mutation set this spec runs against.
     public var mutations: Mutation { mutation.flatMap(Mutation.init(name:)) ?? [] }
 
@@ -171,6 +184,9 @@ public struct Spec: Hashable, Codable, Sendable {
         if let states = search.maxStates, states < 1 { problems.append(("search.max_states", "must be at least 1")) }
         if let limit = search.timeLimit, !(limit > 0) { problems.append(("search.time_limit", "must be positive")) }
         if !(1...100_000).contains(fuzz.depth) { problems.append(("fuzz.depth", "must be between 1 and 100000")) }
+        if let minNodes = fuzz.minNodes, !(1...nodes).contains(minNodes) {
+            problems.append(("fuzz.min_nodes", "must be between 1 and nodes (\(nodes))"))
+        }
         for kind in fuzz.weights.keys.sorted() where !ClusterModel.kinds.contains(kind) {
             problems.append(("fuzz.weights", "unknown event kind '\(kind)' (known: \(ClusterModel.kinds.joined(separator: ", ")))"))
         }
@@ -226,6 +242,7 @@ extension Spec.FuzzSettings {
         depth = try c.value(.depth, default: d.depth)
         weights = try c.value(.weights, default: d.weights)
         novelty = try c.value(.novelty, default: d.novelty)
+        minNodes = try c.decodeIfPresent(Int.self, forKey: .minNodes)
     }
 }
 

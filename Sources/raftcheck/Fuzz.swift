@@ -19,7 +19,7 @@ struct Fuzz: ParsableCommand {
     @Option(help: "The longest walk, in events (overrides the spec's fuzz.depth).")
     var depth: Int?
 
-    @Flag(help: "Swarm testing: each run picks its enabled event kinds and weights from its seed.")
+    @Flag(help: "Swarm testing: each run picks its enabled event kinds, their weights and (with the spec's fuzz.min_nodes) its cluster size from its seed.")
     var swarm = false
 
     @Flag(inversion: .prefixedNo, help: "Prefer never-seen states (default: the spec's fuzz.novelty, on unless it says off); --no-novelty walks uniformly by weight.")
@@ -68,13 +68,19 @@ struct Fuzz: ParsableCommand {
         options.pct = pct
         options.hashWidth = spec.search.hashBits
         options.firstRun = campaign.nextRun
-        let model = ClusterModel(spec: spec)
-        let search = RandomSearch(model: model, options: options)
+        // Variant i of the search walks specs[i]; traces carry the spec their run walked.
+        let specs = swarm ? spec.swarmVariants : [spec]
+        let search = RandomSearch(model: ClusterModel(spec: spec), options: options,
+                                  swarmVariants: specs.dropFirst().map(ClusterModel.init(spec:)))
+        let sizes = specs.count > 1 ? " (nodes \(specs.last!.nodes)-\(spec.nodes))" : ""
 
-        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), mutation \(spec.mutation ?? "none")")
+        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), mutation \(spec.mutation ?? "none")")
         if let corpus, campaign.nextRun > 0 {
             let traces = Campaign.novelTraces(corpus)
-            for path in traces { search.remember(try TraceFile.read(path).events) }
+            for path in traces {
+                let (trace, events) = try TraceFile.read(path)
+                search.remember(events, variant: specs.firstIndex(of: trace.spec) ?? 0)
+            }
             print("resuming campaign \(corpus): seed \(campaign.seed), continuing at run \(campaign.nextRun), \(traces.count) corpus traces loaded (\(search.seen.count) states)")
         }
 
@@ -90,8 +96,8 @@ struct Fuzz: ParsableCommand {
         }, onRound: { round in
             if let corpus {
                 do {
-                    for (run, actions) in round.novelRuns {
-                        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: campaign.seed, run: run, events: actions, violation: nil)
+                    for (run, variant, actions) in round.novelRuns {
+                        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: specs[variant], seed: campaign.seed, run: run, events: actions, violation: nil)
                         try TraceFile.write(trace, to: "\(corpus)/novel/run-\(run).json")
                     }
                     try Campaign(seed: campaign.seed, nextRun: round.nextRun).save(corpus)
@@ -114,14 +120,15 @@ struct Fuzz: ParsableCommand {
         var exit = Exit.clean
         var violation: Stats.Violation?
         if let found = report.violation {
-            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: campaign.seed, run: found.run, events: found.actions,
+            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: specs[found.variant], seed: campaign.seed, run: found.run, events: found.actions,
                               violation: TraceViolation(property: found.property, step: found.actions.count,
                                                         message: "\(found.property) violated after \(found.actions.count) events (run \(found.run))"))
             // Written before anything is reported: a killed campaign loses no violation it printed.
             let path = common.traceOut ?? "\(spec.name).fuzz-trace.json"
             try TraceFile.write(trace, to: path)
             if let corpus { try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") }
-            print("VIOLATION: \(found.property) in run \(found.run) (run seed \(found.runSeed)) after \(found.actions.count) events; trace written to \(path)")
+            let size = specs.count > 1 ? " on \(specs[found.variant].nodes) nodes" : ""
+            print("VIOLATION: \(found.property) in run \(found.run)\(size) (run seed \(found.runSeed)) after \(found.actions.count) events; trace written to \(path)")
             violation = Stats.Violation(property: found.property, trace: path, length: found.actions.count)
             exit = .violation
         } else {

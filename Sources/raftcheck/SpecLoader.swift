@@ -227,7 +227,8 @@ struct SpecLoader {
                     fuzz.weights[kind] = try uint(weight, "\(field).\(kind)")
                 }
             case "novelty": fuzz.novelty = try bool(value, field)
-            default: throw unknown(value, field, ["depth", "weights", "novelty"])
+            case "min_nodes": fuzz.minNodes = try int(value, field)
+            default: throw unknown(value, field, ["depth", "weights", "novelty", "min_nodes"])
             }
         }
     }

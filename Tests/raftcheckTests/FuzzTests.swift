@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import raftcheck
 
 /// `raftcheck fuzz` as users run it: determinism across processes and worker counts, mutations
 /// caught within a bounded number of runs for fixed seeds, campaigns that resume after SIGKILL.
@@ -120,6 +121,44 @@ import Testing
             outputs.append(String(line.prefix { $0 != ";" }))
         }
         #expect(!outputs[0].isEmpty && outputs[0] == outputs[1])
+    }
+
+    /// With `fuzz.min_nodes`, swarm runs pick their cluster size from their seed: the corpus
+    /// holds walks on every size, each trace carries the spec its run walked (and replays on
+    /// it), and the campaign is as deterministic as any other.
+    @Test func swarmPicksClusterSizes() throws {
+        let dir = try CLI.temporaryDirectory()
+        let spec = dir.appendingPathComponent("sizes.yaml").path
+        try "name: sizes\nnodes: 5\nevents:\n  heartbeat: false\nbounds:\n  max_in_flight: 6\nfuzz:\n  min_nodes: 3\n"
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        var distinct: [Int] = []
+        for attempt in 0..<2 {
+            let corpus = dir.appendingPathComponent("corpus\(attempt)").path
+            let stats = dir.appendingPathComponent("s\(attempt).json").path
+            let run = try CLI.run(["fuzz", spec, "--swarm", "--seed", "4", "--runs", "300", "--corpus", corpus, "--stats-json", stats])
+            #expect(run.status == 0, "\(run.output)\(run.error)")
+            #expect(run.output.contains("swarm on (nodes 3-5)"))
+            distinct.append(try CLI.json(stats)["distinct_states_seen"] as? Int ?? -1)
+            var sizes = Set<Int>()
+            for file in Campaign.novelTraces(corpus) {
+                let object = try CLI.json(file)
+                sizes.insert((object["spec"] as? [String: Any])?["nodes"] as? Int ?? 0)
+            }
+            #expect(sizes == [3, 4, 5])
+        }
+        #expect(distinct[0] > 0 && distinct[0] == distinct[1])
+        // A violation found on a smaller cluster replays from its trace alone.
+        let trace = dir.appendingPathComponent("t.json").path
+        let found = try CLI.run(["fuzz", spec, "--swarm", "--seed", "1", "--runs", "100", "--mutation", "quorum-off-by-one", "--trace-out", trace])
+        #expect(found.status == 1 && found.output.contains("on 3 nodes"), "\(found.output)")
+        let replay = try CLI.run(["replay", trace])
+        #expect(replay.status == 1 && replay.output.contains("n3:") && !replay.output.contains("n4:"), "\(replay.output)")
+        // Without --swarm the cluster keeps its size; a size outside 1...nodes is refused.
+        let plain = try CLI.run(["fuzz", spec, "--seed", "1", "--runs", "1"])
+        #expect(plain.output.contains("swarm off,"))
+        try "nodes: 3\nfuzz:\n  min_nodes: 4\n".write(toFile: spec, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["fuzz", spec, "--swarm", "--runs", "1"])
+        #expect(bad.status == 2 && bad.error.contains("sizes.yaml:3:3: fuzz.min_nodes"), "\(bad.error)")
     }
 
     @Test func badFlagsExitTwo() throws {
