@@ -116,6 +116,9 @@ public struct SimNode: Sendable {
     }
     public var isUp: Bool { box.node != nil }
 
+    /// The node's term: its current one if up, else the one it persisted.
+    public var term: Term { box.node?.raft.term ?? box.durable.hardState.term }
+
     /// Whether the node can take an input (a delivery, a tick, a client request): it is up and
     /// neither carrying out a Ready nor holding one (split mode does one thing at a time).
     var takesInput: Bool { box.node != nil && box.pending == nil && !view.hasReady }
@@ -268,6 +271,9 @@ public struct ClusterState: Sendable {
     }
 
     @inlinable public static func slot(_ id: NodeID) -> Int { Int(id.rawValue) - 1 }
+
+    /// The highest term of any node.
+    public var maxTerm: Term { nodes.reduce(.zero) { max($0, $1.term) } }
 
     public subscript(id: NodeID) -> SimNode {
         _read { yield nodes[Self.slot(id)] }

@@ -8,20 +8,22 @@ import RaftExplorer
 /// message of the same type, sender and receiver closest to it, as DEMi matches messages by
 /// type; any other event that is not enabled where it falls, or that would leave the spec's
 /// bounds, is skipped. The candidate becomes the events actually executed, cut at the
-/// violation. Passes, Raft-aware first: remove whole kinds of event (ticks, heartbeats,
-/// duplicates, drops, crashes with restarts, partitions); then delta debugging (ddmin); then
-/// every event of one message; then single events until no one can go (1-minimal). After each
-/// delta-debugging pass it tries taking a node out of the cluster (the model then shrinks with
-/// it: read `model.spec` for the result's spec). Last, a
-/// breadth-first search for a shorter counterexample of the same property within
-/// `searchBudget` states (a different, shorter scenario is out of reach of
-/// removals alone; BFS finds the shortest).
+/// violation. Passes, Raft-aware first: every tick replaced at once by the election timeout or
+/// heartbeat it fired (or removed); whole kinds of event removed (ticks, heartbeats,
+/// duplicates, drops, crashes with restarts, partitions); delta debugging; every event of one
+/// message; each remaining tick replaced by a timeout; delta debugging again; single events
+/// until none can go (1-minimal). After each delta-debugging pass it tries taking a node out
+/// of the cluster (the model then shrinks with it: read `model.spec` for the result's spec).
+/// Last, a breadth-first search for a shorter counterexample of the same property within
+/// `searchBudget` states (a different, shorter scenario is out of reach of removals alone;
+/// BFS finds the shortest).
 public struct Minimizer {
     /// The model the result runs on: the original, or a smaller cluster.
     public private(set) var model: ClusterModel
     public let property: String
     /// Distinct states the final breadth-first pass may explore (0: skip it).
-    public var searchBudget = 300_000
+    public var searchBudget = Self.defaultSearchBudget
+    public static let defaultSearchBudget = 300_000
     /// Replays tried (for reports).
     public private(set) var replays = 0
     /// Whether the breadth-first pass found the result.
@@ -29,6 +31,9 @@ public struct Minimizer {
     /// The trace being shrunk and the states its replay visits (`states[i]`: after `i` events).
     /// A candidate replays only from where it departs from this trace: its prefix is known.
     private var base: (events: [Event], states: [ClusterState]) = ([], [])
+    /// The last successful `reproduce`: its result, how much of the base it shares, and the
+    /// states after its own events (so `adopt` need not replay it again).
+    private var last: (events: [Event], shared: Int, states: [ClusterState]) = ([], 0, [])
 
     public init(model: ClusterModel, property: String) {
         self.model = model
@@ -43,7 +48,13 @@ public struct Minimizer {
         while shared < min(events.count, base.events.count) && events[shared] == base.events[shared] { shared += 1 }
         var state = base.states.isEmpty ? model.initialStates[0] : base.states[shared]
         var executed = Array(base.events[..<shared])
-        if let failed = model.violation(in: state) { return failed == property ? executed : nil }
+        var states: [ClusterState] = []
+        func found(_ failed: String) -> [Event]? {
+            guard failed == property else { return nil }
+            last = (executed, shared, states)
+            return executed
+        }
+        if let failed = model.violation(in: state) { return found(failed) }
         for original in events[shared...] {
             // A candidate stays inside the spec: events that are not enabled, or would leave the
             // bounds, are skipped.
@@ -52,7 +63,8 @@ public struct Minimizer {
                   model.withinBoundary(next) else { continue }
             state = next
             executed.append(event)
-            if let failed = model.violation(in: state) { return failed == property ? executed : nil }
+            states.append(state)
+            if let failed = model.violation(in: state) { return found(failed) }
         }
         return nil
     }
@@ -76,7 +88,12 @@ public struct Minimizer {
 
     /// Makes `events` (executed events, as `reproduce` returns them) the base trace.
     private mutating func adopt(_ events: [Event]) -> [Event] {
-        base = (events, model.replay(events).states)
+        if events == last.events && !base.states.isEmpty {
+            base = (events, Array(base.states[...last.shared]) + last.states)
+        } else {
+            base = (events, model.replay(events).states)
+        }
+        last = ([], 0, [])
         return events
     }
 
@@ -84,6 +101,10 @@ public struct Minimizer {
     public mutating func minimize(_ events: [Event]) -> [Event]? {
         base = ([], [])
         guard var current = reproduce(events).map({ adopt($0) }) else { return nil }
+        // All ticks at once: each becomes what it amounted to, or goes.
+        if current.contains(where: { $0.kind == "tick" }), let shorter = reproduce(macroSteps(current)) {
+            current = adopt(shorter)
+        }
         // Whole kinds of event at once.
         for kinds in [["tick"], ["heartbeat"], ["duplicate"], ["drop"], ["crash", "restart"], ["partition", "heal"], ["timeout"]] {
             if let shorter = reproduce(current.filter { !kinds.contains($0.kind) }) { current = adopt(shorter) }
@@ -155,11 +176,27 @@ public struct Minimizer {
         return current
     }
 
+    /// The base trace with each tick replaced by the macro-step it amounted to: the election
+    /// timeout it fired (`timeout`), the heartbeat round a leader's tick sent (`heartbeat`), or
+    /// nothing (a tick that only advanced a timer).
+    private func macroSteps(_ events: [Event]) -> [Event] {
+        events.indices.compactMap { i in
+            guard case .tick(let id) = events[i] else { return events[i] }
+            let slot = Int(id.rawValue) - 1
+            guard let before = base.states[i].nodes[slot].node?.raft, let after = base.states[i + 1].nodes[slot].node?.raft else { return nil }
+            if before.role == .leader { return after.heartbeatElapsed == 0 ? .heartbeat(id) : nil }
+            return after.electionElapsed == 0 ? .timeout(id) : nil
+        }
+    }
+
     /// A shortest counterexample of `property` shorter than `events`, if BFS finds one within
-    /// the budget.
+    /// the budget. The search keeps to what `events` does (`Spec.narrowed`): the shorter
+    /// scenario it looks for is one of the same kinds of event, no more of each bounded kind,
+    /// and no higher a term. Whatever it finds runs on `model.spec` too, as narrowing only
+    /// turns events off and tightens bounds.
     private mutating func shorterBySearch(than events: [Event]) -> [Event]? {
         guard searchBudget > 0, events.count > 1 else { return nil }
-        var spec = model.spec
+        var spec = model.spec.narrowed(to: events, terms: base.states.lazy.map(\.maxTerm).max() ?? .zero)
         spec.properties = [property]
         var options = SearchOptions()
         options.maxDepth = events.count  // Paths of at most count - 1 events.
@@ -171,12 +208,14 @@ public struct Minimizer {
         return counterexample.actions
     }
 
-    /// Zeller's delta debugging: remove chunks at finer and finer granularity.
+    /// Delta debugging (after Zeller): removes chunks at finer and finer granularity. Each
+    /// sweep tries every chunk once, keeping each removal that still fails and going on from
+    /// there (rather than starting over, which on long traces re-tries the chunks that just
+    /// failed); the chunk size halves after a sweep that removed nothing.
     private mutating func ddmin(_ events: [Event]) -> [Event] {
         var current = events
-        var chunks = 2
+        var size = max(current.count / 2, 1)
         while current.count >= 2 {
-            let size = (current.count + chunks - 1) / chunks
             var reduced = false
             var start = 0
             while start < current.count {
@@ -184,17 +223,43 @@ public struct Minimizer {
                 candidate.removeSubrange(start..<min(start + size, current.count))
                 if let shorter = reproduce(candidate), shorter.count < current.count {
                     current = adopt(shorter)
-                    chunks = max(chunks - 1, 2)
                     reduced = true
-                    break
+                } else {
+                    start += size
                 }
-                start += size
             }
             if !reduced {
                 if size == 1 { break }
-                chunks = min(chunks * 2, current.count)
+                size /= 2
             }
+            size = min(size, max(current.count / 2, 1))
         }
         return current
+    }
+}
+
+extension Spec {
+    /// This spec cut down to what `trace` does: event kinds it never uses are off, each
+    /// bounded kind may happen at most as often as in `trace`, and terms stay at most `terms`
+    /// (the highest `trace` reaches). Every behaviour of the result is one of this spec's.
+    func narrowed(to trace: [Event], terms: Term) -> Spec {
+        var counts = [Int](repeating: 0, count: Event.kinds.count)
+        for event in trace { counts[event.kindIndex] += 1 }
+        func count(_ kind: String) -> Int { counts[Event.kinds.firstIndex(of: kind)!] }
+        var spec = self
+        spec.events.deliver = events.deliver && count("deliver") > 0
+        spec.events.tick = events.tick && count("tick") > 0
+        spec.events.timeout = events.timeout && count("timeout") > 0
+        spec.events.heartbeat = events.heartbeat && count("heartbeat") > 0
+        spec.bounds.maxTerm = min(bounds.maxTerm, terms.rawValue)
+        spec.bounds.maxProposals = min(bounds.maxProposals, count("propose"))
+        spec.bounds.maxReads = min(bounds.maxReads, count("read"))
+        spec.bounds.maxConfChanges = min(bounds.maxConfChanges, count("reconfigure"))
+        spec.bounds.maxCrashes = min(bounds.maxCrashes, count("crash"))
+        spec.bounds.maxRestarts = min(bounds.maxRestarts, count("restart"))
+        spec.bounds.maxDrops = min(bounds.maxDrops, count("drop"))
+        spec.bounds.maxDuplicates = min(bounds.maxDuplicates, count("duplicate"))
+        spec.bounds.maxPartitions = min(bounds.maxPartitions, count("partition"))
+        return spec
     }
 }

@@ -16,6 +16,13 @@ struct Minimize: ParsableCommand {
     @Option(help: "Write the summary as JSON to this file.")
     var statsJson: String?
 
+    @Option(help: "Distinct states the last pass, a breadth-first search for a shorter scenario, may explore (0: skip it).")
+    var searchBudget = Minimizer.defaultSearchBudget
+
+    func validate() throws {
+        if searchBudget < 0 { throw ValidationError("--search-budget must be at least 0") }
+    }
+
     func run() throws {
         let (trace, events) = try TraceFile.read(self.trace)
         guard let property = trace.violation?.property else {
@@ -23,6 +30,7 @@ struct Minimize: ParsableCommand {
         }
         let clock = Stopwatch()
         var minimizer = Minimizer(model: ClusterModel(spec: trace.spec), property: property)
+        minimizer.searchBudget = searchBudget
         guard let minimized = minimizer.minimize(events) else {
             print("the trace does not reproduce \(property) (under mutation \(trace.spec.mutation ?? "none"))")
             throw ExitCode(Exit.diverged.rawValue)

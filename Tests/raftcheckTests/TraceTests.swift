@@ -78,6 +78,25 @@ import Testing
         #expect(refused.status == 2 && refused.error.contains("violation"))
     }
 
+    /// A fuzz walk more than 10,000 events long (long-walks-3, seed 4) shrinks to a handful of
+    /// events that still fail with its property on their own.
+    @Test func minimizeShrinksATenThousandEventTrace() throws {
+        let dir = try CLI.temporaryDirectory()
+        let fuzzed = dir.appendingPathComponent("long.json").path, minimized = dir.appendingPathComponent("min.json").path
+        let stats = dir.appendingPathComponent("min.stats.json").path
+        let fuzz = try CLI.run(["fuzz", "specs/long-walks-3.yaml", "--seed", "4", "--runs", "3", "--mutation", "count-stale-votes",
+                                "--trace-out", fuzzed])
+        #expect(fuzz.status == 1, "\(fuzz.output.suffix(300))")
+        let run = try CLI.run(["minimize", fuzzed, "--out", minimized, "--stats-json", stats])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        let summary = try CLI.json(stats)
+        #expect(summary["original_length"] as? Int ?? 0 > 10_000)
+        #expect(summary["minimized_length"] as? Int ?? .max <= 12)
+        let property = try #require(summary["property"] as? String)
+        let replay = try CLI.run(["replay", minimized])
+        #expect(replay.status == 1 && replay.output.contains("VIOLATION: \(property)"))
+    }
+
     /// A counterexample that needs fewer nodes than its spec has comes out on the smaller
     /// cluster: fewer events, the same property, and it replays on its own.
     @Test func minimizeShrinksTheCluster() throws {
