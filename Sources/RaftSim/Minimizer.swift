@@ -208,34 +208,42 @@ public struct Minimizer {
         return counterexample.actions
     }
 
-    /// Delta debugging (after Zeller): removes chunks at finer and finer granularity. Each
-    /// sweep tries every chunk once, keeping each removal that still fails and going on from
-    /// there (rather than starting over, which on long traces re-tries the chunks that just
-    /// failed); the chunk size halves after a sweep that removed nothing.
+    /// Delta debugging (after Zeller): removes chunks at finer and finer granularity. On a
+    /// short trace a removal starts the search over with slightly larger chunks (Zeller's
+    /// ddmin); on a long one the sweep goes on from there at the same size, since starting over
+    /// would replay every chunk that just failed. A sweep that removes nothing halves the size.
     private mutating func ddmin(_ events: [Event]) -> [Event] {
         var current = events
-        var size = max(current.count / 2, 1)
+        var chunks = 2
         while current.count >= 2 {
+            let size = (current.count + chunks - 1) / chunks
             var reduced = false
             var start = 0
-            while start < current.count {
+            sweep: while start < current.count {
                 var candidate = current
                 candidate.removeSubrange(start..<min(start + size, current.count))
                 if let shorter = reproduce(candidate), shorter.count < current.count {
                     current = adopt(shorter)
                     reduced = true
+                    if current.count < Self.longTrace { break sweep }
                 } else {
                     start += size
                 }
             }
             if !reduced {
                 if size == 1 { break }
-                size /= 2
+                chunks = min(chunks * 2, current.count)
+            } else if current.count < Self.longTrace {
+                chunks = max(chunks - 1, 2)
+            } else {
+                chunks = max((current.count + size - 1) / size, 2)
             }
-            size = min(size, max(current.count / 2, 1))
         }
         return current
     }
+
+    /// From this many events on, delta debugging sweeps on after a removal.
+    static let longTrace = 256
 }
 
 extension Spec {
