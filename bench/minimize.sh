@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The minimizer benchmark: every fuzz counterexample bench/fuzz.sh found (random and swarm,
-# seeds 1..10) is minimized; the table gives, per mutation, the fuzz lengths, the minimized
-# lengths, the BFS-shortest length, how many came out on a smaller cluster, and the time. Run bench/fuzz.sh first.
+# seeds 1..10) is minimized (the breadth-first pass on 2 threads); the table gives, per mutation, the fuzz lengths, the minimized
+# lengths, the BFS-shortest length, how many came out on a smaller cluster, and the time. Run
+# bench/fuzz.sh first. Then long traces: fuzz walks on specs/long-walks-3.yaml (seeds 1..16,
+# count-stale-votes) are minimized, one row each, longest first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
@@ -9,7 +11,7 @@ swift build -c release --product raftcheck >/dev/null
 for trace in "$out"/fz-*-[0-9]*.json; do
     case "$trace" in *.stats.json|*.min.json) continue ;; esac
     [ -f "$trace" ] || continue
-    .build/release/raftcheck minimize "$trace" --out "${trace%.json}.min.json" --stats-json "${trace%.json}.min.stats.json" >/dev/null
+    .build/release/raftcheck minimize "$trace" --out "${trace%.json}.min.json" --stats-json "${trace%.json}.min.stats.json" --workers 2 >/dev/null
 done
 python3 - "$out" <<'PY'
 import glob, json, os, statistics, sys
@@ -31,4 +33,20 @@ for mutation in mutations:
     fewer = f"{len(smaller)} ({smaller[0]['original_nodes']} → {min(s['minimized_nodes'] for s in smaller)})" if smaller else "0"
     print(f"| `{mutation}` | {len(stats)} | {statistics.median(s['original_length'] for s in stats):.0f} | "
           f"{statistics.median(lengths):.0f}, {max(lengths)} | {shortest or '–'} | {ratio} | {fewer} | {max(s['elapsed_seconds'] for s in stats):.2f} |")
+PY
+for seed in $(seq 1 16); do
+    .build/release/raftcheck fuzz specs/long-walks-3.yaml --seed "$seed" --runs 3 --mutation count-stale-votes \
+        --trace-out "$out/long-$seed.json" >/dev/null || true
+    [ -f "$out/long-$seed.json" ] && .build/release/raftcheck minimize "$out/long-$seed.json" --out "$out/long-$seed.min.json" --workers 2 \
+        --stats-json "$out/long-$seed.min.stats.json" >/dev/null
+done
+python3 - "$out" <<'PY'
+import glob, json, sys
+stats = sorted((json.load(open(f)) for f in glob.glob(f"{sys.argv[1]}/long-*.min.stats.json")), key=lambda s: -s["original_length"])
+print()
+print("| fuzz trace | events | minimized | replays | seconds |")
+print("|---|---|---|---|---|")
+for s in stats:
+    name = s["trace"].rsplit("/", 1)[-1]
+    print(f"| `{name}` | {s['original_length']:,} | {s['minimized_length']} | {s['replays']} | {s['elapsed_seconds']:.2f} |")
 PY

@@ -24,6 +24,8 @@ public struct Minimizer {
     /// Distinct states the final breadth-first pass may explore (0: skip it).
     public var searchBudget = Self.defaultSearchBudget
     public static let defaultSearchBudget = 300_000
+    /// Threads for the breadth-first pass (its result does not depend on them).
+    public var workers = 1
     /// Replays tried (for reports).
     public private(set) var replays = 0
     /// Whether the breadth-first pass found the result.
@@ -201,6 +203,7 @@ public struct Minimizer {
         var options = SearchOptions()
         options.maxDepth = events.count  // Paths of at most count - 1 events.
         options.maxStates = searchBudget
+        options.workers = workers
         let report = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
         guard let counterexample = report.counterexample, counterexample.property == property,
               counterexample.actions.count < events.count else { return nil }

@@ -11,6 +11,7 @@ extension Spec {
         guard nodes > 1, (1...nodes).contains(k) else { return nil }
         var spec = self
         spec.nodes -= 1
+        spec.fuzz.minNodes = fuzz.minNodes.map { min($0, spec.nodes) }
         if let voters {
             guard k > voters || voters > 1 else { return nil }
             spec.voters = k <= voters ? voters - 1 : voters

@@ -19,8 +19,12 @@ struct Minimize: ParsableCommand {
     @Option(help: "Distinct states the last pass, a breadth-first search for a shorter scenario, may explore (0: skip it).")
     var searchBudget = Minimizer.defaultSearchBudget
 
+    @Option(help: "Threads for the breadth-first pass (the result does not depend on them).")
+    var workers = 1
+
     func validate() throws {
         if searchBudget < 0 { throw ValidationError("--search-budget must be at least 0") }
+        if workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() throws {
@@ -31,6 +35,7 @@ struct Minimize: ParsableCommand {
         let clock = Stopwatch()
         var minimizer = Minimizer(model: ClusterModel(spec: trace.spec), property: property)
         minimizer.searchBudget = searchBudget
+        minimizer.workers = workers
         guard let minimized = minimizer.minimize(events) else {
             print("the trace does not reproduce \(property) (under mutation \(trace.spec.mutation ?? "none"))")
             throw ExitCode(Exit.diverged.rawValue)

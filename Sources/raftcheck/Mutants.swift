@@ -151,6 +151,7 @@ struct Mutants: ParsableCommand {
     private func finish(_ mutation: String, _ spec: Spec, by: String, property: String, events: [Event],
                         shortest: Int?, seconds: Double, states: Int) -> Row {
         var minimizer = Minimizer(model: ClusterModel(spec: spec), property: property)
+        minimizer.workers = workers
         let minimized = minimizer.minimize(events) ?? events
         let path = "\(out)/\(mutation).trace.json"
         let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: minimizer.model.spec, seed: by == "fuzz" ? seed : nil, events: minimized,

@@ -75,6 +75,9 @@ import Testing
         spec.voters = 3
         #expect(spec.removing(node: 4).map { ($0.nodes, $0.voters) } ?? (0, 0) == (3, 3))
         #expect(spec.removing(node: 1).map { ($0.nodes, $0.voters) } ?? (0, 0) == (3, 2))
+        spec.fuzz.minNodes = 4
+        #expect(spec.removing(node: 2)?.fuzz.minNodes == 3, "a swarm size range stays within the cluster")
+        #expect(spec.removing(node: 2)?.problems().isEmpty == true)
         spec.voters = 1
         #expect(spec.removing(node: 1) == nil)
         spec.nodes = 1

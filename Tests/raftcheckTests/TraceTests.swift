@@ -70,6 +70,13 @@ import Testing
         #expect(Double(length) <= 1.2 * 18, "BFS-shortest is 18 events; got \(length)")
         let replay = try CLI.run(["replay", minimized])
         #expect(replay.status == 1 && replay.output.contains("VIOLATION: election_safety"))
+        // Threads speed up the breadth-first pass only: the same events come out.
+        let parallel = dir.appendingPathComponent("min2.json").path
+        #expect(try CLI.run(["minimize", fuzzed, "--out", parallel, "--workers", "2"]).status == 0)
+        #expect(try CLI.json(parallel)["events"] as? [[String: AnyHashable]] == CLI.json(minimized)["events"] as? [[String: AnyHashable]])
+        for bad in [["--workers", "0"], ["--search-budget", "-1"]] {
+            #expect(try CLI.run(["minimize", fuzzed, "--out", parallel] + bad).status == 2, "\(bad)")
+        }
         // A trace without a violation has nothing to keep.
         let corpusDir = try CLI.temporaryDirectory().path
         _ = try CLI.run(["fuzz", "specs/ci.yaml", "--seed", "3", "--runs", "64", "--corpus", corpusDir])
