@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The minimizer benchmark: every fuzz counterexample bench/fuzz.sh found (random and swarm,
-# seeds 1..10) is minimized (the breadth-first pass on 2 threads); the table gives, per mutation, the fuzz lengths, the minimized
-# lengths, the BFS-shortest length, how many came out on a smaller cluster, and the time. Run
-# bench/fuzz.sh first. Then long traces: fuzz walks on specs/long-walks-3.yaml (seeds 1..16,
-# count-stale-votes) are minimized, one row each, longest first.
+# seeds 1..10) is minimized, the breadth-first pass on 2 threads; the table gives, per
+# mutation, the fuzz lengths, the minimized lengths, the BFS-shortest length, how many came
+# out on a smaller cluster, and the time. Run bench/fuzz.sh first. Then long traces: fuzz
+# walks on specs/long-walks-3.yaml (seeds 1..16, count-stale-votes) are minimized, one row
+# each, longest first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
