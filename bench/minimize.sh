@@ -3,8 +3,8 @@
 # seeds 1..10) is minimized, the breadth-first pass on 2 threads; the table gives, per
 # mutation, the fuzz lengths, the minimized lengths, the BFS-shortest length, how many came
 # out on a smaller cluster, and the time. Run bench/fuzz.sh first. Then long traces: fuzz
-# walks on specs/long-walks-3.yaml (seeds 1..16, count-stale-votes) are minimized, one row
-# each, longest first.
+# walks of up to 12,000 events on specs/long-walks-3.yaml (seeds 1..16, count-stale-votes)
+# are minimized, one row each, longest first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
@@ -36,7 +36,7 @@ for mutation in mutations:
           f"{statistics.median(lengths):.0f}, {max(lengths)} | {shortest or '–'} | {ratio} | {fewer} | {max(s['elapsed_seconds'] for s in stats):.2f} |")
 PY
 for seed in $(seq 1 16); do
-    .build/release/raftcheck fuzz specs/long-walks-3.yaml --seed "$seed" --runs 3 --mutation count-stale-votes \
+    .build/release/raftcheck fuzz specs/long-walks-3.yaml --seed "$seed" --runs 3 --depth 12000 --mutation count-stale-votes \
         --trace-out "$out/long-$seed.json" >/dev/null || true
     [ -f "$out/long-$seed.json" ] && .build/release/raftcheck minimize "$out/long-$seed.json" --out "$out/long-$seed.min.json" --workers 2 \
         --stats-json "$out/long-$seed.min.stats.json" >/dev/null

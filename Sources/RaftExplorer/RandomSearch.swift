@@ -98,8 +98,6 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         always = variants.map { $0.properties.filter { $0.expectation == .always } }
     }
 
-    public var model: M { variants[0] }
-
     private struct Walk {
         var variant = 0
         var actions: [M.Action] = []

@@ -162,12 +162,12 @@ public struct Minimizer {
         var current = events
         var id = model.spec.nodes
         while id >= 1 {
-            let node = NodeID(UInt64(id))
+            let node = NodeID(UInt64(id)), nodes = model.spec.nodes
             if let spec = model.spec.removing(node: node) {
                 let saved = (model, base)
                 model = ClusterModel(spec: spec)
                 base = ([], [])
-                if let shorter = reproduce(current.compactMap { $0.removing(node: node, nodes: saved.0.spec.nodes) }) {
+                if let shorter = reproduce(current.compactMap { $0.removing(node: node, nodes: nodes) }) {
                     current = adopt(shorter)
                 } else {
                     (model, base) = saved

@@ -1,7 +1,7 @@
 import RaftCore
 
-/// Taking one node out of a scenario, for minimization: the spec loses the node and the others
-/// above it move down one ID (IDs stay 1...nodes), and the events follow.
+// Taking one node out of a scenario, for minimization and swarm cluster sizes: the spec loses
+// the node, the nodes above it move down one ID (IDs stay 1...nodes), and the events follow.
 
 extension Spec {
     /// This spec with node `id` taken out, or nil if nothing would be left (no node, or no
