@@ -213,8 +213,9 @@ public struct Minimizer {
 
     /// Delta debugging (after Zeller): removes chunks at finer and finer granularity. On a
     /// short trace a removal starts the search over with slightly larger chunks (Zeller's
-    /// ddmin); on a long one the sweep goes on from there at the same size, since starting over
-    /// would replay every chunk that just failed. A sweep that removes nothing halves the size.
+    /// ddmin) and a sweep that removes nothing halves the size. On a long trace a sweep goes on
+    /// after each removal, and every sweep halves the size: each sweep replays the whole trace
+    /// chunk by chunk, so starting over or sweeping again at one size costs as much again.
     private mutating func ddmin(_ events: [Event]) -> [Event] {
         var current = events
         var chunks = 2
@@ -239,7 +240,7 @@ public struct Minimizer {
             } else if current.count < Self.longTrace {
                 chunks = max(chunks - 1, 2)
             } else {
-                chunks = max((current.count + size - 1) / size, 2)
+                chunks = min(2 * max((current.count + size - 1) / size, 2), current.count)
             }
         }
         return current
