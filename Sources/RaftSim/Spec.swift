@@ -194,6 +194,18 @@ public struct Spec: Hashable, Codable, Sendable {
     }
 }
 
+extension FuzzOptions {
+    /// Random exploration as `spec` sets it up: its walk depth, novelty and fingerprint width.
+    public init(spec: Spec, seed: UInt64, workers: Int) {
+        self.init()
+        self.seed = seed
+        self.workers = workers
+        depth = spec.fuzz.depth
+        novelty = spec.fuzz.novelty
+        hashWidth = spec.search.hashBits
+    }
+}
+
 /// The stable names of the properties, as used in specs, reports and traces.
 public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case electionSafety = "election_safety"

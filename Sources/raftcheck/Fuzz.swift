@@ -58,15 +58,11 @@ struct Fuzz: ParsableCommand {
                 }
             }
         }
-        var options = FuzzOptions()
-        options.seed = campaign.seed
+        var options = FuzzOptions(spec: spec, seed: campaign.seed, workers: workers)
         options.runs = runs
-        options.depth = spec.fuzz.depth
-        options.workers = workers
         options.swarm = swarm
         options.novelty = novelty ?? spec.fuzz.novelty
         options.pct = pct
-        options.hashWidth = spec.search.hashBits
         options.firstRun = campaign.nextRun
         // Variant i of the search walks specs[i]; traces carry the spec their run walked.
         let specs = swarm ? spec.swarmVariants : [spec]

@@ -131,12 +131,7 @@ struct Mutants: ParsableCommand {
             }
         }
         for spec in specs {
-            var options = FuzzOptions()
-            options.seed = seed
-            options.depth = spec.fuzz.depth
-            options.novelty = spec.fuzz.novelty
-            options.workers = workers
-            options.hashWidth = spec.search.hashBits
+            let options = FuzzOptions(spec: spec, seed: seed, workers: workers)
             let report = RandomSearch(model: ClusterModel(spec: spec), options: options).run(shouldStop: stop(timeLimit))
             states += report.stats.distinct
             if let found = report.violation {
