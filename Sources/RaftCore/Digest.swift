@@ -2,6 +2,25 @@
 public protocol DigestSink {
     mutating func write(_ value: UInt64)
     mutating func write(_ bytes: [UInt8])
+    /// Whether a log's entries are written one by one (true: an exact digest), or the log is
+    /// summarized by its length and last term (a coarser digest, cheap on long logs, e.g. for
+    /// ordering nodes). Entries inside messages and snapshots are always written.
+    var digestsLogEntries: Bool { get }
+}
+
+extension DigestSink {
+    public var digestsLogEntries: Bool { true }
+
+    /// A log: its length, then each entry, or (see `digestsLogEntries`) its last term.
+    @inlinable
+    public mutating func writeLog<C: BidirectionalCollection<Entry>>(_ entries: C) {
+        write(UInt64(entries.count))
+        if digestsLogEntries {
+            for entry in entries { entry.digest(into: &self) }
+        } else {
+            write(entries.last?.term.rawValue ?? 0)
+        }
+    }
 }
 
 /// How node IDs appear in a digest. Checkers relabel nodes (symmetry reduction), so every ID in
@@ -94,8 +113,7 @@ extension MemoryStorage {
         hardState.digest(into: &d, labels: labels)
         latestSnapshot.digest(into: &d, labels: labels)
         confState.digest(into: &d, labels: labels)
-        d.write(UInt64(storedEntries.count))
-        for entry in storedEntries { entry.digest(into: &d) }
+        d.writeLog(storedEntries)
     }
 }
 
@@ -129,8 +147,7 @@ extension Raft {
         d.write(log.committed.rawValue)
         d.write(log.applied.rawValue)
         d.write(log.unstable.offset.rawValue)
-        d.write(UInt64(log.unstable.entries.count))
-        for entry in log.unstable.entries { entry.digest(into: &d) }
+        d.writeLog(log.unstable.entries)
         if let snapshot = log.unstable.snapshot {
             d.write(1)
             snapshot.digest(into: &d, labels: labels)

@@ -61,6 +61,13 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
     /// The entries stored (after the snapshot), for inspection.
     public var storedEntries: ArraySlice<Entry> { log[1...] }
 
+    /// The terms of the entries from `firstIndex - 1` (the snapshot's) through `lastIndex`, in
+    /// one pass (a checker derives them on every state).
+    public func terms(through last: LogIndex? = nil) -> [Term] {
+        let end = last.map { Int(min($0, lastIndex).rawValue - offset.rawValue) + 1 } ?? log.count
+        return log[..<max(end, 1)].map(\.term)
+    }
+
     // MARK: Writes (the application's side of the persistence contract)
 
     public mutating func setHardState(_ state: HardState) {

@@ -157,3 +157,12 @@ public struct RaftLog<S: Storage> {
 }
 
 extension RaftLog: Sendable where S: Sendable {}
+
+extension RaftLog where S == MemoryStorage {
+    /// The terms of the whole log from `firstIndex - 1` through `lastIndex`, in one pass: the
+    /// storage's below the unstable entries, theirs above.
+    public var terms: [Term] {
+        if let snapshot = unstable.snapshot { return [snapshot.metadata.term] + unstable.entries.map(\.term) }
+        return storage.terms(through: unstable.offset - 1) + unstable.entries.map(\.term)
+    }
+}

@@ -303,6 +303,11 @@ public struct ClusterModel: Model {
             let quorum = min(Self.quorum(new.node!.raft.tracker.config), old.isUp ? Self.quorum(old.node!.raft.tracker.config) : .max)
             after.history.committed += entries.map { History.Committed(entry: $0, term: term, quorum: UInt8(quorum)) }
         }
+        // The applied entries and the committed history only grow: the entries `id` applied in
+        // this event are the ones state machine safety has not yet checked.
+        if !after.history.appliedSafely(new.applied, from: min(old.applied.count, new.applied.count)) {
+            after.history.broken.insert(.stateMachineSafety)
+        }
     }
 
     /// How many nodes a commit under `config` needs (joint: the larger half's majority).

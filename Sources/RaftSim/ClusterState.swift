@@ -41,23 +41,13 @@ public struct SimNode: Sendable {
             isPromotable = node?.raft.isPromotable ?? false
             hasReady = node?.hasReady ?? false
             let storage = node?.storage ?? durable
-            (storedFirst, storedTerms) = Self.terms(storage.firstIndex, storage.lastIndex) { try? storage.term(at: $0) }
-            if let log = node?.raft.log {
-                (logFirst, logTerms) = Self.terms(log.firstIndex, log.lastIndex) { try? log.term(at: $0) }
+            (storedFirst, storedTerms) = (storage.firstIndex, storage.terms())
+            if let log = node?.raft.log, !log.unstableEntries.isEmpty || log.unstableSnapshot != nil {
+                (logFirst, logTerms) = (log.firstIndex, log.terms)
             } else {
+                // Down, or all of the log is stored: the same terms.
                 (logFirst, logTerms) = (storedFirst, storedTerms)
             }
-        }
-
-        private static func terms(_ first: LogIndex, _ last: LogIndex, _ term: (LogIndex) -> Term?) -> (LogIndex, [Term]) {
-            var terms: [Term] = []
-            terms.reserveCapacity(Int(last.rawValue + 2 - first.rawValue))
-            var index = first - 1
-            while index <= last {
-                terms.append(term(index) ?? .zero)
-                index = index + 1
-            }
-            return (first, terms)
         }
     }
 
@@ -142,7 +132,8 @@ public struct SimNode: Sendable {
     /// The term of the entry at `index` in the node's storage, nil if it holds none there.
     func storedTerm(at index: LogIndex) -> Term? { Self.term(at: index, view.storedFirst, view.storedTerms) }
 
-    private static func term(at index: LogIndex, _ first: LogIndex, _ terms: [Term]) -> Term? {
+    /// The term at `index` in `terms`, which start at the index before `first`.
+    static func term(at index: LogIndex, _ first: LogIndex, _ terms: [Term]) -> Term? {
         let offset = Int(index.rawValue) - Int(first.rawValue) + 1
         return terms.indices.contains(offset) ? terms[offset] : nil
     }
@@ -207,6 +198,12 @@ public struct History: Hashable, Sendable {
     /// Transition properties found broken (bits of `BrokenTransition`).
     public var broken: BrokenTransition = []
 
+    /// Whether the entries of `applied` from `offset` on were all committed, each at its index.
+    func appliedSafely(_ applied: [Entry], from offset: Int) -> Bool {
+        guard applied.count <= committed.count else { return false }
+        return (offset..<applied.count).allSatisfy { committed[$0].entry == applied[$0] }
+    }
+
     public struct TermLeader: Hashable, Comparable, Sendable {
         public var term: Term
         public var leader: NodeID
@@ -229,6 +226,8 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     public static let invalidConfChange = BrokenTransition(rawValue: 1 << 3)
     /// A node's vote changed within a term (in memory, or in its storage): it could vote twice.
     public static let voteChanged = BrokenTransition(rawValue: 1 << 4)
+    /// A node applied an entry other than the one committed at its index, or one not committed.
+    public static let stateMachineSafety = BrokenTransition(rawValue: 1 << 5)
 }
 
 /// A client read in progress: requested at `node` when `committedBefore` entries were known

@@ -41,6 +41,15 @@ extension Labels: NodeLabeling {
 
 extension StateEncoder: DigestSink {}
 
+/// A word hash of a digest whose logs are summarized by length and last term: O(1) in the
+/// length of the logs, where a node's full encoding is O(n).
+struct SummaryHasher: DigestSink {
+    var words = WordHasher()
+    mutating func write(_ value: UInt64) { words.write(value) }
+    mutating func write(_ bytes: [UInt8]) { words.write(bytes) }
+    var digestsLogEntries: Bool { false }
+}
+
 extension ClusterModel {
     /// Orderings tried per state under symmetry before settling for a sound but inexact one.
     static let symmetryOrderingCap = 720
@@ -98,12 +107,14 @@ extension ClusterModel {
         return false
     }
 
-    /// A node's ID-blind signature: its encoding with every ID written as "itself" or "another".
-    /// Invariant under relabeling, so nodes can be ordered by it before trying relabelings.
+    /// A node's ID-blind signature: its encoding with every ID written as "itself" or "another",
+    /// and logs summarized (`SummaryHasher`). Invariant under relabeling, so nodes can be ordered
+    /// by it before trying relabelings; any such function keeps the fingerprint exact, a finer
+    /// one only leaves fewer orderings to try.
     func signature(of sim: SimNode, id: NodeID) -> UInt64 {
-        var hasher = WordHasher()
+        var hasher = SummaryHasher()
         encodeNode(sim, Labels.blind(id), into: &hasher)
-        return hasher.value
+        return hasher.words.value
     }
 
     /// Seals every node `state` does not share with `before`: derives its view and signature.
@@ -167,8 +178,7 @@ extension ClusterModel {
             e.write(0)
             box.durable.digest(into: &e, labels: labels)
         }
-        e.write(UInt64(box.applied.count))
-        for entry in box.applied { entry.digest(into: &e) }
+        e.writeLog(box.applied)
         guard let stage = box.pending?.stage else {
             e.write(0)
             return

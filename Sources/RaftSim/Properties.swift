@@ -12,7 +12,7 @@ extension ClusterModel {
             .always(PropertyName.leaderAppendOnly.rawValue) { !$0.history.broken.contains(.leaderAppendOnly) },
             .always(PropertyName.logMatching.rawValue) { $0.logMatching },
             .always(PropertyName.leaderCompleteness.rawValue) { $0.leaderCompleteness },
-            .always(PropertyName.stateMachineSafety.rawValue) { $0.stateMachineSafety },
+            .always(PropertyName.stateMachineSafety.rawValue) { !$0.history.broken.contains(.stateMachineSafety) },
             .always(PropertyName.monotonicCommit.rawValue) { !$0.history.broken.contains(.monotonicCommit) },
             .always(PropertyName.committedDurable.rawValue) { $0.committedDurable },
             .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants && !$0.history.broken.contains(.invalidConfChange) },
@@ -36,17 +36,16 @@ extension ClusterState {
     /// up to that index. Equivalently: once two logs differ at an index, they agree at no later one.
     public var logMatching: Bool {
         for i in nodes.indices {
-            let (a, aBounds) = (nodes[i], nodes[i].logBounds)
+            let a = nodes[i].view
             for j in nodes.indices where j > i {
-                let (b, bBounds) = (nodes[j], nodes[j].logBounds)
-                guard aBounds.first == 1 && bBounds.first == 1 else { continue }  // Compacted logs: RaftCore II.
+                let b = nodes[j].view
+                guard a.logFirst == 1 && b.logFirst == 1 else { continue }  // Compacted logs: RaftCore II.
+                // Both term arrays start at index 0.
                 var differed = false
-                var index: LogIndex = 1
-                while index <= min(aBounds.last, bBounds.last) {
-                    let same = a.logTerm(at: index) == b.logTerm(at: index)
+                for index in 1..<min(a.logTerms.count, b.logTerms.count) {
+                    let same = a.logTerms[index] == b.logTerms[index]
                     if same && differed { return false }
                     differed = differed || !same
-                    index = index + 1
                 }
             }
         }
@@ -58,31 +57,37 @@ extension ClusterState {
     public var leaderCompleteness: Bool {
         for sim in nodes where sim.view.role == .leader {
             let term = sim.node!.raft.term
+            let view = sim.view
             for (offset, committed) in history.committed.enumerated() where committed.term < term {
-                if sim.logTerm(at: LogIndex(UInt64(offset + 1))) != committed.entry.term { return false }
+                if SimNode.term(at: LogIndex(UInt64(offset + 1)), view.logFirst, view.logTerms) != committed.entry.term { return false }
             }
         }
         return true
     }
 
     /// State machine safety: every node applied exactly the entries committed at each index.
+    /// Both only grow, so `ClusterModel.recordHistory` checks each entry as it is applied and
+    /// flags `BrokenTransition.stateMachineSafety`; this is the same predicate over a whole state.
     public var stateMachineSafety: Bool {
-        for sim in nodes {
-            for (offset, entry) in sim.applied.enumerated() {
-                guard offset < history.committed.count, history.committed[offset].entry == entry else { return false }
-            }
-        }
-        return true
+        nodes.allSatisfy { history.appliedSafely($0.applied, from: 0) }
     }
 
     /// A committed entry stays durable on a quorum of the configuration that committed it.
     public var committedDurable: Bool {
-        for (offset, committed) in history.committed.enumerated() {
-            let index = LogIndex(UInt64(offset + 1))
-            let holders = nodes.count { $0.storedTerm(at: index) == committed.entry.term }
-            if holders < Int(committed.quorum) { return false }
+        let committed = history.committed
+        guard !committed.isEmpty else { return true }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: committed.count) { holders in
+            holders.initialize(repeating: 0)
+            for sim in nodes {
+                // `storedTerms[k]` is the term at index `storedFirst - 1 + k`.
+                let view = sim.view
+                let skip = Int(view.storedFirst.rawValue) - 1
+                for offset in max(skip - 1, 0)..<min(committed.count, skip + view.storedTerms.count - 1) {
+                    if view.storedTerms[offset + 1 - skip] == committed[offset].entry.term { holders[offset] += 1 }
+                }
+            }
+            return committed.indices.allSatisfy { holders[$0] >= committed[$0].quorum }
         }
-        return true
     }
 
     /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, and a

@@ -64,13 +64,24 @@ import Testing
         #expect(!holds(.leaderCompleteness, s))
     }
 
+    /// Checked as entries are applied (the model's history recording), and as a whole-state
+    /// predicate.
     @Test func stateMachineSafety() {
-        var s = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
-        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
-        s.nodes[1].applied = [Entry(term: 1, index: 1)]
-        #expect(holds(.stateMachineSafety, s))
-        s.nodes[0].applied = [Entry(term: 2, index: 1)]
-        #expect(!holds(.stateMachineSafety, s))
+        let model = ClusterModel(spec: Spec())
+        var before = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
+        before.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
+        var after = before
+        after.nodes[1].applied = [Entry(term: 1, index: 1)]
+        model.recordHistory(of: 2, before: before, after: &after)
+        #expect(holds(.stateMachineSafety, after) && after.stateMachineSafety)
+        var wrong = after
+        wrong.nodes[0].applied = [Entry(term: 2, index: 1)]
+        model.recordHistory(of: 1, before: after, after: &wrong)
+        #expect(!holds(.stateMachineSafety, wrong) && !wrong.stateMachineSafety)
+        var early = after
+        early.nodes[2].applied = [Entry(term: 1, index: 1), Entry(term: 1, index: 2)]
+        model.recordHistory(of: 3, before: after, after: &early)
+        #expect(!holds(.stateMachineSafety, early) && !early.stateMachineSafety)
     }
 
     @Test func committedDurable() {
@@ -119,5 +130,37 @@ import Testing
             model.recordHistory(of: 1, before: voted, after: &next)
             #expect(holds(.oneVotePerTerm, next) == kept, "\(hardState)")
         }
+    }
+
+    /// The incremental check of state machine safety agrees with the whole-state predicate on
+    /// every state of seeded random walks that go on past violations (under mutations that let
+    /// nodes apply different entries), and both sides of the agreement occur.
+    @Test func stateMachineSafetyCheckedAsAppliedAgreesWithTheWholeState() {
+        var seen = (safe: 0, unsafe: 0)
+        for mutation in ["skip-prev-log-check", "commit-previous-term", "quorum-off-by-one"] {
+            var spec = Spec()
+            spec.events.drop = true
+            spec.bounds.maxTerm = 4
+            spec.bounds.maxProposals = 3
+            spec.bounds.maxDrops = 4
+            spec.mutation = mutation
+            let model = ClusterModel(spec: spec)
+            var events: [Event] = []
+            for run in 0..<200 {
+                var rng = Xoshiro256(seed: runSeed(7, run))
+                var state = model.initialStates[0]
+                for _ in 0..<60 {
+                    events.removeAll()
+                    model.actions(of: state, into: &events)
+                    let successors = events.compactMap { model.nextState(after: state, action: $0) }.filter(model.withinBoundary)
+                    guard !successors.isEmpty else { break }
+                    state = successors[Int(rng.next(below: UInt64(successors.count)))]
+                    let flagged = state.history.broken.contains(.stateMachineSafety)
+                    #expect(flagged == !state.stateMachineSafety)
+                    if flagged { seen.unsafe += 1 } else { seen.safe += 1 }
+                }
+            }
+        }
+        #expect(seen.safe > 0 && seen.unsafe > 0, "\(seen)")
     }
 }
