@@ -84,7 +84,15 @@ enum TraceFile {
         return (trace, events)
     }
 
+    /// The path as the file spells it: the decoder's keys are camelCase (`maxTerm`), the
+    /// file's snake_case (`max_term`).
     private static func fieldPath(_ path: [CodingKey]) -> String {
-        path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        path.map { $0.intValue.map { "[\($0)]" } ?? ".\(snakeCase($0.stringValue))" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+
+    private static func snakeCase(_ key: String) -> String {
+        key.reduce(into: "") { name, c in
+            if c.isUppercase { name += "_" + c.lowercased() } else { name.append(c) }
+        }
     }
 }

@@ -184,6 +184,15 @@ import Testing
         let broken = try trace(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
         #expect(broken.status == 2)
         #expect(broken.error.contains("events[2]") && broken.error.contains("event 3: unknown event kind 'teleport'"), "\(broken.error)")
+        // A field of the wrong type is named as the file spells it.
+        var typed = object
+        var specObject = typed["spec"] as! [String: Any]
+        var bounds = specObject["bounds"] as! [String: Any]
+        bounds["max_term"] = "three"
+        specObject["bounds"] = bounds
+        typed["spec"] = specObject
+        let badType = try trace(String(decoding: try JSONSerialization.data(withJSONObject: typed), as: UTF8.self))
+        #expect(badType.status == 2 && badType.error.contains("spec.bounds.max_term:"), "\(badType.error)")
         object.removeValue(forKey: "spec")
         let noSpec = try trace(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
         #expect(noSpec.status == 2 && noSpec.error.contains("spec: missing"), "\(noSpec.error)")
