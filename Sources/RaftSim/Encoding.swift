@@ -9,10 +9,12 @@ struct Labels {
     /// The inverse: the slot at each position, packed the same way.
     var slots: UInt64 = 0
     var blindSelf: NodeID?
+    var blindOther: NodeID?
 
     static func identity(_ n: Int) -> Labels { ordering(Array(0..<n)) }
 
-    static func blind(_ me: NodeID) -> Labels { Labels(blindSelf: me) }
+    /// IDs written only as `me` or not, or with `other`, as `me`, `other` or a third node.
+    static func blind(_ me: NodeID, other: NodeID? = nil) -> Labels { Labels(blindSelf: me, blindOther: other) }
 
     /// Labels in which node `order[p]` (a slot) gets position `p`.
     static func ordering(_ order: [Int]) -> Labels {
@@ -30,7 +32,7 @@ struct Labels {
     @inline(__always)
     func callAsFunction(_ id: NodeID) -> UInt64 {
         if id == .none { return 0 }
-        if let me = blindSelf { return id == me ? 2 : 1 }
+        if let me = blindSelf { return id == me ? 2 : id == blindOther ? 3 : 1 }
         return ((packed >> (3 * (id.rawValue - 1))) & 7) + 1
     }
 }
@@ -77,16 +79,18 @@ extension ClusterModel {
             } while order[...].nextPermutation()
             return best!
         }
-        order.sort { (state.nodes[$0].view.signature, $0) < (state.nodes[$1].view.signature, $1) }
-        // Runs of equal signatures: the nodes a relabeling may still permute.
-        var groups: [Range<Int>] = []
-        var start = 0
-        var orderings = 1
-        for i in 1...n where i == n || state.nodes[order[i]].view.signature != state.nodes[order[start]].view.signature {
-            if i - start > 1 { groups.append(start..<i) }
-            for k in 1...(i - start) { orderings *= k }
-            start = i
+        // Nodes in signature order; ties broken, where they can be, by how each tied node
+        // relates to the others (`refinedSignatures`), both invariant under relabeling.
+        var keys = state.nodes.map { ($0.view.signature, UInt64(0)) }
+        order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
+        var groups = Self.tiedGroups(order, keys)
+        if !groups.isEmpty {
+            refineSignatures(&keys, of: groups.flatMap { order[$0] }, in: state)
+            order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
+            groups = Self.tiedGroups(order, keys)
         }
+        // The nodes a relabeling may still permute: runs of equal keys.
+        let orderings = groups.reduce(1) { product, group in (1...group.count).reduce(product, *) }
         var best: Fingerprint?
         repeat {
             encoder.reset()
@@ -95,6 +99,61 @@ extension ClusterModel {
             if best.map({ fp < $0 }) ?? true { best = fp }
         } while orderings <= Self.symmetryOrderingCap && Self.nextOrdering(&order, groups)
         return best!
+    }
+
+    /// The runs of equal keys in `order` (sorted by key), each longer than one node.
+    static func tiedGroups(_ order: [Int], _ keys: [(UInt64, UInt64)]) -> [Range<Int>] {
+        var groups: [Range<Int>] = []
+        var start = 0
+        for i in 1...order.count where i == order.count || keys[order[i]] != keys[order[start]] {
+            if i - start > 1 { groups.append(start..<i) }
+            start = i
+        }
+        return groups
+    }
+
+    /// Gives each of the `tied` nodes a second key: the sum (a multiset hash) over every other
+    /// node of that node's signature and how each of the two refers to the other
+    /// (`relation`), plus the messages in flight to or from it, with IDs written only as
+    /// "itself", "the other" or "a third node". So the key is invariant under relabeling; it
+    /// splits tied nodes that no relabeling maps onto each other, as far as it sees.
+    func refineSignatures(_ keys: inout [(UInt64, UInt64)], of tied: [Int], in state: ClusterState) {
+        let n = state.nodes.count
+        for i in tied {
+            let me = NodeID(UInt64(i + 1))
+            var key: UInt64 = 0
+            for j in 0..<n where j != i {
+                let other = NodeID(UInt64(j + 1))
+                var pair = WordHasher()
+                pair.write(keys[j].0)
+                relation(state.nodes[i], me, to: other, into: &pair)
+                relation(state.nodes[j], other, to: me, into: &pair)
+                key &+= pair.value
+            }
+            for message in state.network where message.from == me || message.to == me {
+                var hasher = WordHasher()
+                message.digest(into: &hasher, labels: Labels.blind(me, other: message.from == me ? message.to : message.from))
+                key &+= hasher.value
+            }
+            keys[i].1 = key
+        }
+    }
+
+    /// What node `id` holds about `other`: whether it is its vote (in memory and stored), its
+    /// leader or transferee, and its progress and vote as the leader or candidate tracks them.
+    private func relation(_ sim: SimNode, _ id: NodeID, to other: NodeID, into h: inout WordHasher) {
+        // The node is read in place (binding it would copy its whole state).
+        var refers: UInt64 = sim.storage.hardState.vote == other ? 1 : 0
+        guard sim.isUp else { return h.write(refers) }
+        refers |= (sim.node!.raft.vote == other ? 2 : 0) | (sim.node!.raft.leader == other ? 4 : 0)
+        refers |= sim.node!.raft.leadTransferee == other ? 8 : 0
+        if let vote = sim.node!.raft.tracker.votes.first(where: { $0.voter == other }) { refers |= vote.granted ? 16 : 32 }
+        h.write(refers)
+        if let progress = sim.node!.raft.tracker[other] {
+            h.write(progress.match.rawValue)
+            h.write(progress.next.rawValue)
+            h.write(UInt64(progress.state.rawValue) << 1 | (progress.isLearner ? 1 : 0))
+        }
     }
 
     /// Advances `order` to the next permutation within `groups` (odometer order); false after

@@ -18,11 +18,17 @@ import Testing
         return spec
     }
 
-    /// Signature-pruned canonicalization finds exactly as many orbits as trying all 3! relabelings.
-    @Test func signaturePruningIsExact() {
-        let pruned = Self.count(Self.electionSpec)
-        let exhaustive = Self.count(Self.electionSpec, everyRelabeling: true)
+    /// Signature-pruned canonicalization (ties refined by how nodes relate) finds exactly as
+    /// many orbits as trying all n! relabelings.
+    @Test(arguments: [3, 4])
+    func signaturePruningIsExact(nodes: Int) {
+        var spec = Self.electionSpec
+        spec.nodes = nodes
+        spec.voters = nil
+        let pruned = Self.count(spec)
+        let exhaustive = Self.count(spec, everyRelabeling: true)
         #expect(pruned.complete && exhaustive.complete)
         #expect(pruned.stats.distinct == exhaustive.stats.distinct)
+        #expect(pruned.stats.distinct > 1000)
     }
 }
