@@ -129,11 +129,7 @@ public struct SimNode: Sendable {
     /// The term of the entry at `index` in the node's whole log, nil if it holds none there.
     func logTerm(at index: LogIndex) -> Term? { Self.term(at: index, view.logFirst, view.logTerms) }
 
-    /// The term of the entry at `index` in the node's storage, nil if it holds none there.
-    func storedTerm(at index: LogIndex) -> Term? { Self.term(at: index, view.storedFirst, view.storedTerms) }
-
-    /// The term at `index` in `terms`, which start at the index before `first`.
-    static func term(at index: LogIndex, _ first: LogIndex, _ terms: [Term]) -> Term? {
+    private static func term(at index: LogIndex, _ first: LogIndex, _ terms: [Term]) -> Term? {
         let offset = Int(index.rawValue) - Int(first.rawValue) + 1
         return terms.indices.contains(offset) ? terms[offset] : nil
     }

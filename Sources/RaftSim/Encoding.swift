@@ -80,7 +80,7 @@ extension ClusterModel {
             return best!
         }
         // Nodes in signature order; ties broken, where they can be, by how each tied node
-        // relates to the others (`refinedSignatures`), both invariant under relabeling.
+        // relates to the others (`refineSignatures`), both invariant under relabeling.
         var keys = state.nodes.map { ($0.view.signature, UInt64(0)) }
         order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
         var groups = Self.tiedGroups(order, keys)
@@ -126,8 +126,8 @@ extension ClusterModel {
                 let other = NodeID(UInt64(j + 1))
                 var pair = WordHasher()
                 pair.write(keys[j].0)
-                relation(state.nodes[i], me, to: other, into: &pair)
-                relation(state.nodes[j], other, to: me, into: &pair)
+                relation(state.nodes[i], to: other, into: &pair)
+                relation(state.nodes[j], to: me, into: &pair)
                 key &+= pair.value
             }
             for message in state.network where message.from == me || message.to == me {
@@ -139,9 +139,9 @@ extension ClusterModel {
         }
     }
 
-    /// What node `id` holds about `other`: whether it is its vote (in memory and stored), its
+    /// What a node holds about `other`: whether it is its vote (in memory and stored), its
     /// leader or transferee, and its progress and vote as the leader or candidate tracks them.
-    private func relation(_ sim: SimNode, _ id: NodeID, to other: NodeID, into h: inout WordHasher) {
+    private func relation(_ sim: SimNode, to other: NodeID, into h: inout WordHasher) {
         // The node is read in place (binding it would copy its whole state).
         var refers: UInt64 = sim.storage.hardState.vote == other ? 1 : 0
         guard sim.isUp else { return h.write(refers) }

@@ -57,9 +57,8 @@ extension ClusterState {
     public var leaderCompleteness: Bool {
         for sim in nodes where sim.view.role == .leader {
             let term = sim.node!.raft.term
-            let view = sim.view
             for (offset, committed) in history.committed.enumerated() where committed.term < term {
-                if SimNode.term(at: LogIndex(UInt64(offset + 1)), view.logFirst, view.logTerms) != committed.entry.term { return false }
+                if sim.logTerm(at: LogIndex(UInt64(offset + 1))) != committed.entry.term { return false }
             }
         }
         return true
@@ -82,8 +81,10 @@ extension ClusterState {
                 // `storedTerms[k]` is the term at index `storedFirst - 1 + k`.
                 let view = sim.view
                 let skip = Int(view.storedFirst.rawValue) - 1
-                for offset in max(skip - 1, 0)..<min(committed.count, skip + view.storedTerms.count - 1) {
-                    if view.storedTerms[offset + 1 - skip] == committed[offset].entry.term { holders[offset] += 1 }
+                let (low, high) = (max(skip - 1, 0), min(committed.count, skip + view.storedTerms.count - 1))
+                guard low < high else { continue }
+                for offset in low..<high where view.storedTerms[offset + 1 - skip] == committed[offset].entry.term {
+                    holders[offset] += 1
                 }
             }
             return committed.indices.allSatisfy { holders[$0] >= committed[$0].quorum }
