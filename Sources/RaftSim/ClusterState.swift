@@ -25,7 +25,8 @@ public struct SimNode: Sendable {
     /// finishes an event (`ClusterModel.seal`; a box's node never changes): the role (nil while
     /// down), whether it may campaign, whether a Ready waits, the terms of the whole log (in
     /// memory while up) and of the stored log, each from the index before its first entry (the
-    /// snapshot's), and the node's ID-blind signature (for symmetry reduction).
+    /// snapshot's), and, for symmetry reduction, the node's ID-blind signature and what it holds
+    /// about each other node (by slot; `ClusterModel.relation`).
     struct View {
         var role: Role?
         var isPromotable: Bool
@@ -35,6 +36,10 @@ public struct SimNode: Sendable {
         var storedFirst: LogIndex
         var storedTerms: [Term]
         var signature: UInt64 = 0
+        var relations: [UInt64] = []
+
+        /// What the node holds about the node in `slot` (0 before it is sealed).
+        func relation(to slot: Int) -> UInt64 { relations.indices.contains(slot) ? relations[slot] : 0 }
 
         init(_ node: RawNode<MemoryStorage>?, _ durable: MemoryStorage) {
             role = node?.raft.role
@@ -88,11 +93,12 @@ public struct SimNode: Sendable {
         _read { yield box.view! }
     }
 
-    /// Derives the node's view, with its signature.
-    mutating func seal(signature: UInt64) {
+    /// Derives the node's view, with its signature and relations.
+    mutating func seal(signature: UInt64, relations: [UInt64]) {
         makeUnique()
         var view = View(box.node, box.durable)
         view.signature = signature
+        view.relations = relations
         box.view = view
     }
 

@@ -114,7 +114,7 @@ extension ClusterModel {
 
     /// Gives each of the `tied` nodes a second key: the sum (a multiset hash) over every other
     /// node of that node's signature and how each of the two refers to the other
-    /// (`relation`), plus the messages in flight to or from it, with IDs written only as
+    /// (`relation`, derived with the node's view), plus the messages in flight to or from it, with IDs written only as
     /// "itself", "the other" or "a third node". So the key is invariant under relabeling; it
     /// splits tied nodes that no relabeling maps onto each other, as far as it sees.
     func refineSignatures(_ keys: inout [(UInt64, UInt64)], of tied: [Int], in state: ClusterState) {
@@ -123,11 +123,10 @@ extension ClusterModel {
             let me = NodeID(UInt64(i + 1))
             var key: UInt64 = 0
             for j in 0..<n where j != i {
-                let other = NodeID(UInt64(j + 1))
                 var pair = WordHasher()
                 pair.write(keys[j].0)
-                relation(state.nodes[i], to: other, into: &pair)
-                relation(state.nodes[j], to: me, into: &pair)
+                pair.write(state.nodes[i].view.relation(to: j))
+                pair.write(state.nodes[j].view.relation(to: i))
                 key &+= pair.value
             }
             for message in state.network where message.from == me || message.to == me {
@@ -139,12 +138,17 @@ extension ClusterModel {
         }
     }
 
-    /// What a node holds about `other`: whether it is its vote (in memory and stored), its
-    /// leader or transferee, and its progress and vote as the leader or candidate tracks them.
-    private func relation(_ sim: SimNode, to other: NodeID, into h: inout WordHasher) {
+    /// What a node holds about `other`, hashed: whether it is its vote (in memory and stored),
+    /// its leader or transferee, and its progress and vote as the leader or candidate tracks
+    /// them. Derived once per box (`seal`).
+    func relation(_ sim: SimNode, to other: NodeID) -> UInt64 {
         // The node is read in place (binding it would copy its whole state).
+        var h = WordHasher()
         var refers: UInt64 = sim.storage.hardState.vote == other ? 1 : 0
-        guard sim.isUp else { return h.write(refers) }
+        guard sim.isUp else {
+            h.write(refers)
+            return h.value
+        }
         refers |= (sim.node!.raft.vote == other ? 2 : 0) | (sim.node!.raft.leader == other ? 4 : 0)
         refers |= sim.node!.raft.leadTransferee == other ? 8 : 0
         if let vote = sim.node!.raft.tracker.votes.first(where: { $0.voter == other }) { refers |= vote.granted ? 16 : 32 }
@@ -154,6 +158,7 @@ extension ClusterModel {
             h.write(progress.next.rawValue)
             h.write(UInt64(progress.state.rawValue) << 1 | (progress.isLearner ? 1 : 0))
         }
+        return h.value
     }
 
     /// Advances `order` to the next permutation within `groups` (odometer order); false after
@@ -179,7 +184,11 @@ extension ClusterModel {
     /// Seals every node `state` does not share with `before`: derives its view and signature.
     func seal(_ state: inout ClusterState, before: ClusterState?) {
         for slot in state.nodes.indices where before.map({ $0.nodes[slot].box !== state.nodes[slot].box }) ?? true {
-            state.nodes[slot].seal(signature: signature(of: state.nodes[slot], id: NodeID(UInt64(slot + 1))))
+            // Derived from the node in place: a binding would keep the box shared, and sealing
+            // would copy it.
+            let id = NodeID(UInt64(slot + 1))
+            let relations = spec.symmetry ? state.nodes.indices.map { relation(state.nodes[slot], to: NodeID(UInt64($0 + 1))) } : []
+            state.nodes[slot].seal(signature: signature(of: state.nodes[slot], id: id), relations: relations)
         }
     }
 
