@@ -57,10 +57,11 @@ extension ClusterModel {
     static let symmetryOrderingCap = 720
 
     /// The state's fingerprint. Under symmetry it is the least hash of the encoding over the
-    /// relabelings that order nodes by their ID-blind signature (permuting only among equal
-    /// signatures): equal for every state of one orbit, hence exact, as long as the tied
-    /// orderings stay within `symmetryOrderingCap`; past that one ordering is used, which is
-    /// still sound (never merges inequivalent states) but may keep an orbit as several states.
+    /// relabelings that order nodes by their ID-blind signature, then by how they relate to the
+    /// others (permuting only among equal keys): equal for every state of one orbit, hence
+    /// exact, as long as the tied orderings stay within `symmetryOrderingCap`; past that one
+    /// ordering is used, which is still sound (never merges inequivalent states) but may keep an
+    /// orbit as several states.
     public func fingerprint(of state: ClusterState, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint {
         let n = state.nodes.count
         guard spec.symmetry && n > 1 else {
@@ -113,10 +114,11 @@ extension ClusterModel {
     }
 
     /// Gives each of the `tied` nodes a second key: the sum (a multiset hash) over every other
-    /// node of that node's signature and how each of the two refers to the other
-    /// (`relation`, derived with the node's view), plus the messages in flight to or from it, with IDs written only as
-    /// "itself", "the other" or "a third node". So the key is invariant under relabeling; it
-    /// splits tied nodes that no relabeling maps onto each other, as far as it sees.
+    /// node of that node's signature and how each of the two refers to the other (`relation`,
+    /// derived with each node's view), plus the messages in flight to or from it, with IDs
+    /// written only as "itself", "the other" or "a third node". So the key is invariant under
+    /// relabeling; it splits tied nodes that no relabeling maps onto each other, as far as it
+    /// sees.
     func refineSignatures(_ keys: inout [(UInt64, UInt64)], of tied: [Int], in state: ClusterState) {
         let n = state.nodes.count
         for i in tied {
