@@ -61,10 +61,11 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
     /// The entries stored (after the snapshot), for inspection.
     public var storedEntries: ArraySlice<Entry> { log[1...] }
 
-    /// The terms of the entries from `firstIndex - 1` (the snapshot's) through `lastIndex`, in
-    /// one pass (a checker derives them on every state).
+    /// The terms of the entries from `firstIndex - 1` (the snapshot's) through `last` (default
+    /// and at most `lastIndex`; below `firstIndex`, the snapshot's term alone), in one pass (a
+    /// checker derives them on every state).
     public func terms(through last: LogIndex? = nil) -> [Term] {
-        let end = last.map { Int(min($0, lastIndex).rawValue - offset.rawValue) + 1 } ?? log.count
+        let end = last.map { Int(min($0, lastIndex).rawValue) - Int(offset.rawValue) + 1 } ?? log.count
         return log[..<max(end, 1)].map(\.term)
     }
 

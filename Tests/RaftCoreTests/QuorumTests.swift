@@ -126,6 +126,13 @@ import Testing
         #expect(log.lastIndex == 4)
         #expect(try log.term(at: 3) == 3)
         #expect(try log.entries(from: 2).map(\.term) == [1, 3, 3])
+        // All terms in one pass, from the index before the first (0 here): the unstable tail
+        // over the storage, as `term(at:)` answers index by index.
+        #expect(log.terms == [0, 1, 1, 3, 3])
+        #expect(log.storage.terms() == [0, 1, 1, 2] && log.storage.terms(through: 1) == [0, 1])
+        var compacted = storage(voters: [1], terms: [1, 1, 2, 2])
+        try compacted.compact(to: 2)
+        #expect(compacted.terms() == [1, 2, 2] && compacted.terms(through: 1) == [1])
         // Stable only if the persisted (index, term) is still the log's (rule 18).
         log.stableTo(index: 4, term: 2)
         #expect(log.unstableEntries.count == 2)
