@@ -149,7 +149,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     }
 
     private struct Candidate {
-        var state: M.State
+        /// Nil on the last level a depth bound allows: those states are never expanded.
+        var state: M.State?
         var fingerprint: Fingerprint
         var parent: UInt32
         var actionIndex: Int
@@ -192,10 +193,12 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         while !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth { break }
             var next: [(M.State, UInt32)] = []
+            // The states of the last level are checked and counted but not kept.
+            let keepsStates = options.maxDepth.map { depth + 1 < $0 } ?? true
             var start = 0
             while start < frontier.count {
                 let batchEnd = min(frontier.count, start + batchSize)
-                let results = expand(frontier[start..<batchEnd])
+                let results = expand(frontier[start..<batchEnd], keepingStates: keepsStates)
                 stats.generated += results.reduce(0) { $0 + $1.generated }
                 for result in results {
                     for candidate in result.candidates where seen.insert(candidate.fingerprint) {
@@ -204,7 +207,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                         stats.maxDepth = depth + 1
                         if let property = candidate.violated { return report(.violation, (property, id)) }
                         for i in satisfied.indices where candidate.satisfies & (1 << i) != 0 { satisfied[i] = true }
-                        next.append((candidate.state, id))
+                        if let state = candidate.state { next.append((state, id)) }
                     }
                 }
                 start = batchEnd
@@ -227,23 +230,23 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     }
 
     /// Expands a batch: split evenly into one chunk per worker, results in chunk order.
-    private func expand(_ batch: ArraySlice<(M.State, UInt32)>) -> [ChunkResult] {
+    private func expand(_ batch: ArraySlice<(M.State, UInt32)>, keepingStates: Bool) -> [ChunkResult] {
         let size = (batch.count + options.workers - 1) / options.workers
         let chunks = stride(from: batch.startIndex, to: batch.endIndex, by: max(size, 1)).map {
             batch[$0..<min($0 + size, batch.endIndex)]
         }
-        if chunks.count == 1 { return [expand(chunk: chunks[0])] }
+        if chunks.count == 1 { return [expand(chunk: chunks[0], keepingStates: keepingStates)] }
         return [ChunkResult](unsafeUninitializedCapacity: chunks.count) { buffer, initialized in
             buffer.initialize(repeating: ChunkResult())
             initialized = chunks.count
             let box = ResultsBox(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-                box.buffer[i] = self.expand(chunk: chunks[i])
+                box.buffer[i] = self.expand(chunk: chunks[i], keepingStates: keepingStates)
             }
         }
     }
 
-    private func expand(chunk: ArraySlice<(M.State, UInt32)>) -> ChunkResult {
+    private func expand(chunk: ArraySlice<(M.State, UInt32)>, keepingStates: Bool) -> ChunkResult {
         var result = ChunkResult()
         var encoder = StateEncoder()
         var enabled: [M.Action] = []
@@ -258,7 +261,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                 guard !seen.contains(fp) else { continue }
                 var satisfies: UInt64 = 0
                 for (i, property) in sometimes.enumerated() where property.holds(next) { satisfies |= 1 << i }
-                result.candidates.append(Candidate(state: next, fingerprint: fp, parent: id, actionIndex: index,
+                result.candidates.append(Candidate(state: keepingStates ? next : nil, fingerprint: fp, parent: id, actionIndex: index,
                                                    violated: model.violatedProperty(next, always), satisfies: satisfies))
             }
         }
