@@ -162,7 +162,8 @@ extension RaftLog where S == MemoryStorage {
     /// The terms of the whole log from `firstIndex - 1` through `lastIndex`, in one pass: the
     /// storage's below the unstable entries, theirs above.
     public var terms: [Term] {
-        if let snapshot = unstable.snapshot { return [snapshot.metadata.term] + unstable.entries.map(\.term) }
-        return storage.terms(through: unstable.offset - 1) + unstable.entries.map(\.term)
+        var terms = unstable.snapshot.map { [$0.metadata.term] } ?? storage.terms(through: unstable.offset - 1)
+        terms.append(contentsOf: unstable.entries.lazy.map(\.term))
+        return terms
     }
 }

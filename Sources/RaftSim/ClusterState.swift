@@ -36,10 +36,10 @@ public struct SimNode: Sendable {
         var storedFirst: LogIndex
         var storedTerms: [Term]
         var signature: UInt64 = 0
-        var relations: [UInt64] = []
-
-        /// What the node holds about the node in `slot` (0 before it is sealed).
-        func relation(to slot: Int) -> UInt64 { relations.indices.contains(slot) ? relations[slot] : 0 }
+        /// By slot (a spec has at most 7 nodes); inline, so sealing a node allocates nothing
+        /// for it. All 0 until sealed under symmetry.
+        var relations = Relations(repeating: 0)
+        typealias Relations = InlineArray<8, UInt64>
 
         init(_ node: RawNode<MemoryStorage>?, _ durable: MemoryStorage) {
             role = node?.raft.role
@@ -94,7 +94,7 @@ public struct SimNode: Sendable {
     }
 
     /// Derives the node's view, with its signature and relations.
-    mutating func seal(signature: UInt64, relations: [UInt64]) {
+    mutating func seal(signature: UInt64, relations: View.Relations) {
         makeUnique()
         var view = View(box.node, box.durable)
         view.signature = signature

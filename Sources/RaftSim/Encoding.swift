@@ -127,8 +127,8 @@ extension ClusterModel {
             for j in 0..<n where j != i {
                 var pair = WordHasher()
                 pair.write(keys[j].0)
-                pair.write(state.nodes[i].view.relation(to: j))
-                pair.write(state.nodes[j].view.relation(to: i))
+                pair.write(state.nodes[i].view.relations[j])
+                pair.write(state.nodes[j].view.relations[i])
                 key &+= pair.value
             }
             for message in state.network where message.from == me || message.to == me {
@@ -183,13 +183,17 @@ extension ClusterModel {
         return hasher.words.value
     }
 
-    /// Seals every node `state` does not share with `before`: derives its view and signature.
+    /// Seals every node `state` does not share with `before`: derives its view, signature and
+    /// relations.
     func seal(_ state: inout ClusterState, before: ClusterState?) {
         for slot in state.nodes.indices where before.map({ $0.nodes[slot].box !== state.nodes[slot].box }) ?? true {
             // Derived from the node in place: a binding would keep the box shared, and sealing
             // would copy it.
             let id = NodeID(UInt64(slot + 1))
-            let relations = spec.symmetry ? state.nodes.indices.map { relation(state.nodes[slot], to: NodeID(UInt64($0 + 1))) } : []
+            var relations = SimNode.View.Relations(repeating: 0)
+            for other in state.nodes.indices where spec.symmetry && other != slot {
+                relations[other] = relation(state.nodes[slot], to: NodeID(UInt64(other + 1)))
+            }
             state.nodes[slot].seal(signature: signature(of: state.nodes[slot], id: id), relations: relations)
         }
     }
