@@ -82,7 +82,8 @@ extension ClusterModel {
         }
         // Nodes in signature order; ties broken, where they can be, by how each tied node
         // relates to the others (`refineSignatures`), both invariant under relabeling.
-        var keys = state.nodes.map { ($0.view.signature, UInt64(0)) }
+        var keys = NodeKeys(repeating: (0, 0))
+        for slot in 0..<n { keys[slot].0 = state.nodes[slot].view.signature }
         order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
         var groups = Self.tiedGroups(order, keys)
         if !groups.isEmpty {
@@ -102,8 +103,11 @@ extension ClusterModel {
         return best!
     }
 
+    /// Per slot, the keys nodes are ordered by under symmetry: signature, then refinement.
+    typealias NodeKeys = InlineArray<8, (UInt64, UInt64)>
+
     /// The runs of equal keys in `order` (sorted by key), each longer than one node.
-    static func tiedGroups(_ order: [Int], _ keys: [(UInt64, UInt64)]) -> [Range<Int>] {
+    static func tiedGroups(_ order: [Int], _ keys: NodeKeys) -> [Range<Int>] {
         var groups: [Range<Int>] = []
         var start = 0
         for i in 1...order.count where i == order.count || keys[order[i]] != keys[order[start]] {
@@ -119,7 +123,7 @@ extension ClusterModel {
     /// written only as "itself", "the other" or "a third node". So the key is invariant under
     /// relabeling; it splits tied nodes that no relabeling maps onto each other, as far as it
     /// sees.
-    func refineSignatures(_ keys: inout [(UInt64, UInt64)], of tied: [Int], in state: ClusterState) {
+    func refineSignatures(_ keys: inout NodeKeys, of tied: [Int], in state: ClusterState) {
         let n = state.nodes.count
         for i in tied {
             let me = NodeID(UInt64(i + 1))
