@@ -184,10 +184,11 @@ public struct Minimizer {
     private func macroSteps(_ events: [Event]) -> [Event] {
         events.indices.compactMap { i in
             guard case .tick(let id) = events[i] else { return events[i] }
-            let slot = Int(id.rawValue) - 1
-            guard let before = base.states[i].nodes[slot].node?.raft, let after = base.states[i + 1].nodes[slot].node?.raft else { return nil }
-            if before.role == .leader { return after.heartbeatElapsed == 0 ? .heartbeat(id) : nil }
-            return after.electionElapsed == 0 ? .timeout(id) : nil
+            // Both nodes read in place (binding one would copy its whole state).
+            let (before, after) = (base.states[i][id], base.states[i + 1][id])
+            guard before.isUp && after.isUp else { return nil }
+            if before.node!.raft.role == .leader { return after.node!.raft.heartbeatElapsed == 0 ? .heartbeat(id) : nil }
+            return after.node!.raft.electionElapsed == 0 ? .timeout(id) : nil
         }
     }
 
