@@ -8,6 +8,12 @@ public struct ClusterModel: Model {
     public let properties: [Property<ClusterState>]
     /// Test oracle: canonicalize over every relabeling instead of signature-ordered ones.
     var tryEveryRelabeling = false
+    /// If set, the only events the model lists or enables: those of these shapes. Shapes name
+    /// nodes, so only a spec without symmetry may be confined (a confined model is not
+    /// symmetric).
+    public var shapes: Set<EventShape>? {
+        didSet { precondition(shapes == nil || !spec.symmetry, "event shapes name nodes: symmetry must be off") }
+    }
 
     public init(spec: Spec) {
         self.spec = spec
@@ -34,6 +40,18 @@ public struct ClusterModel: Model {
     // MARK: Enabled events
 
     public func actions(of state: ClusterState, into actions: inout [Event]) {
+        let start = actions.count
+        listActions(of: state, into: &actions)
+        guard let shapes else { return }
+        var kept = start
+        for i in start..<actions.count where shapes.contains(actions[i].shape) {
+            actions.swapAt(kept, i)
+            kept += 1
+        }
+        actions.removeLast(actions.count - kept)
+    }
+
+    private func listActions(of state: ClusterState, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         for (slot, sim) in state.nodes.enumerated() {
             let id = NodeID(UInt64(slot + 1))
@@ -360,6 +378,7 @@ extension ClusterModel: WeightedModel {
 extension ClusterModel {
     /// Whether `actions(of: state)` lists `event`, decided for the one event (the same rules).
     public func isEnabled(_ event: Event, in state: ClusterState) -> Bool {
+        if let shapes, !shapes.contains(event.shape) { return false }
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         if let message = event.message {
             guard state.network.contains(message) else { return false }

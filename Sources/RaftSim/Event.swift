@@ -87,6 +87,38 @@ public enum Event: Hashable, Sendable {
     }
 }
 
+/// An event with the details a shorter trace would change left out: its kind, its message's
+/// type and term, and the nodes it involves (sender and receiver, or the node that acts, and
+/// the node a membership change names). Split Ready steps keep only their kind: they carry out
+/// what an earlier event started, at whichever node it happened.
+public struct EventShape: Hashable, Sendable {
+    var kind: UInt8
+    var messageType: UInt8 = 0
+    var term: UInt64 = 0
+    var change: UInt8 = 0
+    var actor: UInt64 = 0
+    var target: UInt64 = 0
+}
+
+extension Event {
+    public var shape: EventShape {
+        var shape = EventShape(kind: UInt8(kindIndex))
+        switch self {
+        case .deliver(let m), .drop(let m), .duplicate(let m):
+            (shape.messageType, shape.term, shape.actor, shape.target) = (m.type.rawValue, m.term.rawValue, m.from.rawValue, m.to.rawValue)
+        case .reconfigure(let id, let change):
+            (shape.change, shape.actor, shape.target) = (change.kind.rawValue, id.rawValue, change.node.rawValue)
+        case .partition(let side):
+            shape.target = UInt64(side)
+        case .ready, .persist, .announce, .apply, .heal:
+            break
+        case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id), .propose(let id), .read(let id):
+            shape.actor = id.rawValue
+        }
+        return shape
+    }
+}
+
 extension Event: CustomStringConvertible {
     public var description: String {
         if let message { return "\(kind) \(message)" }

@@ -14,9 +14,10 @@ import RaftExplorer
 /// message; each remaining tick replaced by a timeout; delta debugging again; single events
 /// until none can go (1-minimal). After each delta-debugging pass it tries taking a node out
 /// of the cluster (the model then shrinks with it: read `model.spec` for the result's spec).
-/// Last, a breadth-first search for a shorter counterexample of the same property within
-/// `searchBudget` states (a different, shorter scenario is out of reach of removals alone;
-/// BFS finds the shortest).
+/// Last, two searches for a different, shorter scenario of the same property (out of reach of
+/// removals alone), both confined to what the trace does (`narrowedModel(to:)`): random walks
+/// within `walkBudget` runs, each shorter than the best so far, their find made 1-minimal in
+/// turn; then a breadth-first search within `searchBudget` states, which finds the shortest.
 public struct Minimizer {
     /// The model the result runs on: the original, or a smaller cluster.
     public private(set) var model: ClusterModel
@@ -24,11 +25,16 @@ public struct Minimizer {
     /// Distinct states the final breadth-first pass may explore (0: skip it).
     public var searchBudget = Self.defaultSearchBudget
     public static let defaultSearchBudget = 300_000
-    /// Threads for the breadth-first pass (its result does not depend on them).
+    /// Runs the random-walk pass may make (0: skip it).
+    public var walkBudget = Self.defaultWalkBudget
+    public static let defaultWalkBudget = 2_000
+    /// Threads for the two searches (their results do not depend on them).
     public var workers = 1
     /// Replays tried (for reports).
     public private(set) var replays = 0
-    /// Whether the breadth-first pass found the result.
+    /// Whether the random walks found a shorter scenario, and whether the breadth-first pass
+    /// found the result.
+    public private(set) var foundByWalks = false
     public private(set) var foundBySearch = false
     /// The trace being shrunk and the states its replay visits (`states[i]`: after `i` events).
     /// A candidate replays only from where it departs from this trace: its prefix is known.
@@ -138,7 +144,16 @@ public struct Minimizer {
         }
         current = ddmin(current)
         current = shrinkCluster(current)
-        // Single events, until none can go.
+        current = removingSingleEvents(current)
+        // Random walks confined to what the trace does, each shorter than the best so far, may
+        // come upon a shorter scenario; it is made 1-minimal in turn.
+        if let walked = shorterByWalks(than: current) { current = removingSingleEvents(walked) }
+        return shorterBySearch(than: current) ?? current
+    }
+
+    /// Removes single events, last first, until none can go (the result is 1-minimal).
+    private mutating func removingSingleEvents(_ events: [Event]) -> [Event] {
+        var current = events
         var changed = true
         while changed {
             changed = false
@@ -153,7 +168,45 @@ public struct Minimizer {
                 i = min(i, current.count) - 1
             }
         }
-        return shorterBySearch(than: current) ?? current
+        return current
+    }
+
+    /// The model the last two passes search: `model` cut down to what `events` does
+    /// (`Spec.narrowed`: the same kinds of event, no more of each bounded kind, no higher a
+    /// term), checking `property` alone; without symmetry, where nodes are told apart, also
+    /// confined to the shapes of `events` (`ClusterModel.shapes`: the same messages' types and
+    /// terms between the same nodes, the same changes). What it finds runs on `model` too, as
+    /// narrowing only turns events off and tightens bounds.
+    private func narrowedModel(to events: [Event]) -> ClusterModel {
+        var spec = model.spec.narrowed(to: events, terms: base.states.lazy.map(\.maxTerm).max() ?? .zero)
+        spec.properties = [property]
+        var narrowed = ClusterModel(spec: spec)
+        if !spec.symmetry { narrowed.shapes = Set(events.map(\.shape)) }
+        return narrowed
+    }
+
+    /// The shortest counterexample of `property` that random walks of `narrowedModel(to:
+    /// events)` find within `walkBudget` runs, each walk shorter than the best so far, as the
+    /// base trace; nil if none is shorter than `events`. Deterministic: the walks' seeds are
+    /// fixed and their outcome does not depend on `workers`.
+    private mutating func shorterByWalks(than events: [Event]) -> [Event]? {
+        guard walkBudget > 0, events.count > 1 else { return nil }
+        let narrowed = narrowedModel(to: events)
+        var best: [Event]?
+        var options = FuzzOptions()
+        options.workers = workers
+        options.novelty = false
+        while options.firstRun < walkBudget {
+            options.depth = (best ?? events).count - 1
+            options.runs = walkBudget - options.firstRun
+            let report = RandomSearch(model: narrowed, options: options).run()
+            options.firstRun = report.nextRun
+            guard let violation = report.violation, violation.property == property else { break }
+            best = violation.actions
+        }
+        guard let best, let reproduced = reproduce(best) else { return nil }
+        foundByWalks = true
+        return adopt(reproduced)
     }
 
     /// Takes nodes out of the cluster, highest ID first, while the trace (without the removed
@@ -192,20 +245,15 @@ public struct Minimizer {
         }
     }
 
-    /// A shortest counterexample of `property` shorter than `events`, if BFS finds one within
-    /// the budget. The search keeps to what `events` does (`Spec.narrowed`): the shorter
-    /// scenario it looks for is one of the same kinds of event, no more of each bounded kind,
-    /// and no higher a term. Whatever it finds runs on `model.spec` too, as narrowing only
-    /// turns events off and tightens bounds.
+    /// A shortest counterexample of `property` in `narrowedModel(to: events)` shorter than
+    /// `events`, if BFS finds one within `searchBudget` states.
     private mutating func shorterBySearch(than events: [Event]) -> [Event]? {
         guard searchBudget > 0, events.count > 1 else { return nil }
-        var spec = model.spec.narrowed(to: events, terms: base.states.lazy.map(\.maxTerm).max() ?? .zero)
-        spec.properties = [property]
         var options = SearchOptions()
         options.maxDepth = events.count  // Paths of at most count - 1 events.
         options.maxStates = searchBudget
         options.workers = workers
-        let report = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
+        let report = BreadthFirstSearch(model: narrowedModel(to: events), options: options).run()
         guard let counterexample = report.counterexample, counterexample.property == property,
               counterexample.actions.count < events.count else { return nil }
         foundBySearch = true

@@ -19,11 +19,15 @@ struct Minimize: ParsableCommand {
     @Option(help: "Distinct states the last pass, a breadth-first search for a shorter scenario, may explore (0: skip it).")
     var searchBudget = Minimizer.defaultSearchBudget
 
-    @Option(help: "Threads for the breadth-first pass (the result does not depend on them).")
+    @Option(help: "Random walks the pass before it, a random search for a shorter scenario, may make (0: skip it).")
+    var walkBudget = Minimizer.defaultWalkBudget
+
+    @Option(help: "Threads for the two searches (the result does not depend on them).")
     var workers = 1
 
     func validate() throws {
         if searchBudget < 0 { throw ValidationError("--search-budget must be at least 0") }
+        if walkBudget < 0 { throw ValidationError("--walk-budget must be at least 0") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
@@ -35,6 +39,7 @@ struct Minimize: ParsableCommand {
         let clock = Stopwatch()
         var minimizer = Minimizer(model: ClusterModel(spec: trace.spec), property: property)
         minimizer.searchBudget = searchBudget
+        minimizer.walkBudget = walkBudget
         minimizer.workers = workers
         guard let minimized = minimizer.minimize(events) else {
             print("the trace does not reproduce \(property) (under mutation \(trace.spec.mutation ?? "none"))")
@@ -48,7 +53,7 @@ struct Minimize: ParsableCommand {
                                                      message: "\(property) violated after \(minimized.count) events (minimized from \(events.count))"))
         result.mutation = trace.mutation
         try TraceFile.write(result, to: out)
-        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events\(cluster), \(property) kept, \(minimizer.replays) replays\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s; written to \(out)")
+        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events\(cluster), \(property) kept, \(minimizer.replays) replays\(minimizer.foundByWalks ? ", shorter scenario found by random walks" : "")\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s; written to \(out)")
         if let statsJson {
             struct Summary: Encodable {
                 var mode = "minimize"
@@ -59,12 +64,15 @@ struct Minimize: ParsableCommand {
                 var originalNodes: Int
                 var minimizedNodes: Int
                 var replays: Int
+                var foundByWalks: Bool
+                var foundBySearch: Bool
                 var elapsedSeconds: Double
                 var out: String
             }
             try writeSummary(Summary(trace: self.trace, property: property, originalLength: events.count, minimizedLength: minimized.count,
                                      originalNodes: trace.spec.nodes, minimizedNodes: spec.nodes,
-                                     replays: minimizer.replays, elapsedSeconds: seconds, out: out), to: statsJson)
+                                     replays: minimizer.replays, foundByWalks: minimizer.foundByWalks,
+                                     foundBySearch: minimizer.foundBySearch, elapsedSeconds: seconds, out: out), to: statsJson)
         }
     }
 }

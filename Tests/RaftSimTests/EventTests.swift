@@ -142,4 +142,53 @@ extension TraceEvent {
             candidates.removeLast(max(0, candidates.count - 40))
         }
     }
+
+    /// A model confined to the event shapes of a trace lists exactly the full model's events
+    /// that have them, `isEnabled` agrees, and on some states it lists fewer. Shapes tell
+    /// nodes and terms apart.
+    @Test func shapesConfineTheModel() {
+        var spec = Spec()
+        spec.symmetry = false
+        spec.events.drop = true
+        spec.events.reconfigure = true
+        spec.bounds.maxDrops = 1
+        spec.bounds.maxConfChanges = 2
+        let full = ClusterModel(spec: spec)
+        var rng = Xoshiro256(seed: 3)
+        func walk(_ steps: Int, _ visit: (ClusterState, [Event]) -> Void) -> [Event] {
+            var state = full.initialStates[0], taken: [Event] = []
+            for _ in 0..<steps {
+                var enabled: [Event] = []
+                full.actions(of: state, into: &enabled)
+                guard !enabled.isEmpty else { break }
+                visit(state, enabled)
+                let event = enabled[Int(rng.next(below: UInt64(enabled.count)))]
+                state = full.nextState(after: state, action: event) ?? state
+                taken.append(event)
+            }
+            return taken
+        }
+        let shapes = Set(walk(12) { _, _ in }.map(\.shape))
+        var confined = full
+        confined.shapes = shapes
+        #expect(Event.timeout(1).shape != Event.timeout(2).shape)
+        #expect(Event.reconfigure(1, ConfChangeSingle(.remove, 2)).shape != Event.reconfigure(1, ConfChangeSingle(.remove, 3)).shape)
+        var vote = Message(type: .vote, from: 1, to: 2, term: 1)
+        let first = Event.deliver(vote).shape
+        vote.index = 5
+        #expect(Event.deliver(vote).shape == first)
+        vote.term = 2
+        #expect(Event.deliver(vote).shape != first)
+        var narrower = 0
+        for _ in 0..<40 {
+            _ = walk(30) { state, enabled in
+                var listed: [Event] = []
+                confined.actions(of: state, into: &listed)
+                #expect(listed == enabled.filter { shapes.contains($0.shape) })
+                for event in enabled { #expect(confined.isEnabled(event, in: state) == listed.contains(event), "\(event)") }
+                if listed.count < enabled.count { narrower += 1 }
+            }
+        }
+        #expect(narrower > 0)
+    }
 }
