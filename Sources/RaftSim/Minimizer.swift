@@ -187,8 +187,9 @@ public struct Minimizer {
 
     /// The shortest counterexample of `property` that random walks of `narrowedModel(to:
     /// events)` find within `walkBudget` runs, each walk shorter than the best so far, as the
-    /// base trace; nil if none is shorter than `events`. Deterministic: the walks' seeds are
-    /// fixed and their outcome does not depend on `workers`.
+    /// base trace; nil if none is shorter than `events` or, replayed on `model`, it fails with
+    /// another property first. Deterministic: the walks' seeds are fixed and their outcome does
+    /// not depend on `workers`.
     private mutating func shorterByWalks(than events: [Event]) -> [Event]? {
         guard walkBudget > 0, events.count > 1 else { return nil }
         let narrowed = narrowedModel(to: events)
@@ -201,7 +202,7 @@ public struct Minimizer {
             options.runs = walkBudget - options.firstRun
             let report = RandomSearch(model: narrowed, options: options).run()
             options.firstRun = report.nextRun
-            guard let violation = report.violation, violation.property == property else { break }
+            guard let violation = report.violation else { break }
             best = violation.actions
         }
         guard let best, let reproduced = reproduce(best) else { return nil }
@@ -246,7 +247,8 @@ public struct Minimizer {
     }
 
     /// A shortest counterexample of `property` in `narrowedModel(to: events)` shorter than
-    /// `events`, if BFS finds one within `searchBudget` states.
+    /// `events`, if BFS finds one within `searchBudget` states and, replayed on `model` (which
+    /// checks every property), it fails with `property` first.
     private mutating func shorterBySearch(than events: [Event]) -> [Event]? {
         guard searchBudget > 0, events.count > 1 else { return nil }
         var options = SearchOptions()
@@ -254,10 +256,10 @@ public struct Minimizer {
         options.maxStates = searchBudget
         options.workers = workers
         let report = BreadthFirstSearch(model: narrowedModel(to: events), options: options).run()
-        guard let counterexample = report.counterexample, counterexample.property == property,
-              counterexample.actions.count < events.count else { return nil }
+        guard let counterexample = report.counterexample, let reproduced = reproduce(counterexample.actions),
+              reproduced.count < events.count else { return nil }
         foundBySearch = true
-        return counterexample.actions
+        return reproduced
     }
 
     /// Delta debugging (after Zeller): removes chunks at finer and finer granularity. On a
