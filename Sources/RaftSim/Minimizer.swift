@@ -10,7 +10,8 @@ import RaftExplorer
 /// bounds, is skipped. The candidate becomes the events actually executed, cut at the
 /// violation. Passes, Raft-aware first: every tick replaced at once by the election timeout or
 /// heartbeat it fired (or removed); whole kinds of event removed (ticks, heartbeats,
-/// duplicates, drops, crashes with restarts, partitions); delta debugging; every event of one
+/// duplicates, drops, crashes with restarts, partitions); on a long trace, short random walks
+/// (see below) for the property failing much sooner; delta debugging; every event of one
 /// message; each remaining tick replaced by a timeout; delta debugging again; single events
 /// until none can go (1-minimal). After each delta-debugging pass it tries taking a node out
 /// of the cluster (the model then shrinks with it: read `model.spec` for the result's spec).
@@ -117,6 +118,11 @@ public struct Minimizer {
         for kinds in [["tick"], ["heartbeat"], ["duplicate"], ["drop"], ["crash", "restart"], ["partition", "heal"], ["timeout"]] {
             if let shorter = reproduce(current.filter { !kinds.contains($0.kind) }) { current = adopt(shorter) }
         }
+        // On a long trace, short random walks may find the property failing far sooner than
+        // delta debugging would cut down to, sparing most of its replays (each a long one).
+        if current.count >= Self.longTrace, let walked = shorterByWalks(than: current, depth: Self.shortWalk) {
+            current = walked
+        }
         // Halve first: delta debugging cuts a long trace down in a few replays, so the finer
         // passes below replay short traces.
         current = ddmin(current)
@@ -187,10 +193,10 @@ public struct Minimizer {
 
     /// The shortest counterexample of `property` that random walks of `narrowedModel(to:
     /// events)` find within `walkBudget` runs, each walk shorter than the best so far, as the
-    /// base trace; nil if none is shorter than `events` or, replayed on `model`, it fails with
-    /// another property first. Deterministic: the walks' seeds are fixed and their outcome does
-    /// not depend on `workers`.
-    private mutating func shorterByWalks(than events: [Event]) -> [Event]? {
+    /// base trace; walks take at most `depth` events. Nil if none is shorter than `events` or,
+    /// replayed on `model`, it fails with another property first. Deterministic: the walks'
+    /// seeds are fixed and their outcome does not depend on `workers`.
+    private mutating func shorterByWalks(than events: [Event], depth: Int = .max) -> [Event]? {
         guard walkBudget > 0, events.count > 1 else { return nil }
         let narrowed = narrowedModel(to: events)
         var best: [Event]?
@@ -198,7 +204,7 @@ public struct Minimizer {
         options.workers = workers
         options.novelty = false
         while options.firstRun < walkBudget {
-            options.depth = (best ?? events).count - 1
+            options.depth = min(depth, (best ?? events).count - 1)
             options.runs = walkBudget - options.firstRun
             let report = RandomSearch(model: narrowed, options: options).run()
             options.firstRun = report.nextRun
@@ -297,8 +303,10 @@ public struct Minimizer {
         return current
     }
 
-    /// From this many events on, delta debugging sweeps on after a removal.
+    /// From this many events on, delta debugging sweeps on after a removal, and random walks of
+    /// at most `shortWalk` events go first.
     static let longTrace = 256
+    static let shortWalk = 64
 }
 
 extension Spec {

@@ -111,7 +111,8 @@ import Testing
     }
 
     /// A fuzz walk more than 10,000 events long (long-walks-3, seed 4) shrinks to a handful of
-    /// events that still fail with its property on their own.
+    /// events that still fail with its property on their own; short random walks find the
+    /// property failing far sooner before delta debugging starts.
     @Test func minimizeShrinksATenThousandEventTrace() throws {
         let dir = try CLI.temporaryDirectory()
         let fuzzed = dir.appendingPathComponent("long.json").path, minimized = dir.appendingPathComponent("min.json").path
@@ -124,6 +125,7 @@ import Testing
         let summary = try CLI.json(stats)
         #expect(summary["original_length"] as? Int ?? 0 > 10_000)
         #expect(summary["minimized_length"] as? Int ?? .max <= 12)
+        #expect(summary["found_by_walks"] as? Bool == true)
         let property = try #require(summary["property"] as? String)
         let replay = try CLI.run(["replay", minimized])
         #expect(replay.status == 1 && replay.output.contains("VIOLATION: \(property)"))
