@@ -29,6 +29,10 @@ public struct FuzzOptions: Sendable {
     public var swarm = false
     /// Prefer successors whose fingerprints were never seen.
     public var novelty = true
+    /// Fingerprint every state reached, to count distinct states (`FuzzStats.distinct`) and
+    /// report the runs that found new ones. Without novelty it may be turned off: walks then
+    /// skip the fingerprinting, and `distinct` counts only the initial states.
+    public var countsDistinct = true
     /// PCT-style scheduling (Burckhardt et al. 2010): each run gives the threads random
     /// priorities and only the highest-priority thread with an enabled action moves; at
     /// `pctChangePoints` random steps the running thread drops to the lowest priority.
@@ -195,6 +199,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var state = model.initialStates[0]
         var enabled: [M.Action] = []
         var visited: [Fingerprint] = []  // this walk's own, to count novelty within the walk too
+        let fingerprinting = options.novelty || options.countsDistinct
         // PCT: a random priority per thread (higher runs first) and the steps where the running
         // thread is demoted.
         var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
@@ -219,8 +224,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 }
                 if groups.isEmpty { groups = [weighted] }
             }
-            var chosen: (M.State, Fingerprint, Int)?
-            var fallback: (M.State, Fingerprint, Int)?
+            var chosen: (M.State, Fingerprint?, Int)?
+            var fallback: (M.State, Fingerprint?, Int)?
             for group in groups where chosen == nil && fallback == nil {
                 var candidates = group
                 var tries = options.novelty ? 4 : 1
@@ -235,8 +240,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                     }
                     let index = candidates.remove(at: position)
                     guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
-                    let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
-                    if !options.novelty || (!seen.contains(fp) && !visited.contains(fp)) {
+                    let fp = fingerprinting ? model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder) : nil
+                    if !options.novelty || fp.map({ !seen.contains($0) && !visited.contains($0) }) == true {
                         chosen = (next, fp, index)
                         break
                     }
@@ -246,8 +251,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             guard let (next, fp, index) = chosen ?? fallback else { break }
             result.actions.append(enabled[index])
-            result.fingerprints.append(fp)
-            visited.append(fp)
+            if let fp {
+                result.fingerprints.append(fp)
+                visited.append(fp)
+            }
             state = next
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property

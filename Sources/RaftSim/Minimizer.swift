@@ -17,8 +17,8 @@ import RaftExplorer
 /// of the cluster (the model then shrinks with it: read `model.spec` for the result's spec).
 /// Last, two searches for a different, shorter scenario of the same property (out of reach of
 /// removals alone), both confined to what the trace does (`narrowedModel(to:)`): random walks
-/// within `walkBudget` runs, each shorter than the best so far, their find made 1-minimal in
-/// turn; then a breadth-first search within `searchBudget` states, which finds the shortest.
+/// of `walkBudget` events in all, each shorter than the best so far, their find made 1-minimal
+/// in turn; then a breadth-first search within `searchBudget` states, which finds the shortest.
 public struct Minimizer {
     /// The model the result runs on: the original, or a smaller cluster.
     public private(set) var model: ClusterModel
@@ -26,9 +26,9 @@ public struct Minimizer {
     /// Distinct states the final breadth-first pass may explore (0: skip it).
     public var searchBudget = Self.defaultSearchBudget
     public static let defaultSearchBudget = 300_000
-    /// Runs the random-walk pass may make (0: skip it).
+    /// Events the random walks of a pass may take in all (0: skip them).
     public var walkBudget = Self.defaultWalkBudget
-    public static let defaultWalkBudget = 2_000
+    public static let defaultWalkBudget = 400_000
     /// Threads for the two searches (their results do not depend on them).
     public var workers = 1
     /// Replays tried (for reports).
@@ -120,7 +120,7 @@ public struct Minimizer {
         }
         // On a long trace, short random walks may find the property failing far sooner than
         // delta debugging would cut down to, sparing most of its replays (each a long one).
-        if current.count >= Self.longTrace, let walked = shorterByWalks(than: current, depth: Self.shortWalk) {
+        if current.count >= Self.longTrace, let walked = shorterByWalks(than: current, depth: Self.shortWalk, firstFind: true) {
             current = walked
         }
         // Halve first: delta debugging cuts a long trace down in a few replays, so the finer
@@ -192,24 +192,30 @@ public struct Minimizer {
     }
 
     /// The shortest counterexample of `property` that random walks of `narrowedModel(to:
-    /// events)` find within `walkBudget` runs, each walk shorter than the best so far, as the
-    /// base trace; walks take at most `depth` events. Nil if none is shorter than `events` or,
+    /// events)` find within `walkBudget` events, each walk shorter than the best so far, as the
+    /// base trace; walks take at most `depth` events, and with `firstFind` the first
+    /// counterexample found is the result. Nil if none is shorter than `events` or,
     /// replayed on `model`, it fails with another property first. Deterministic: the walks'
     /// seeds are fixed and their outcome does not depend on `workers`.
-    private mutating func shorterByWalks(than events: [Event], depth: Int = .max) -> [Event]? {
+    private mutating func shorterByWalks(than events: [Event], depth: Int = .max, firstFind: Bool = false) -> [Event]? {
         guard walkBudget > 0, events.count > 1 else { return nil }
         let narrowed = narrowedModel(to: events)
         var best: [Event]?
         var options = FuzzOptions()
         options.workers = workers
         options.novelty = false
-        while options.firstRun < walkBudget {
+        options.countsDistinct = false
+        var spent = 0
+        while spent < walkBudget {
             options.depth = min(depth, (best ?? events).count - 1)
-            options.runs = walkBudget - options.firstRun
+            guard options.depth > 0 else { break }
+            options.runs = max(1, (walkBudget - spent) / options.depth)
             let report = RandomSearch(model: narrowed, options: options).run()
+            spent += report.stats.events
             options.firstRun = report.nextRun
             guard let violation = report.violation else { break }
             best = violation.actions
+            if firstFind { break }
         }
         guard let best, let reproduced = reproduce(best) else { return nil }
         foundByWalks = true

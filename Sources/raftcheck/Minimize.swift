@@ -19,7 +19,7 @@ struct Minimize: ParsableCommand {
     @Option(help: "Distinct states the last pass, a breadth-first search for a shorter scenario, may explore (0: skip it).")
     var searchBudget = Minimizer.defaultSearchBudget
 
-    @Option(help: "Random walks the pass before it, a random search for a shorter scenario, may make (0: skip it).")
+    @Option(help: "Events the random walks that look for a shorter scenario may take in all, per pass (0: skip them).")
     var walkBudget = Minimizer.defaultWalkBudget
 
     @Option(help: "Threads for the two searches (the result does not depend on them).")

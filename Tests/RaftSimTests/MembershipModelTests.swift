@@ -92,4 +92,27 @@ import Testing
         let report = RandomSearch(model: ClusterModel(spec: spec), options: fuzz).run()
         #expect(report.violation != nil)
     }
+
+    /// Without novelty, walks that skip fingerprinting (as the minimizer's do) take the same
+    /// steps and find the same violation; only the distinct count is left out.
+    @Test func walksWithoutFingerprintsAreTheSame() {
+        var spec = Self.spec
+        spec.nodes = 3
+        spec.voters = nil
+        spec.bounds.maxInFlight = 4
+        spec.bounds.maxTerm = 2
+        spec.mutation = "two-pending-conf-changes"
+        var fuzz = FuzzOptions()
+        fuzz.seed = 1
+        fuzz.runs = 2_000
+        fuzz.depth = 100
+        fuzz.novelty = false
+        let counted = RandomSearch(model: ClusterModel(spec: spec), options: fuzz).run()
+        fuzz.countsDistinct = false
+        let blind = RandomSearch(model: ClusterModel(spec: spec), options: fuzz).run()
+        #expect(counted.violation != nil)
+        #expect(blind.violation?.run == counted.violation?.run && blind.violation?.actions == counted.violation?.actions)
+        #expect(blind.stats.events == counted.stats.events && blind.stats.runs == counted.stats.runs)
+        #expect(counted.stats.distinct > 1 && blind.stats.distinct == 1)
+    }
 }
