@@ -71,41 +71,45 @@ import Testing
         #expect(spec.problems().map(\.field) == ["voters"])
     }
 
-    /// The real core stays clean under a bounded search with changes, and the mutation that
-    /// accepts a second pending change is caught by a seeded random walk.
-    @Test func twoPendingChangesCaughtRealCoreClean() {
+    /// Three voters, changes by one node at a time, terms up to 2 (as specs/membership-3.yaml).
+    static var threeVoters: Spec {
         var spec = Self.spec
         spec.nodes = 3
         spec.voters = nil
         spec.bounds.maxInFlight = 4
         spec.bounds.maxTerm = 2
+        return spec
+    }
+
+    /// Seeded walks of `threeVoters` under the mutation that accepts a second pending change.
+    static var walks: FuzzOptions {
+        var fuzz = FuzzOptions()
+        fuzz.seed = 1
+        fuzz.runs = 2_000
+        fuzz.depth = 100
+        return fuzz
+    }
+
+    /// The real core stays clean under a bounded search with changes, and the mutation that
+    /// accepts a second pending change is caught by a seeded random walk.
+    @Test func twoPendingChangesCaughtRealCoreClean() {
+        var spec = Self.threeVoters
         var options = SearchOptions()
         options.maxStates = 60_000
         options.workers = 2
         let bfs = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
         #expect(bfs.counterexample == nil)
         spec.mutation = "two-pending-conf-changes"
-        var fuzz = FuzzOptions()
-        fuzz.seed = 1
-        fuzz.runs = 2_000
-        fuzz.depth = 100
-        let report = RandomSearch(model: ClusterModel(spec: spec), options: fuzz).run()
+        let report = RandomSearch(model: ClusterModel(spec: spec), options: Self.walks).run()
         #expect(report.violation != nil)
     }
 
     /// Without novelty, walks that skip fingerprinting (as the minimizer's do) take the same
     /// steps and find the same violation; only the distinct count is left out.
     @Test func walksWithoutFingerprintsAreTheSame() {
-        var spec = Self.spec
-        spec.nodes = 3
-        spec.voters = nil
-        spec.bounds.maxInFlight = 4
-        spec.bounds.maxTerm = 2
+        var spec = Self.threeVoters
         spec.mutation = "two-pending-conf-changes"
-        var fuzz = FuzzOptions()
-        fuzz.seed = 1
-        fuzz.runs = 2_000
-        fuzz.depth = 100
+        var fuzz = Self.walks
         fuzz.novelty = false
         let counted = RandomSearch(model: ClusterModel(spec: spec), options: fuzz).run()
         fuzz.countsDistinct = false
