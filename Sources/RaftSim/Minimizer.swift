@@ -177,7 +177,7 @@ public struct Minimizer {
         return current
     }
 
-    /// The model the last two passes search: `model` cut down to what `events` does
+    /// The model the searches (random walks, BFS) run on: `model` cut down to what `events` does
     /// (`Spec.narrowed`: the same kinds of event, no more of each bounded kind, no higher a
     /// term), checking `property` alone; without symmetry, where nodes are told apart, also
     /// confined to the shapes of `events` (`ClusterModel.shapes`: the same messages' types and
