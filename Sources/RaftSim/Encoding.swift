@@ -87,7 +87,7 @@ extension ClusterModel {
         order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
         var groups = Self.tiedGroups(order, keys)
         if !groups.isEmpty {
-            refineSignatures(&keys, of: groups.flatMap { order[$0] }, in: state)
+            refineSignatures(&keys, of: groups, in: order, state: state)
             order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
             groups = Self.tiedGroups(order, keys)
         }
@@ -117,15 +117,15 @@ extension ClusterModel {
         return groups
     }
 
-    /// Gives each of the `tied` nodes a second key: the sum (a multiset hash) over every other
-    /// node of that node's signature and how each of the two refers to the other (`relation`,
-    /// derived with each node's view), plus the messages in flight to or from it, with IDs
-    /// written only as "itself", "the other" or "a third node". So the key is invariant under
-    /// relabeling; it splits tied nodes that no relabeling maps onto each other, as far as it
-    /// sees.
-    func refineSignatures(_ keys: inout NodeKeys, of tied: [Int], in state: ClusterState) {
+    /// Gives each node of the tied `groups` (runs of positions in `order`) a second key: the
+    /// sum (a multiset hash) over every other node of that node's signature and how each of the
+    /// two refers to the other (`relation`, derived with each node's view), plus the messages in
+    /// flight to or from it, with IDs written only as "itself", "the other" or "a third node".
+    /// So the key is invariant under relabeling; it splits tied nodes that no relabeling maps
+    /// onto each other, as far as it sees.
+    func refineSignatures(_ keys: inout NodeKeys, of groups: [Range<Int>], in order: [Int], state: ClusterState) {
         let n = state.nodes.count
-        for i in tied {
+        for i in groups.joined().lazy.map({ order[$0] }) {
             let me = NodeID(UInt64(i + 1))
             var key: UInt64 = 0
             for j in 0..<n where j != i {
