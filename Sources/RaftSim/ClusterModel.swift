@@ -193,23 +193,31 @@ public struct ClusterModel: Model {
             next[id].restart(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
             next.counters.restarts += 1
         case .ready:
-            guard let rd = next[id].update({ $0.ready() }) else { return nil }
-            next.send(rd.messages)
-            next[id].pending = SimNode.Pending(ready: rd, stage: .sent)
+            guard next[id].isUp else { return nil }
+            change(id, &next) { parts, next in
+                let rd = parts.node!.ready()
+                next.send(rd.messages)
+                parts.pending = SimNode.Pending(ready: rd, stage: .sent)
+            }
         case .persist:
-            guard let rd = next[id].pending?.ready else { return nil }
-            persist(rd, id, &next)
-            next[id].pending?.stage = .persisted
+            guard next[id].pending != nil else { return nil }
+            change(id, &next) { parts, next in
+                persist(parts.pending!.ready, &parts, &next)
+                parts.pending!.stage = .persisted
+            }
         case .announce:
             guard let rd = next[id].pending?.ready else { return nil }
             next.send(rd.messagesAfterPersist)
             next[id].pending?.stage = .announced
         case .apply:
-            guard let rd = next[id].pending?.ready else { return nil }
-            apply(rd.committedEntries, id, &next)
-            serveReads(rd.readStates, id, &next)
-            next[id].update { $0.advance(rd) }
-            next[id].pending = nil
+            guard next[id].pending != nil else { return nil }
+            change(id, &next) { parts, next in
+                let rd = parts.pending!.ready
+                apply(rd.committedEntries, &parts, &next)
+                serveReads(rd.readStates, id, parts.applied.count, &next)
+                parts.node!.advance(rd)
+                parts.pending = nil
+            }
         }
         seal(&next, before: state)
         recordHistory(of: id, before: state, after: &next)
@@ -218,35 +226,49 @@ public struct ClusterModel: Model {
 
     /// Runs `body` on node `id` (if up), then carries out its Readies (atomic mode).
     private func update(_ id: NodeID, _ state: inout ClusterState, _ body: (inout RawNode<MemoryStorage>) -> Void) {
-        guard state[id].update(body) != nil else { return }
-        settle(id, &state)
-    }
-
-    /// In atomic mode, carries out every Ready of `id` in the contract's order.
-    private func settle(_ id: NodeID, _ state: inout ClusterState) {
-        guard spec.events.readySteps == .atomic else { return }
-        while state[id].isUp && state[id].node!.hasReady {
-            let rd = state[id].update { $0.ready() }!
-            state.send(rd.messages)
-            persist(rd, id, &state)
-            state.send(rd.messagesAfterPersist)
-            apply(rd.committedEntries, id, &state)
-            serveReads(rd.readStates, id, &state)
-            state[id].update { $0.advance(rd) }
+        guard state[id].isUp else { return }
+        change(id, &state) { parts, state in
+            body(&parts.node!)
+            settle(id, &parts, &state)
         }
     }
 
-    /// Records the reads a Ready confirmed, then serves every read of `id` whose index is
-    /// applied: it observes the state machine as applied now, which must hold every write
-    /// committed before the read was requested (linearizability).
-    private func serveReads(_ confirmed: [ReadState], _ id: NodeID, _ state: inout ClusterState) {
+    /// Changes node `id` through its parts, taken out of its box for the whole event (one copy
+    /// of the node, none if this state held it alone) and put back in a new one.
+    @discardableResult
+    private func change<R>(_ id: NodeID, _ state: inout ClusterState, _ body: (inout SimNode.Parts, inout ClusterState) -> R) -> R {
+        var parts = state[id].take()
+        let result = body(&parts, &state)
+        state[id].put(parts)
+        return result
+    }
+
+    /// In atomic mode, carries out every Ready of the node (up, in `parts`) in the contract's
+    /// order.
+    private func settle(_ id: NodeID, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
+        guard spec.events.readySteps == .atomic else { return }
+        while parts.node!.hasReady {
+            let rd = parts.node!.ready()
+            state.send(rd.messages)
+            persist(rd, &parts, &state)
+            state.send(rd.messagesAfterPersist)
+            apply(rd.committedEntries, &parts, &state)
+            serveReads(rd.readStates, id, parts.applied.count, &state)
+            parts.node!.advance(rd)
+        }
+    }
+
+    /// Records the reads a Ready of `id` confirmed, then serves every read of `id` whose index
+    /// is applied (`applied`: the node's state machine length): it observes the state machine
+    /// as applied now, which must hold every write committed before the read was requested
+    /// (linearizability).
+    private func serveReads(_ confirmed: [ReadState], _ id: NodeID, _ applied: Int, _ state: inout ClusterState) {
         guard !state.reads.isEmpty else { return }  // The common case: no client read at all.
         for read in confirmed {
             if let i = state.reads.firstIndex(where: { $0.node == id && $0.context == read.requestContext }) {
                 state.reads[i].index = read.index
             }
         }
-        let applied = state[id].applied.count
         let served = { (read: PendingRead) in read.node == id && read.index.map { Int($0.rawValue) <= applied } == true }
         if state.reads.contains(where: { served($0) && applied < $0.committedBefore }) {
             state.history.broken.insert(.linearizableReads)
@@ -254,34 +276,29 @@ public struct ClusterModel: Model {
         state.reads.removeAll(where: served)
     }
 
-    /// Writes a Ready's entries and hard state to the node's storage.
-    private func persist(_ rd: Ready, _ id: NodeID, _ state: inout ClusterState) {
-        let regressed = state[id].update { node -> Bool in
-            node.storage.append(rd.entries)
-            guard let hardState = rd.hardState else { return false }
-            let regressed = hardState.commit < node.storage.hardState.commit
-            node.storage.setHardState(hardState)
-            return regressed
-        }
-        if regressed == true { state.history.broken.insert(.monotonicCommit) }
+    /// Writes a Ready's entries and hard state to the node's storage (the node is up).
+    private func persist(_ rd: Ready, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
+        parts.node!.storage.append(rd.entries)
+        guard let hardState = rd.hardState else { return }
+        if hardState.commit < parts.node!.storage.hardState.commit { state.history.broken.insert(.monotonicCommit) }
+        parts.node!.storage.setHardState(hardState)
     }
 
     /// Applies committed entries to the node's state machine, in order; a membership change is
     /// applied to the node and its configuration persisted with the state machine.
-    private func apply(_ entries: [Entry], _ id: NodeID, _ state: inout ClusterState) {
+    private func apply(_ entries: [Entry], _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
         for entry in entries {
-            if entry.index != LogIndex(UInt64(state[id].applied.count + 1)) {
+            if entry.index != LogIndex(UInt64(parts.applied.count + 1)) {
                 state.history.broken.insert(.monotonicCommit)
                 return
             }
-            state[id].applied.append(entry)
+            parts.applied.append(entry)
             guard entry.kind == .confChange else { continue }
-            let applied = state[id].update { node -> Bool in
-                guard let change = ConfChange(encoded: entry.data), let conf = try? node.applyConfChange(change) else { return false }
-                node.storage.setConfState(conf)
-                return true
+            if let change = ConfChange(encoded: entry.data), let conf = try? parts.node!.applyConfChange(change) {
+                parts.node!.storage.setConfState(conf)
+            } else {
+                state.history.broken.insert(.invalidConfChange)
             }
-            if applied == false { state.history.broken.insert(.invalidConfChange) }
         }
     }
 

@@ -41,17 +41,24 @@ public struct SimNode: Sendable {
         var relations = Relations(repeating: 0)
         typealias Relations = InlineArray<8, UInt64>
 
-        init(_ node: RawNode<MemoryStorage>?, _ durable: MemoryStorage) {
-            role = node?.raft.role
-            isPromotable = node?.raft.isPromotable ?? false
-            hasReady = node?.hasReady ?? false
-            let storage = node?.storage ?? durable
-            (storedFirst, storedTerms) = (storage.firstIndex, storage.terms())
-            if let log = node?.raft.log, !log.unstableEntries.isEmpty || log.unstableSnapshot != nil {
-                (logFirst, logTerms) = (log.firstIndex, log.terms)
-            } else {
-                // Down, or all of the log is stored: the same terms.
+        /// Derived from the box's node in place: binding the node, its log or its storage
+        /// would copy them (every buffer retained).
+        init(_ box: Box) {
+            guard box.node != nil else {
+                role = nil
+                (isPromotable, hasReady) = (false, false)
+                (storedFirst, storedTerms) = (box.durable.firstIndex, box.durable.terms())
                 (logFirst, logTerms) = (storedFirst, storedTerms)
+                return
+            }
+            role = box.node!.raft.role
+            isPromotable = box.node!.raft.isPromotable
+            hasReady = box.node!.hasReady
+            (storedFirst, storedTerms) = (box.node!.storage.firstIndex, box.node!.storage.terms())
+            if box.node!.raft.log.unstableEntries.isEmpty && box.node!.raft.log.unstableSnapshot == nil {
+                (logFirst, logTerms) = (storedFirst, storedTerms)  // All of the log is stored.
+            } else {
+                (logFirst, logTerms) = (box.node!.raft.log.firstIndex, box.node!.raft.log.terms)
             }
         }
     }
@@ -85,7 +92,7 @@ public struct SimNode: Sendable {
 
     public init(node: RawNode<MemoryStorage>) {
         box = Box(node: node, durable: MemoryStorage(), pending: nil, applied: [])
-        box.view = View(node, box.durable)
+        box.view = View(box)
     }
 
     /// What the explorer reads of the node (see `View`); only on a sealed box.
@@ -96,7 +103,7 @@ public struct SimNode: Sendable {
     /// Derives the node's view, with its signature and relations.
     mutating func seal(signature: UInt64, relations: View.Relations) {
         makeUnique()
-        var view = View(box.node, box.durable)
+        var view = View(box)
         view.signature = signature
         view.relations = relations
         box.view = view
@@ -156,18 +163,25 @@ public struct SimNode: Sendable {
 
     private static let vacant = Box(node: nil, durable: MemoryStorage(), pending: nil, applied: [])
 
-    /// Runs `body` on the node, if it is up, and puts the result in a new box.
-    @discardableResult
-    mutating func update<R>(_ body: (inout RawNode<MemoryStorage>) -> R) -> R? {
-        guard box.node != nil else { return nil }
-        var node = box.node!
-        let (durable, pending, applied) = (box.durable, box.pending, box.applied)
-        // Let go of the old box first: if this state held it alone, the node's buffers are
-        // unique again and `body` changes them in place.
+    /// A node's parts, taken out of its box to be changed (`take`, then `put`).
+    struct Parts {
+        var node: RawNode<MemoryStorage>?
+        var durable: MemoryStorage
+        var pending: Pending?
+        var applied: [Entry]
+    }
+
+    /// Takes the parts out, leaving an empty box until `put`. If this state held the box alone,
+    /// the parts' buffers are unique again, so changes to them happen in place.
+    mutating func take() -> Parts {
+        let parts = Parts(node: box.node, durable: box.durable, pending: box.pending, applied: box.applied)
         box = Self.vacant
-        let result = body(&node)
-        box = Box(node: node, durable: durable, pending: pending, applied: applied)
-        return result
+        return parts
+    }
+
+    /// Puts changed parts back, in a new box (to be sealed).
+    mutating func put(_ parts: Parts) {
+        box = Box(node: parts.node, durable: parts.durable, pending: parts.pending, applied: parts.applied)
     }
 
     /// The node crashes: only its storage and applied state machine remain.
