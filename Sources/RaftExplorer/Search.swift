@@ -169,7 +169,9 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     public func run(shouldStop: () -> Bool = { false }, progress: (SearchStats) -> Void = { _ in }) -> SearchReport<M.Action> {
         var stats = SearchStats()
         var encoder = StateEncoder()
-        var frontier: [(M.State, UInt32)] = []
+        /// The level being expanded; each state is let go (set to nil) by the worker that
+        /// expands it, so the level is freed on every thread, not on this one at its end.
+        var frontier: [(state: M.State?, id: UInt32)] = []
 
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
             stats.fingerprintBytes = seen.bytes
@@ -192,13 +194,15 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         var depth = 1
         while !frontier.isEmpty {
             if let maxDepth = options.maxDepth, depth >= maxDepth { break }
-            var next: [(M.State, UInt32)] = []
+            var next: [(state: M.State?, id: UInt32)] = []
             // The states of the last level are checked and counted but not kept.
             let keepsStates = options.maxDepth.map { depth + 1 < $0 } ?? true
             var start = 0
             while start < frontier.count {
                 let batchEnd = min(frontier.count, start + batchSize)
-                let results = expand(frontier[start..<batchEnd], keepingStates: keepsStates)
+                let results = frontier.withUnsafeMutableBufferPointer {
+                    expand(SharedBuffer($0), start..<batchEnd, keepingStates: keepsStates)
+                }
                 stats.generated += results.reduce(0) { $0 + $1.generated }
                 for result in results {
                     for candidate in result.candidates where seen.insert(candidate.fingerprint) {
@@ -229,28 +233,34 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         for (i, property) in sometimes.enumerated() where !satisfied[i] && property.holds(state) { satisfied[i] = true }
     }
 
-    /// Expands a batch: split evenly into one chunk per worker, results in chunk order.
-    private func expand(_ batch: ArraySlice<(M.State, UInt32)>, keepingStates: Bool) -> [ChunkResult] {
-        let size = (batch.count + options.workers - 1) / options.workers
-        let chunks = stride(from: batch.startIndex, to: batch.endIndex, by: max(size, 1)).map {
-            batch[$0..<min($0 + size, batch.endIndex)]
+    /// Expands the batch `range` of `level`: split evenly into one chunk per worker, results in
+    /// chunk order.
+    private func expand(_ level: SharedBuffer<(state: M.State?, id: UInt32)>, _ range: Range<Int>, keepingStates: Bool) -> [ChunkResult] {
+        let size = (range.count + options.workers - 1) / options.workers
+        let chunks = stride(from: range.lowerBound, to: range.upperBound, by: max(size, 1)).map {
+            $0..<min($0 + size, range.upperBound)
         }
-        if chunks.count == 1 { return [expand(chunk: chunks[0], keepingStates: keepingStates)] }
+        if chunks.count == 1 { return [expand(level, chunk: chunks[0], keepingStates: keepingStates)] }
         return [ChunkResult](unsafeUninitializedCapacity: chunks.count) { buffer, initialized in
             buffer.initialize(repeating: ChunkResult())
             initialized = chunks.count
-            let box = ResultsBox(buffer)
+            let results = SharedBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-                box.buffer[i] = self.expand(chunk: chunks[i], keepingStates: keepingStates)
+                results.buffer[i] = self.expand(level, chunk: chunks[i], keepingStates: keepingStates)
             }
         }
     }
 
-    private func expand(chunk: ArraySlice<(M.State, UInt32)>, keepingStates: Bool) -> ChunkResult {
+    /// Expands the states of `level` in `chunk`, letting go of each.
+    private func expand(_ level: SharedBuffer<(state: M.State?, id: UInt32)>, chunk: Range<Int>, keepingStates: Bool) -> ChunkResult {
         var result = ChunkResult()
         var encoder = StateEncoder()
         var enabled: [M.Action] = []
-        for (state, id) in chunk {
+        for slot in chunk {
+            var taken: M.State?
+            swap(&taken, &level.buffer[slot].state)
+            guard let state = taken else { continue }
+            let id = level.buffer[slot].id
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             for (index, action) in enabled.enumerated() {
@@ -269,8 +279,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     }
 }
 
-/// Lets concurrent workers write disjoint slots of one buffer.
-private struct ResultsBox<T>: @unchecked Sendable {
+/// Lets concurrent workers read and write disjoint slots of one buffer.
+private struct SharedBuffer<T>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<T>
     init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
