@@ -4,20 +4,40 @@
 /// `learnersNext` holds voters of the outgoing set that become learners when the joint
 /// configuration is left (they cannot be learners while they still vote).
 public struct ConfState: Hashable, Sendable {
-    public var voters: [NodeID]
-    public var learners: [NodeID]
-    public var votersOutgoing: [NodeID]
-    public var learnersNext: [NodeID]
+    public var voters: [NodeID] {
+        get { lists.voters }
+        _modify { yield &lists.voters }
+    }
+    public var learners: [NodeID] {
+        get { lists.learners }
+        _modify { yield &lists.learners }
+    }
+    public var votersOutgoing: [NodeID] {
+        get { lists.votersOutgoing }
+        _modify { yield &lists.votersOutgoing }
+    }
+    public var learnersNext: [NodeID] {
+        get { lists.learnersNext }
+        _modify { yield &lists.learnersNext }
+    }
     public var autoLeave: Bool
+
+    /// The four lists behind one reference: every storage, snapshot and node holds a
+    /// configuration, and nodes are copied on every simulated event.
+    private struct Lists: Hashable, Sendable {
+        var voters: [NodeID]
+        var learners: [NodeID]
+        var votersOutgoing: [NodeID]
+        var learnersNext: [NodeID]
+    }
+    @Indirect private var lists: Lists
 
     public init(
         voters: [NodeID] = [], learners: [NodeID] = [], votersOutgoing: [NodeID] = [],
         learnersNext: [NodeID] = [], autoLeave: Bool = false
     ) {
-        self.voters = voters.sortedUnique()
-        self.learners = learners.sortedUnique()
-        self.votersOutgoing = votersOutgoing.sortedUnique()
-        self.learnersNext = learnersNext.sortedUnique()
+        lists = Lists(voters: voters.sortedUnique(), learners: learners.sortedUnique(),
+                      votersOutgoing: votersOutgoing.sortedUnique(), learnersNext: learnersNext.sortedUnique())
         self.autoLeave = autoLeave
     }
 }
@@ -37,12 +57,25 @@ public struct SnapshotMetadata: Hashable, Sendable {
 
 /// The application's state machine at `metadata.index`, replacing the log up to it.
 public struct Snapshot: Hashable, Sendable {
-    public var metadata: SnapshotMetadata
-    public var data: [UInt8]
+    public var metadata: SnapshotMetadata {
+        get { contents.metadata }
+        _modify { yield &contents.metadata }
+    }
+    public var data: [UInt8] {
+        get { contents.data }
+        _modify { yield &contents.data }
+    }
+
+    /// Behind one reference: messages, storages and nodes holding a snapshot are copied on
+    /// every simulated event (and a message stays small).
+    private struct Contents: Hashable, Sendable {
+        var metadata: SnapshotMetadata
+        var data: [UInt8]
+    }
+    @Indirect private var contents: Contents
 
     public init(metadata: SnapshotMetadata = SnapshotMetadata(), data: [UInt8] = []) {
-        self.metadata = metadata
-        self.data = data
+        contents = Contents(metadata: metadata, data: data)
     }
 
     /// A snapshot at index 0 stands for "no snapshot".
