@@ -169,8 +169,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     public func run(shouldStop: () -> Bool = { false }, progress: (SearchStats) -> Void = { _ in }) -> SearchReport<M.Action> {
         var stats = SearchStats()
         var encoder = StateEncoder()
-        /// The level being expanded; each state is let go (set to nil) by the worker that
-        /// expands it, so the level is freed on every thread, not on this one at its end.
+        // The level being expanded; each state is let go (set to nil) by the worker that
+        // expands it, so the level is freed on every thread, not on this one at its end.
         var frontier: [(state: M.State?, id: UInt32)] = []
 
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {

@@ -233,8 +233,9 @@ public struct ClusterModel: Model {
         }
     }
 
-    /// Changes node `id` through its parts, taken out of its box for the whole event (one copy
-    /// of the node, none if this state held it alone) and put back in a new one.
+    /// Changes node `id` through its parts, taken out of its box once for the whole event (so
+    /// its buffers are copied on write at most once, and not at all if this state held the box
+    /// alone) and put back in a new one.
     @discardableResult
     private func change<R>(_ id: NodeID, _ state: inout ClusterState, _ body: (inout SimNode.Parts, inout ClusterState) -> R) -> R {
         var parts = state[id].take()
