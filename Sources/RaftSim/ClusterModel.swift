@@ -206,9 +206,11 @@ public struct ClusterModel: Model {
                 parts.pending!.stage = .persisted
             }
         case .announce:
-            guard let rd = next[id].pending?.ready else { return nil }
-            next.send(rd.messagesAfterPersist)
-            next[id].pending?.stage = .announced
+            guard next[id].pending != nil else { return nil }
+            change(id, &next) { parts, next in
+                next.send(parts.pending!.ready.messagesAfterPersist)
+                parts.pending!.stage = .announced
+            }
         case .apply:
             guard next[id].pending != nil else { return nil }
             change(id, &next) { parts, next in

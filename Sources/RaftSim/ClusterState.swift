@@ -147,11 +147,8 @@ public struct SimNode: Sendable {
         return terms.indices.contains(offset) ? terms[offset] : nil
     }
 
-    /// The Ready being carried out, in split mode.
-    public var pending: Pending? {
-        get { box.pending }
-        set { makeUnique(); box.pending = newValue }
-    }
+    /// The Ready being carried out, in split mode (changed through `take` and `put`).
+    public var pending: Pending? { box.pending }
 
     /// The application's state machine: the entries applied, in order. Durable: it survives a
     /// crash (the application persists what it applies), and the node restarts with
