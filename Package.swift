@@ -1,8 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Release builds specialize the explorer's generic search for each model across modules.
-let optimize: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+/// Release builds specialize the explorer's generic search for each model across modules;
+/// skip the runtime exclusivity checks (debug builds keep them); and copy and destroy large
+/// values (a node, an optional node) with specialized code rather than through their type's
+/// value witnesses (`-disable-type-layout`).
+let optimize: [SwiftSetting] = [
+    .unsafeFlags(
+        ["-cross-module-optimization", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-type-layout"],
+        .when(configuration: .release))
+]
 
 let package = Package(
     name: "RaftCheck",
