@@ -37,6 +37,17 @@ public struct Fingerprint: Hashable, Comparable, Sendable, CustomStringConvertib
 /// are word-sized appends: the encoder is on every search's hot path.
 public struct StateEncoder: Sendable {
     @usableFromInline var words: [UInt64] = []
+    /// The words of parts encoded lately (see `write(_:key:_:)`), replaced oldest first.
+    private var remembered: [Remembered] = []
+    private var nextReplaced = 0
+    private static let rememberedParts = 16
+
+    private struct Remembered: Sendable {
+        /// Held, so that no other part can take its place at the same address.
+        var part: any AnyObject & Sendable
+        var key: UInt64
+        var words: [UInt64]
+    }
 
     public init(capacity: Int = 512) { words.reserveCapacity(capacity) }
 
@@ -60,6 +71,28 @@ public struct StateEncoder: Sendable {
             }
         }
         if value.count & 7 != 0 { write(word) }
+    }
+
+    /// Writes an immutable part's encoding (`encode`'s words, given `key`: what the encoding
+    /// depends on besides the part, such as node labels). A part shared by the states encoded
+    /// lately (a node an event did not change) is encoded once: later its words are copied.
+    /// The encoder keeps the last parts it encoded alive.
+    public mutating func write<Part: AnyObject & Sendable>(_ part: Part, key: UInt64, _ encode: (inout StateEncoder) -> Void) {
+        for i in remembered.indices where remembered[i].part === part && remembered[i].key == key {
+            words.append(contentsOf: remembered[i].words)
+            return
+        }
+        let start = words.count
+        encode(&self)
+        if remembered.count < Self.rememberedParts {
+            remembered.append(Remembered(part: part, key: key, words: Array(words[start...])))
+            return
+        }
+        remembered[nextReplaced].part = part
+        remembered[nextReplaced].key = key
+        remembered[nextReplaced].words.removeAll(keepingCapacity: true)
+        remembered[nextReplaced].words.append(contentsOf: words[start...])
+        nextReplaced = (nextReplaced + 1) % Self.rememberedParts
     }
 
     /// The encoding as bytes.

@@ -206,7 +206,11 @@ extension ClusterModel {
     func encode(_ state: ClusterState, _ labels: Labels, into e: inout StateEncoder) {
         let n = state.nodes.count
         e.write(n)
-        for position in 0..<n { encodeNode(state.nodes[labels.slot(at: position)], labels, into: &e) }
+        for position in 0..<n {
+            // A node's box never changes: states that share it share its encoding.
+            let sim = state.nodes[labels.slot(at: position)]
+            e.write(sim.box, key: labels.packed) { encodeNode(sim, labels, into: &$0) }
+        }
         Message.digestMultiset(state.network, into: &e, labels: labels)
         let c = state.counters
         var counters = UInt64(c.proposals) | UInt64(c.crashes) << 8 | UInt64(c.restarts) << 16

@@ -134,4 +134,43 @@ struct Counters: Model {
         #expect(e.hash(.bits64) == before)
         #expect(e.hash(.bits64) != StateEncoder().hash(.bits64))
     }
+
+    /// A remembered part's words are copied, never encoded again, and are the words its
+    /// encoding wrote; another key or another part is encoded afresh.
+    @Test func rememberedPartsWriteTheSameWords() {
+        final class Part: Sendable { let value: UInt64; init(_ value: UInt64) { self.value = value } }
+        let parts = (0..<20).map { Part(UInt64($0) * 7) }
+        var encodings = 0
+        func encode(_ part: Part, key: UInt64, into e: inout StateEncoder) {
+            e.write(part, key: key) { e in
+                encodings += 1
+                e.write(part.value)
+                e.write(key)
+            }
+        }
+        var e = StateEncoder()
+        for round in 0..<2 {
+            e.reset()
+            for part in parts.prefix(3) { encode(part, key: 1, into: &e) }
+            #expect(e.bytes == StateEncoder.words(parts.prefix(3).flatMap { [$0.value, 1] }))
+            #expect(encodings == 3, "round \(round)")
+        }
+        encode(parts[0], key: 2, into: &e)
+        #expect(encodings == 4)
+        // Twenty more parts push the first ones out: they are encoded again, the same way.
+        for part in parts { encode(part, key: 3, into: &e) }
+        e.reset()
+        encode(parts[0], key: 1, into: &e)
+        #expect(encodings == 25)
+        #expect(e.bytes == StateEncoder.words([parts[0].value, 1]))
+    }
+}
+
+extension StateEncoder {
+    /// The bytes of `values` written one by one.
+    static func words(_ values: [UInt64]) -> [UInt8] {
+        var e = StateEncoder()
+        for value in values { e.write(value) }
+        return e.bytes
+    }
 }
