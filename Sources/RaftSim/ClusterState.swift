@@ -64,13 +64,13 @@ public struct SimNode: Sendable {
     }
 
     final class Box: @unchecked Sendable {
-        /// Immutable, so that reads borrow the node in place: a `var` in a class is copied
-        /// (every buffer retained) around each call into RaftCore. `update` builds a new box.
+        /// Immutable, so that reads borrow the parts in place: a `var` in a class is copied
+        /// (every buffer retained) on each read. A change builds a new box (`put`).
         let node: RawNode<MemoryStorage>?
         /// The storage while down (unused while up: the node holds it).
         let durable: MemoryStorage
-        var pending: Pending?
-        var applied: [Entry]
+        let pending: Pending?
+        let applied: [Entry]
         /// Set while the box is uniquely owned, before any state holding it is handed out.
         var view: View?
 
@@ -129,7 +129,7 @@ public struct SimNode: Sendable {
     /// The durable state: what a crash keeps (read in place).
     public var storage: MemoryStorage {
         _read {
-            if box.node != nil { yield box.node!.storage } else { yield box.durable }
+            if box.node != nil { yield box.node!.raft.log.storage } else { yield box.durable }
         }
     }
 
@@ -155,7 +155,13 @@ public struct SimNode: Sendable {
     /// `applied = applied.count`.
     public var applied: [Entry] {
         get { box.applied }
-        set { makeUnique(); box.applied = newValue }
+        set {
+            let view = box.view
+            var parts = take()
+            parts.applied = newValue
+            put(parts)
+            box.view = view
+        }
     }
 
     private static let vacant = Box(node: nil, durable: MemoryStorage(), pending: nil, applied: [])
