@@ -173,6 +173,22 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
     }
 
+    /// PCT's groups of `candidates` (indexes into `enabled`), one per thread, highest priority
+    /// first (the network's own events go with the first); with `demoteTop`, the running
+    /// thread then drops to the lowest priority. All of them in one group if no action has a
+    /// thread.
+    private static func threadGroups(_ candidates: [Int], of enabled: [M.Action], model: M, priorities: inout [UInt64], demoteTop: Bool) -> [[Int]] {
+        var threads: [Int] = []
+        for i in candidates { if let t = model.thread(of: enabled[i]), !threads.contains(t) { threads.append(t) } }
+        let ranks = priorities
+        threads.sort { (ranks[$0 % 64], $0) > (ranks[$1 % 64], $1) }
+        if let top = threads.first, demoteTop { priorities[top % 64] = 0 }
+        let groups = threads.enumerated().map { rank, t in
+            candidates.filter { model.thread(of: enabled[$0]).map { $0 == t } ?? (rank == 0) }
+        }
+        return groups.isEmpty ? [candidates] : groups
+    }
+
     /// The first `always` property `state` breaks (a loop: a closure would copy the state).
     private func violated(in state: M.State, variant: Int) -> String? {
         for property in always[variant] where !property.holds(state) { return property.name }
@@ -215,14 +231,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // no action of a thread stays inside the boundary.
             var groups = [weighted]
             if options.pct {
-                var threads: [Int] = []
-                for i in weighted { if let t = model.thread(of: enabled[i]), !threads.contains(t) { threads.append(t) } }
-                threads.sort { (priorities[$0 % 64], $0) > (priorities[$1 % 64], $1) }
-                if let top = threads.first, changePoints.contains(step) { priorities[top % 64] = 0 }
-                groups = threads.enumerated().map { rank, t in
-                    weighted.filter { model.thread(of: enabled[$0]).map { $0 == t } ?? (rank == 0) }
-                }
-                if groups.isEmpty { groups = [weighted] }
+                groups = Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
             }
             var chosen: (M.State, Fingerprint?, Int)?
             var fallback: (M.State, Fingerprint?, Int)?
