@@ -85,15 +85,22 @@ extension ConfState {
     }
 }
 
-/// A set of node IDs: their labels, sorted (no allocation).
+/// A set of node IDs: their labels, sorted (no allocation; an insertion sort, as a set holds
+/// a cluster's few nodes).
 @inline(__always)
 func digestLabels<D: DigestSink, L: NodeLabeling>(_ ids: [NodeID], into d: inout D, labels: L) {
     d.write(UInt64(ids.count))
     guard !ids.isEmpty else { return }
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ids.count) { buffer in
-        var sorted = buffer
-        for (i, id) in ids.enumerated() { sorted.initializeElement(at: i, to: labels.label(id)) }
-        sorted.sort()
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ids.count) { sorted in
+        for (i, id) in ids.enumerated() {
+            let label = labels.label(id)
+            var j = i
+            while j > 0 && sorted[j - 1] > label {
+                sorted.initializeElement(at: j, to: sorted[j - 1])
+                j -= 1
+            }
+            sorted.initializeElement(at: j, to: label)
+        }
         for label in sorted { d.write(label) }
     }
 }

@@ -44,7 +44,7 @@ public struct SimNode: Sendable {
         /// Derived from the box's node in place: binding the node, its log or its storage
         /// would copy them (every buffer retained).
         init(_ box: Box) {
-            guard box.node != nil else {
+            guard box.isUp else {
                 role = nil
                 (isPromotable, hasReady) = (false, false)
                 (storedFirst, storedTerms) = (box.durable.firstIndex, box.durable.terms())
@@ -67,6 +67,8 @@ public struct SimNode: Sendable {
         /// Immutable, so that reads borrow the parts in place: a `var` in a class is copied
         /// (every buffer retained) on each read. A change builds a new box (`put`).
         let node: RawNode<MemoryStorage>?
+        /// `node != nil`, kept as a flag: testing the optional reads the node's deep layout.
+        let isUp: Bool
         /// The storage while down (unused while up: the node holds it).
         let durable: MemoryStorage
         let pending: Pending?
@@ -76,6 +78,7 @@ public struct SimNode: Sendable {
 
         init(node: RawNode<MemoryStorage>?, durable: MemoryStorage, pending: Pending?, applied: [Entry]) {
             self.node = node
+            isUp = node != nil
             self.durable = durable
             self.pending = pending
             self.applied = applied
@@ -117,19 +120,19 @@ public struct SimNode: Sendable {
     public var node: RawNode<MemoryStorage>? {
         _read { yield box.node }
     }
-    public var isUp: Bool { box.node != nil }
+    public var isUp: Bool { box.isUp }
 
     /// The node's term: its current one if up, else the one it persisted.
     public var term: Term { box.node?.raft.term ?? box.durable.hardState.term }
 
     /// Whether the node can take an input (a delivery, a tick, a client request): it is up and
     /// neither carrying out a Ready nor holding one (split mode does one thing at a time).
-    var takesInput: Bool { box.node != nil && box.pending == nil && !view.hasReady }
+    var takesInput: Bool { box.isUp && box.pending == nil && !view.hasReady }
 
     /// The durable state: what a crash keeps (read in place).
     public var storage: MemoryStorage {
         _read {
-            if box.node != nil { yield box.node!.raft.log.storage } else { yield box.durable }
+            if box.isUp { yield box.node!.raft.log.storage } else { yield box.durable }
         }
     }
 
@@ -189,7 +192,7 @@ public struct SimNode: Sendable {
 
     /// The node crashes: only its storage and applied state machine remain.
     mutating func crash() {
-        let storage = box.node != nil ? box.node!.storage : box.durable
+        let storage = box.isUp ? box.node!.storage : box.durable
         box = Box(node: nil, durable: storage, pending: nil, applied: box.applied)
     }
 

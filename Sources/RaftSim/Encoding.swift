@@ -251,7 +251,7 @@ extension ClusterModel {
     /// it is carrying out.
     func encodeNode<D: DigestSink>(_ sim: SimNode, _ labels: Labels, into e: inout D) {
         let box = sim.box
-        if box.node != nil {
+        if box.isUp {
             e.write(1)
             // Only single ticks can observe the randomized timeout and its generator; with
             // macro-steps alone they cannot influence any future, so they stay out of the view.
