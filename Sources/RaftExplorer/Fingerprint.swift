@@ -37,7 +37,7 @@ public struct Fingerprint: Hashable, Comparable, Sendable, CustomStringConvertib
 /// are word-sized appends: the encoder is on every search's hot path.
 public struct StateEncoder: Sendable {
     @usableFromInline var words: [UInt64] = []
-    /// The words of parts encoded lately (see `write(_:key:_:)`), replaced oldest first.
+    /// The hashes of the parts written lately (see `write(_:key:_:)`), replaced oldest first.
     private var remembered: [Remembered] = []
     private var nextReplaced = 0
     private static let rememberedParts = 16
@@ -46,7 +46,7 @@ public struct StateEncoder: Sendable {
         /// Held, so that no other part can take its place at the same address.
         var part: any AnyObject & Sendable
         var key: UInt64
-        var words: [UInt64]
+        var hash: XXH128_hash_t
     }
 
     public init(capacity: Int = 512) { words.reserveCapacity(capacity) }
@@ -73,26 +73,33 @@ public struct StateEncoder: Sendable {
         if value.count & 7 != 0 { write(word) }
     }
 
-    /// Writes an immutable part's encoding (`encode`'s words, given `key`: what the encoding
-    /// depends on besides the part, such as node labels). A part shared by the states encoded
-    /// lately (a node an event did not change) is encoded once: later its words are copied.
-    /// The encoder keeps the last parts it encoded alive.
+    /// Writes an immutable part as the 128-bit XXH3 of its encoding (`encode`'s words, given
+    /// `key`: what the encoding depends on besides the part, such as node labels). A part
+    /// shared by the states encoded lately (a node an event did not change) is encoded and
+    /// hashed once. Two parts collide with probability about 2^-128 per pair, far below the
+    /// fingerprint's own. The encoder keeps the last parts it wrote alive.
     public mutating func write<Part: AnyObject & Sendable>(_ part: Part, key: UInt64, _ encode: (inout StateEncoder) -> Void) {
         for i in remembered.indices where remembered[i].part === part && remembered[i].key == key {
-            words.append(contentsOf: remembered[i].words)
+            write(remembered[i].hash)
             return
         }
         let start = words.count
         encode(&self)
+        let hash = words[start...].withUnsafeBytes { XXH3_128bits($0.baseAddress, $0.count) }
+        words.removeSubrange(start...)
+        write(hash)
+        let entry = Remembered(part: part, key: key, hash: hash)
         if remembered.count < Self.rememberedParts {
-            remembered.append(Remembered(part: part, key: key, words: Array(words[start...])))
-            return
+            remembered.append(entry)
+        } else {
+            remembered[nextReplaced] = entry
+            nextReplaced = (nextReplaced + 1) % Self.rememberedParts
         }
-        remembered[nextReplaced].part = part
-        remembered[nextReplaced].key = key
-        remembered[nextReplaced].words.removeAll(keepingCapacity: true)
-        remembered[nextReplaced].words.append(contentsOf: words[start...])
-        nextReplaced = (nextReplaced + 1) % Self.rememberedParts
+    }
+
+    private mutating func write(_ hash: XXH128_hash_t) {
+        write(hash.low64)
+        write(hash.high64)
     }
 
     /// The encoding as bytes.
