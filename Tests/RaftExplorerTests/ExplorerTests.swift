@@ -138,7 +138,7 @@ struct Counters: Model {
 
     /// A part is written as the hash of its encoding; a remembered part is never encoded
     /// again; another key or another part is encoded afresh.
-    @Test func rememberedPartsWriteTheSameWords() {
+    @Test func partsAreWrittenAsHashesAndEncodedOnce() {
         final class Part: Sendable { let value: UInt64; init(_ value: UInt64) { self.value = value } }
         let parts = (0..<20).map { Part(UInt64($0) * 7) }
         var encodings = 0
