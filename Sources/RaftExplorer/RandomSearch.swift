@@ -180,8 +180,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private static func threadGroups(_ candidates: [Int], of enabled: [M.Action], model: M, priorities: inout [UInt64], demoteTop: Bool) -> [[Int]] {
         var threads: [Int] = []
         for i in candidates { if let t = model.thread(of: enabled[i]), !threads.contains(t) { threads.append(t) } }
-        let ranks = priorities
-        threads.sort { (ranks[$0 % 64], $0) > (ranks[$1 % 64], $1) }
+        threads.sort { (priorities[$0 % 64], $0) > (priorities[$1 % 64], $1) }
         if let top = threads.first, demoteTop { priorities[top % 64] = 0 }
         let groups = threads.enumerated().map { rank, t in
             candidates.filter { model.thread(of: enabled[$0]).map { $0 == t } ?? (rank == 0) }

@@ -192,7 +192,7 @@ public struct SimNode: Sendable {
 
     /// The node crashes: only its storage and applied state machine remain.
     mutating func crash() {
-        let storage = box.isUp ? box.node!.storage : box.durable
+        let storage = storage
         box = Box(node: nil, durable: storage, pending: nil, applied: box.applied)
     }
 
