@@ -17,7 +17,8 @@ public protocol Model: Sendable {
     /// The properties to check on every state reached.
     var properties: [Property<State>] { get }
     /// Whether `state` is inside the bounds. A state outside is generated but neither counted
-    /// as distinct nor explored further (TLC's state constraint).
+    /// as distinct nor explored further (TLC's state constraint). Callers test a successor with
+    /// this and nothing else before dropping it, so `nextState` may leave such a state unfinished.
     func withinBoundary(_ state: State) -> Bool
     /// The state's fingerprint: a hash of one canonical byte encoding, the same for every
     /// state the model considers equivalent (e.g. under symmetry). `encoder` is scratch space.

@@ -221,6 +221,9 @@ public struct ClusterModel: Model {
                 parts.pending = nil
             }
         }
+        // A state outside the bounds is only ever tested with `withinBoundary` and dropped
+        // (TLC's state constraint): it stays unsealed, its history unrecorded.
+        guard withinBoundary(next) else { return next }
         seal(&next, before: state)
         recordHistory(of: id, before: state, after: &next)
         return next
