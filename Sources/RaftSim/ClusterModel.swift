@@ -81,7 +81,7 @@ public struct ClusterModel: Model {
             if events.propose && leads && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
             if events.read && leads && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
             if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
-                for change in changes(of: sim.node!.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
+                for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
             }
         }
         if events.partition {
@@ -141,16 +141,18 @@ public struct ClusterModel: Model {
         case .tick:
             update(id, &next) { node in node.tick() }
         case .timeout:
+            let ticks = 2 * spec.raft.electionTicks  // Not `self` in the closure: a copy of the model.
             update(id, &next) { node in
                 // Tick until the election timer fires (it then restarts from zero).
-                for _ in 0..<2 * spec.raft.electionTicks {
+                for _ in 0..<ticks {
                     node.tick()
                     if node.raft.electionElapsed == 0 { break }
                 }
             }
         case .heartbeat:
+            let ticks = spec.raft.heartbeatTicks
             update(id, &next) { node in
-                for _ in 0..<spec.raft.heartbeatTicks {
+                for _ in 0..<ticks {
                     node.tick()
                     if node.raft.heartbeatElapsed == 0 || node.raft.role != .leader { break }
                 }
@@ -245,7 +247,7 @@ public struct ClusterModel: Model {
     private func change<R>(_ id: NodeID, _ state: inout ClusterState, _ body: (inout SimNode.Parts, inout ClusterState) -> R) -> R {
         var parts = state[id].take()
         let result = body(&parts, &state)
-        state[id].put(parts)
+        state[id].put(consume parts)
         return result
     }
 
@@ -315,7 +317,7 @@ public struct ClusterModel: Model {
         let (was, now) = (old.storage.hardState, new.storage.hardState)
         if Self.voteChanged(from: (was.term, was.vote), to: (now.term, now.vote)) { after.history.broken.insert(.voteChanged) }
         guard new.isUp else { return }
-        let (term, role, committed) = (new.node!.raft.term, new.node!.raft.role, new.node!.raft.log.committed)
+        let (term, role, committed) = (new.box.upNode.raft.term, new.box.upNode.raft.role, new.box.upNode.raft.log.committed)
         if role == .leader {
             let record = History.TermLeader(term: term, leader: id)
             var low = 0, high = after.history.leaders.count
@@ -328,20 +330,20 @@ public struct ClusterModel: Model {
             }
         }
         if old.isUp {
-            if Self.voteChanged(from: (old.node!.raft.term, old.node!.raft.vote), to: (term, new.node!.raft.vote)) {
+            if Self.voteChanged(from: (old.box.upNode.raft.term, old.box.upNode.raft.vote), to: (term, new.box.upNode.raft.vote)) {
                 after.history.broken.insert(.voteChanged)
             }
-            if committed < old.node!.raft.log.committed { after.history.broken.insert(.monotonicCommit) }
-            if old.node!.raft.role == .leader && role == .leader && old.node!.raft.term == term && !Self.isPrefix(old, of: new) {
+            if committed < old.box.upNode.raft.log.committed { after.history.broken.insert(.monotonicCommit) }
+            if old.box.upNode.raft.role == .leader && role == .leader && old.box.upNode.raft.term == term && !Self.isPrefix(old, of: new) {
                 after.history.broken.insert(.leaderAppendOnly)
             }
         }
         let known = after.history.committed.count
         if committed > LogIndex(UInt64(known)),
-           let entries = try? new.node!.raft.log.entries(from: LogIndex(UInt64(known + 1)), to: committed + 1) {
+           let entries = try? new.box.upNode.raft.log.entries(from: LogIndex(UInt64(known + 1)), to: committed + 1) {
             // The configuration that decided the commit: the node's before the event, or, if a
             // change applied during the event let it commit more, the one after (the smaller).
-            let quorum = min(Self.quorum(new.node!.raft.tracker.config), old.isUp ? Self.quorum(old.node!.raft.tracker.config) : .max)
+            let quorum = min(Self.quorum(new.box.upNode.raft.tracker.config), old.isUp ? Self.quorum(old.box.upNode.raft.tracker.config) : .max)
             after.history.committed += entries.map { History.Committed(entry: $0, term: term, quorum: UInt8(quorum)) }
         }
         // The applied entries and the committed history only grow: the entries `id` applied in
@@ -446,7 +448,7 @@ extension ClusterModel {
         case .read: return events.read && leads && Int(counters.reads) < bounds.maxReads
         case .reconfigure(_, let change):
             return events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges
-                && changes(of: sim.node!.raft.tracker.config).contains(change)
+                && changes(of: sim.box.upNode.raft.tracker.config).contains(change)
         default: return false
         }
     }

@@ -41,89 +41,91 @@ public struct SimNode: Sendable {
         var relations = Relations(repeating: 0)
         typealias Relations = InlineArray<8, UInt64>
 
-        /// Derived from the box's node in place: binding the node, its log or its storage
-        /// would copy them (every buffer retained).
-        init(_ box: Box) {
-            guard box.isUp else {
+        /// Derived from a box's parts before they go in, while they are a value of their own:
+        /// each call into a struct held in a class would first copy that struct whole (every
+        /// buffer retained).
+        init(_ parts: borrowing Parts) {
+            guard parts.node != nil else {
                 role = nil
                 (isPromotable, hasReady) = (false, false)
-                (storedFirst, storedTerms) = (box.durable.firstIndex, box.durable.terms())
+                (storedFirst, storedTerms) = (parts.durable.firstIndex, parts.durable.terms())
                 (logFirst, logTerms) = (storedFirst, storedTerms)
                 return
             }
-            role = box.node!.raft.role
-            isPromotable = box.node!.raft.isPromotable
-            hasReady = box.node!.hasReady
-            (storedFirst, storedTerms) = (box.node!.storage.firstIndex, box.node!.storage.terms())
-            if box.node!.raft.log.unstableEntries.isEmpty && box.node!.raft.log.unstableSnapshot == nil {
+            // Chained, not bound: a binding would copy the node.
+            role = parts.node!.raft.role
+            isPromotable = parts.node!.raft.isPromotable
+            hasReady = parts.node!.hasReady
+            (storedFirst, storedTerms) = (parts.node!.storage.firstIndex, parts.node!.storage.terms())
+            if parts.node!.raft.log.unstableEntries.isEmpty && parts.node!.raft.log.unstableSnapshot == nil {
                 (logFirst, logTerms) = (storedFirst, storedTerms)  // All of the log is stored.
             } else {
-                (logFirst, logTerms) = (box.node!.raft.log.firstIndex, box.node!.raft.log.terms)
+                (logFirst, logTerms) = (parts.node!.raft.log.firstIndex, parts.node!.raft.log.terms)
             }
         }
     }
 
     final class Box: @unchecked Sendable {
-        /// Immutable, so that reads borrow the parts in place: a `var` in a class is copied
-        /// (every buffer retained) on each read. A change builds a new box (`put`).
-        let node: RawNode<MemoryStorage>?
-        /// `node != nil`, kept as a flag: testing the optional reads the node's deep layout.
+        /// The node while up (`isUp`); a placeholder nothing reads while down. Immutable, so that
+        /// reads borrow the parts in place: a `var` in a class is copied (every buffer retained)
+        /// on each read. A change builds a new box (`put`).
+        let upNode: RawNode<MemoryStorage>
         let isUp: Bool
         /// The storage while down (unused while up: the node holds it).
         let durable: MemoryStorage
         let pending: Pending?
         let applied: [Entry]
-        /// Set while the box is uniquely owned, before any state holding it is handed out.
-        var view: View?
+        /// Derived when the box is built; its signature and relations are set (`seal`) while
+        /// the box is uniquely owned, before any state holding it is handed out.
+        var view: View
 
-        init(node: RawNode<MemoryStorage>?, durable: MemoryStorage, pending: Pending?, applied: [Entry]) {
-            self.node = node
-            isUp = node != nil
-            self.durable = durable
-            self.pending = pending
-            self.applied = applied
+        init(_ parts: consuming Parts) {
+            view = View(parts)
+            isUp = parts.node != nil
+            upNode = parts.node.take() ?? Self.placeholder
+            (durable, pending, applied) = (parts.durable, parts.pending, parts.applied)
         }
 
-        func copy() -> Box {
-            let copy = Box(node: node, durable: durable, pending: pending, applied: applied)
-            copy.view = view
-            return copy
+        private init(copying box: Box) {
+            (upNode, isUp, durable, pending, applied, view) = (box.upNode, box.isUp, box.durable, box.pending, box.applied, box.view)
         }
+
+        func copy() -> Box { Box(copying: self) }
+
+        /// What a down node's box holds in place of a node.
+        private static let placeholder = try! RawNode(config: Config(id: NodeID(1)), storage: MemoryStorage())
     }
 
     var box: Box
 
     public init(node: RawNode<MemoryStorage>) {
-        box = Box(node: node, durable: MemoryStorage(), pending: nil, applied: [])
-        box.view = View(box)
+        box = Box(Parts(node: node, durable: MemoryStorage(), pending: nil, applied: []))
     }
 
-    /// What the explorer reads of the node (see `View`); only on a sealed box.
+    /// What the explorer reads of the node (see `View`); its signature and relations only on a
+    /// sealed box.
     var view: View {
-        _read { yield box.view! }
+        _read { yield box.view }
     }
 
-    /// Derives the node's view, with its signature and relations.
+    /// Completes the node's view with its signature and relations.
     mutating func seal(signature: UInt64, relations: View.Relations) {
         makeUnique()
-        var view = View(box)
-        view.signature = signature
-        view.relations = relations
-        box.view = view
+        box.view.signature = signature
+        box.view.relations = relations
     }
 
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&box) { box = box.copy() }
     }
 
-    /// The RaftCore node, if up (read in place: chain into it rather than binding a copy).
-    public var node: RawNode<MemoryStorage>? {
-        _read { yield box.node }
-    }
+    /// The RaftCore node, if up: a copy. The checker's hot paths read `box.upNode` in place
+    /// (chaining into it rather than binding it; an accessor would copy it too).
+    public var node: RawNode<MemoryStorage>? { box.isUp ? box.upNode : nil }
     public var isUp: Bool { box.isUp }
 
     /// The node's term: its current one if up, else the one it persisted.
-    public var term: Term { box.node?.raft.term ?? box.durable.hardState.term }
+    public var term: Term { box.isUp ? box.upNode.raft.term : box.durable.hardState.term }
 
     /// Whether the node can take an input (a delivery, a tick, a client request): it is up and
     /// neither carrying out a Ready nor holding one (split mode does one thing at a time).
@@ -132,7 +134,7 @@ public struct SimNode: Sendable {
     /// The durable state: what a crash keeps (read in place).
     public var storage: MemoryStorage {
         _read {
-            if box.isUp { yield box.node!.raft.log.storage } else { yield box.durable }
+            if box.isUp { yield box.upNode.raft.log.storage } else { yield box.durable }
         }
     }
 
@@ -167,7 +169,7 @@ public struct SimNode: Sendable {
         }
     }
 
-    private static let vacant = Box(node: nil, durable: MemoryStorage(), pending: nil, applied: [])
+    private static let vacant = Box(Parts(node: nil, durable: MemoryStorage(), pending: nil, applied: []))
 
     /// A node's parts, taken out of its box to be changed (`take`, then `put`).
     struct Parts {
@@ -180,25 +182,24 @@ public struct SimNode: Sendable {
     /// Takes the parts out, leaving an empty box until `put`. If this state held the box alone,
     /// the parts' buffers are unique again, so changes to them happen in place.
     mutating func take() -> Parts {
-        let parts = Parts(node: box.node, durable: box.durable, pending: box.pending, applied: box.applied)
+        let parts = Parts(node: box.isUp ? box.upNode : nil, durable: box.durable, pending: box.pending, applied: box.applied)
         box = Self.vacant
         return parts
     }
 
     /// Puts changed parts back, in a new box (to be sealed).
-    mutating func put(_ parts: Parts) {
-        box = Box(node: parts.node, durable: parts.durable, pending: parts.pending, applied: parts.applied)
+    mutating func put(_ parts: consuming Parts) {
+        box = Box(parts)
     }
 
     /// The node crashes: only its storage and applied state machine remain.
     mutating func crash() {
-        let storage = storage
-        box = Box(node: nil, durable: storage, pending: nil, applied: box.applied)
+        box = Box(Parts(node: nil, durable: storage, pending: nil, applied: box.applied))
     }
 
     /// The node restarts as `node` (built from `storage`).
     mutating func restart(_ node: RawNode<MemoryStorage>) {
-        box = Box(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied)
+        box = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied))
     }
 }
 

@@ -155,11 +155,11 @@ extension ClusterModel {
             h.write(refers)
             return h.value
         }
-        refers |= (sim.node!.raft.vote == other ? 2 : 0) | (sim.node!.raft.leader == other ? 4 : 0)
-        refers |= sim.node!.raft.leadTransferee == other ? 8 : 0
-        if let vote = sim.node!.raft.tracker.votes.first(where: { $0.voter == other }) { refers |= vote.granted ? 16 : 32 }
+        refers |= (sim.box.upNode.raft.vote == other ? 2 : 0) | (sim.box.upNode.raft.leader == other ? 4 : 0)
+        refers |= sim.box.upNode.raft.leadTransferee == other ? 8 : 0
+        if let vote = sim.box.upNode.raft.tracker.votes.first(where: { $0.voter == other }) { refers |= vote.granted ? 16 : 32 }
         h.write(refers)
-        if let progress = sim.node!.raft.tracker[other] {
+        if let progress = sim.box.upNode.raft.tracker[other] {
             h.write(progress.match.rawValue)
             h.write(progress.next.rawValue)
             h.write(UInt64(progress.state.rawValue) << 1 | (progress.isLearner ? 1 : 0))
@@ -183,7 +183,7 @@ extension ClusterModel {
     /// one only leaves fewer orderings to try.
     func signature(of sim: SimNode, id: NodeID) -> UInt64 {
         var hasher = SummaryHasher()
-        encodeNode(sim, Labels.blind(id), into: &hasher)
+        Self.encodeNode(sim, Labels.blind(id), timers: spec.events.tick, into: &hasher)
         return hasher.words.value
     }
 
@@ -206,10 +206,11 @@ extension ClusterModel {
     func encode(_ state: ClusterState, _ labels: Labels, into e: inout StateEncoder) {
         let n = state.nodes.count
         e.write(n)
+        let timers = spec.events.tick  // Not `self`: the closure would copy the whole model.
         for position in 0..<n {
             // A node's box never changes: states that share it share its encoding.
             let sim = state.nodes[labels.slot(at: position)]
-            e.write(sim.box, key: labels.packed) { encodeNode(sim, labels, into: &$0) }
+            e.write(sim.box, key: labels.packed) { Self.encodeNode(sim, labels, timers: timers, into: &$0) }
         }
         Message.digestMultiset(state.network, into: &e, labels: labels)
         let c = state.counters
@@ -248,14 +249,14 @@ extension ClusterModel {
     }
 
     /// One node: its RaftCore digest (or storage while down), its state machine, and the Ready
-    /// it is carrying out.
-    func encodeNode<D: DigestSink>(_ sim: SimNode, _ labels: Labels, into e: inout D) {
+    /// it is carrying out. Only single ticks can observe the randomized timeout and its
+    /// generator (`timers`); with macro-steps alone they cannot influence any future, so they
+    /// stay out of the view.
+    static func encodeNode<D: DigestSink>(_ sim: SimNode, _ labels: Labels, timers: Bool, into e: inout D) {
         let box = sim.box
         if box.isUp {
             e.write(1)
-            // Only single ticks can observe the randomized timeout and its generator; with
-            // macro-steps alone they cannot influence any future, so they stay out of the view.
-            box.node!.digest(into: &e, labels: labels, timers: spec.events.tick)
+            box.upNode.digest(into: &e, labels: labels, timers: timers)
         } else {
             e.write(0)
             box.durable.digest(into: &e, labels: labels)

@@ -253,8 +253,8 @@ public struct Minimizer {
             // Both nodes read in place (binding one would copy its whole state).
             let (before, after) = (base.states[i][id], base.states[i + 1][id])
             guard before.isUp && after.isUp else { return nil }
-            if before.node!.raft.role == .leader { return after.node!.raft.heartbeatElapsed == 0 ? .heartbeat(id) : nil }
-            return after.node!.raft.electionElapsed == 0 ? .timeout(id) : nil
+            if before.box.upNode.raft.role == .leader { return after.box.upNode.raft.heartbeatElapsed == 0 ? .heartbeat(id) : nil }
+            return after.box.upNode.raft.electionElapsed == 0 ? .timeout(id) : nil
         }
     }
 

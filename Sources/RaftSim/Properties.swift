@@ -23,7 +23,7 @@ extension ClusterModel {
     }
 }
 
-/// Every property reads the nodes in place (`sim.node!…`) or what their boxes derived once
+/// Every property reads the nodes in place (`sim.box.upNode…`) or what their boxes derived once
 /// (`sim.logTerm(at:)`, `sim.view.role`): they run on every state, and binding a node would copy
 /// all of it.
 extension ClusterState {
@@ -56,7 +56,7 @@ extension ClusterState {
     /// term after T.
     public var leaderCompleteness: Bool {
         for sim in nodes where sim.view.role == .leader {
-            let term = sim.node!.raft.term
+            let term = sim.box.upNode.raft.term
             for (offset, committed) in history.committed.enumerated() where committed.term < term {
                 if sim.logTerm(at: LogIndex(UInt64(offset + 1))) != committed.entry.term { return false }
             }
@@ -96,10 +96,10 @@ extension ClusterState {
     /// checked by the property through `BrokenTransition.invalidConfChange`).
     public var coreInvariants: Bool {
         for sim in nodes where sim.isUp {
-            if sim.node!.raft.fault != nil { return false }
-            let log = (applied: sim.node!.raft.log.applied, committed: sim.node!.raft.log.committed, last: sim.node!.raft.log.lastIndex)
+            if sim.box.upNode.raft.fault != nil { return false }
+            let log = (applied: sim.box.upNode.raft.log.applied, committed: sim.box.upNode.raft.log.committed, last: sim.box.upNode.raft.log.lastIndex)
             if !(log.applied <= log.committed && log.committed <= log.last) { return false }
-            if sim.node!.raft.role == .leader && sim.node!.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }
+            if sim.box.upNode.raft.role == .leader && sim.box.upNode.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }
         }
         return true
     }
