@@ -1,5 +1,5 @@
 /// Where a canonical digest of a node's state is written: a checker's encoder, a hasher.
-public protocol DigestSink {
+public protocol DigestSink: ~Copyable {
     mutating func write(_ value: UInt64)
     mutating func write(_ bytes: [UInt8])
     /// Whether a log's entries are written one by one (true: an exact digest), or the log is
@@ -8,7 +8,7 @@ public protocol DigestSink {
     var digestsLogEntries: Bool { get }
 }
 
-extension DigestSink {
+extension DigestSink where Self: ~Copyable {
     public var digestsLogEntries: Bool { true }
 
     /// A log: its length, then each entry, or (see `digestsLogEntries`) its last term.
@@ -34,7 +34,7 @@ public protocol NodeLabeling {
 /// nodes with equal digests under some relabeling behave identically under it.
 extension Entry {
     @inlinable
-    public func digest<D: DigestSink>(into d: inout D) {
+    public func digest<D: DigestSink & ~Copyable>(into d: inout D) {
         d.write(term.rawValue)
         d.write(index.rawValue)
         d.write(UInt64(kind.rawValue))
@@ -43,7 +43,7 @@ extension Entry {
 }
 
 extension Message {
-    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(UInt64(type.rawValue))
         d.write(labels.label(from))
         d.write(labels.label(to))
@@ -67,7 +67,7 @@ extension Message {
 }
 
 extension Snapshot {
-    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(metadata.index.rawValue)
         d.write(metadata.term.rawValue)
         metadata.confState.digest(into: &d, labels: labels)
@@ -76,7 +76,7 @@ extension Snapshot {
 }
 
 extension ConfState {
-    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         digestLabels(voters, into: &d, labels: labels)
         digestLabels(learners, into: &d, labels: labels)
         digestLabels(votersOutgoing, into: &d, labels: labels)
@@ -88,7 +88,7 @@ extension ConfState {
 /// A set of node IDs: their labels, sorted (no allocation; an insertion sort, as a set holds
 /// a cluster's few nodes).
 @inline(__always)
-func digestLabels<D: DigestSink, L: NodeLabeling>(_ ids: [NodeID], into d: inout D, labels: L) {
+func digestLabels<D: DigestSink & ~Copyable, L: NodeLabeling>(_ ids: [NodeID], into d: inout D, labels: L) {
     d.write(UInt64(ids.count))
     guard !ids.isEmpty else { return }
     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ids.count) { sorted in
@@ -107,7 +107,7 @@ func digestLabels<D: DigestSink, L: NodeLabeling>(_ ids: [NodeID], into d: inout
 
 extension HardState {
     @inlinable
-    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(term.rawValue)
         d.write(labels.label(vote))
         d.write(commit.rawValue)
@@ -116,7 +116,7 @@ extension HardState {
 
 extension MemoryStorage {
     /// The durable state: hard state, snapshot, entries.
-    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         hardState.digest(into: &d, labels: labels)
         latestSnapshot.digest(into: &d, labels: labels)
         confState.digest(into: &d, labels: labels)
@@ -128,7 +128,7 @@ extension RawNode where S == MemoryStorage {
     /// The whole node: storage, volatile Raft state, buffered output, and what the last Ready
     /// reported. With `timers == false` the randomized election timeout and its generator are
     /// left out: a checker that never ticks single steps cannot observe them.
-    public func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
+    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
         raft.log.storage.digest(into: &d, labels: labels)
         raft.digestVolatile(into: &d, labels: labels, timers: timers)
         d.write(labels.label(lastSoftState.leader))
@@ -139,7 +139,7 @@ extension RawNode where S == MemoryStorage {
 }
 
 extension Raft {
-    func digestVolatile<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
+    func digestVolatile<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
         d.write(term.rawValue)
         d.write(labels.label(vote))
         d.write(labels.label(leader))
@@ -178,7 +178,7 @@ extension Raft {
 
 extension ReadOnly {
     /// Pending reads in round order (rounds only grow, so the order is canonical).
-    func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(lastRound)
         d.write(UInt64(pending.count))
         for request in pending {
@@ -194,7 +194,7 @@ extension ReadOnly {
 extension ProgressTracker {
     /// Progress entries and votes as multisets (each entry hashed with its relabeled ID, the
     /// hashes sorted): canonical under any labeling, even one that gives several IDs one label.
-    func digest<D: DigestSink, L: NodeLabeling>(into d: inout D, labels: L) {
+    func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         let voters = config.voters
         digestLabels(voters.incoming.voters, into: &d, labels: labels)
         digestLabels(voters.outgoing.voters, into: &d, labels: labels)
@@ -221,7 +221,7 @@ extension ProgressTracker {
 /// Writes the sorted hashes of `count` elements, element `i` hashed by `body(i, &hasher)`: an
 /// order-free digest of a multiset.
 @inline(__always)
-func digestMultiset<D: DigestSink>(count: Int, into d: inout D, _ body: (Int, inout WordHasher) -> Void) {
+func digestMultiset<D: DigestSink & ~Copyable>(count: Int, into d: inout D, _ body: (Int, inout WordHasher) -> Void) {
     d.write(UInt64(count))
     guard count > 0 else { return }
     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { buffer in
@@ -239,7 +239,7 @@ func digestMultiset<D: DigestSink>(count: Int, into d: inout D, _ body: (Int, in
 extension Message {
     /// A multiset of messages: each message's digest hashed on its own, the hashes sorted, so
     /// the order the messages were produced in does not matter.
-    public static func digestMultiset<D: DigestSink, L: NodeLabeling>(_ messages: [Message], into d: inout D, labels: L) {
+    public static func digestMultiset<D: DigestSink & ~Copyable, L: NodeLabeling>(_ messages: [Message], into d: inout D, labels: L) {
         RaftCore.digestMultiset(count: messages.count, into: &d) { i, h in messages[i].digest(into: &h, labels: labels) }
     }
 }

@@ -34,29 +34,52 @@ public struct Fingerprint: Hashable, Comparable, Sendable, CustomStringConvertib
 
 /// A reusable buffer for a state's canonical encoding, held as 64-bit words stored
 /// little-endian, so the bytes (and hence fingerprints) are the same on every machine. Writes
-/// are word-sized appends: the encoder is on every search's hot path.
-public struct StateEncoder: Sendable {
-    @usableFromInline var words: [UInt64] = []
+/// are word-sized stores into a buffer the encoder owns alone: it is on every search's hot
+/// path, and being noncopyable it needs no copy-on-write check per word.
+public struct StateEncoder: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<UInt64>
+    @usableFromInline var count = 0
+    @usableFromInline var capacity: Int
     /// The hashes of the parts written lately (see `write(_:key:_:)`), replaced oldest first.
     private var remembered: [Remembered] = []
     private var nextReplaced = 0
     private static let rememberedParts = 16
 
-    private struct Remembered: Sendable {
+    private struct Remembered {
         /// Held, so that no other part can take its place at the same address.
         var part: any AnyObject & Sendable
         var key: UInt64
         var hash: XXH128_hash_t
     }
 
-    public init(capacity: Int = 512) { words.reserveCapacity(capacity) }
+    public init(capacity: Int = 512) {
+        self.capacity = max(capacity, 1)
+        base = .allocate(capacity: self.capacity)
+    }
 
-    @inlinable public mutating func reset() { words.removeAll(keepingCapacity: true) }
+    deinit { base.deallocate() }
 
-    @inlinable public mutating func write(_ value: UInt64) { words.append(value.littleEndian) }
+    /// The words written since the last `reset`.
+    @usableFromInline var words: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: base, count: count) }
+
+    @inlinable public mutating func reset() { count = 0 }
+
+    @inlinable public mutating func write(_ value: UInt64) {
+        if count == capacity { grow() }
+        base[count] = value.littleEndian
+        count += 1
+    }
     @inlinable public mutating func write(_ value: Int) { write(UInt64(bitPattern: Int64(value))) }
     @inlinable public mutating func write(_ value: UInt8) { write(UInt64(value)) }
     @inlinable public mutating func write(_ value: Bool) { write(UInt64(value ? 1 : 0)) }
+
+    /// Doubles the buffer, keeping what was written.
+    @usableFromInline mutating func grow() {
+        let larger = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity)
+        larger.update(from: base, count: count)
+        base.deallocate()
+        (base, capacity) = (larger, 2 * capacity)
+    }
 
     /// Bytes: their count, then the bytes packed eight to a word.
     @inlinable
@@ -83,10 +106,10 @@ public struct StateEncoder: Sendable {
             write(remembered[i].hash)
             return
         }
-        let start = words.count
+        let start = count
         encode(&self)
-        let hash = words[start...].withUnsafeBytes { XXH3_128bits($0.baseAddress, $0.count) }
-        words.removeSubrange(start...)
+        let hash = XXH3_128bits(base + start, (count - start) * MemoryLayout<UInt64>.stride)
+        count = start
         write(hash)
         let entry = Remembered(part: part, key: key, hash: hash)
         if remembered.count < Self.rememberedParts {
@@ -103,18 +126,17 @@ public struct StateEncoder: Sendable {
     }
 
     /// The encoding as bytes.
-    public var bytes: [UInt8] { words.withUnsafeBytes { Array($0) } }
+    public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(words)) }
 
     /// XXH3 of everything written.
     public func hash(_ width: HashWidth) -> Fingerprint {
-        words.withUnsafeBytes { raw in
-            switch width {
-            case .bits64:
-                return Fingerprint(low: XXH3_64bits(raw.baseAddress, raw.count))
-            case .bits128:
-                let h = XXH3_128bits(raw.baseAddress, raw.count)
-                return Fingerprint(low: h.low64, high: h.high64)
-            }
+        let bytes = count * MemoryLayout<UInt64>.stride
+        switch width {
+        case .bits64:
+            return Fingerprint(low: XXH3_64bits(base, bytes))
+        case .bits128:
+            let h = XXH3_128bits(base, bytes)
+            return Fingerprint(low: h.low64, high: h.high64)
         }
     }
 }

@@ -252,7 +252,7 @@ extension ClusterModel {
     /// it is carrying out. Only single ticks can observe the randomized timeout and its
     /// generator (`timers`); with macro-steps alone they cannot influence any future, so they
     /// stay out of the view.
-    static func encodeNode<D: DigestSink>(_ sim: SimNode, _ labels: Labels, timers: Bool, into e: inout D) {
+    static func encodeNode<D: DigestSink & ~Copyable>(_ sim: SimNode, _ labels: Labels, timers: Bool, into e: inout D) {
         let box = sim.box
         if box.isUp {
             e.write(1)
