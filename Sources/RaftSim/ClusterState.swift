@@ -21,12 +21,12 @@ public struct SimNode: Sendable {
         public var stage: Stage
     }
 
-    /// What the explorer reads of a node on every state, derived once per box when the model
-    /// finishes an event (`ClusterModel.seal`; a box's node never changes): the role (nil while
-    /// down), whether it may campaign, whether a Ready waits, the terms of the whole log (in
-    /// memory while up) and of the stored log, each from the index before its first entry (the
-    /// snapshot's), and, for symmetry reduction, the node's ID-blind signature and what it holds
-    /// about each other node (by slot; `ClusterModel.relation`).
+    /// What the explorer reads of a node on every state, derived once per box (a box's node
+    /// never changes): the role (nil while down), whether it may campaign, whether a Ready
+    /// waits, the terms of the whole log (in memory while up) and of the stored log, each from
+    /// the index before its first entry (the snapshot's), all when the box is built; and, for
+    /// symmetry reduction, the node's ID-blind signature and what it holds about each other node
+    /// (by slot; `ClusterModel.relation`), when the model finishes an event (`ClusterModel.seal`).
     struct View {
         var role: Role?
         var isPromotable: Bool

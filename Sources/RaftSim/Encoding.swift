@@ -187,8 +187,8 @@ extension ClusterModel {
         return hasher.words.value
     }
 
-    /// Seals every node `state` does not share with `before`: derives its view, signature and
-    /// relations.
+    /// Seals every node `state` does not share with `before`: completes its view with its
+    /// signature and relations (both only under symmetry, the one user).
     func seal(_ state: inout ClusterState, before: ClusterState?) {
         for slot in state.nodes.indices where before.map({ $0.nodes[slot].box !== state.nodes[slot].box }) ?? true {
             // Derived from the node in place: a binding would keep the box shared, and sealing
@@ -198,7 +198,7 @@ extension ClusterModel {
             for other in state.nodes.indices where spec.symmetry && other != slot {
                 relations[other] = relation(state.nodes[slot], to: NodeID(UInt64(other + 1)))
             }
-            state.nodes[slot].seal(signature: signature(of: state.nodes[slot], id: id), relations: relations)
+            state.nodes[slot].seal(signature: spec.symmetry ? signature(of: state.nodes[slot], id: id) : 0, relations: relations)
         }
     }
 
