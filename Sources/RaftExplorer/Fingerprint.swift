@@ -60,7 +60,7 @@ public struct StateEncoder: ~Copyable {
     deinit { base.deallocate() }
 
     /// The words written since the last `reset`.
-    @usableFromInline var words: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: base, count: count) }
+    private var words: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: base, count: count) }
 
     @inlinable public mutating func reset() { count = 0 }
 
