@@ -130,12 +130,12 @@ public struct StateEncoder: ~Copyable {
 
     /// XXH3 of everything written.
     public func hash(_ width: HashWidth) -> Fingerprint {
-        let bytes = count * MemoryLayout<UInt64>.stride
+        let length = count * MemoryLayout<UInt64>.stride
         switch width {
         case .bits64:
-            return Fingerprint(low: XXH3_64bits(base, bytes))
+            return Fingerprint(low: XXH3_64bits(base, length))
         case .bits128:
-            let h = XXH3_128bits(base, bytes)
+            let h = XXH3_128bits(base, length)
             return Fingerprint(low: h.low64, high: h.high64)
         }
     }

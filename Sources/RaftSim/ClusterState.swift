@@ -67,8 +67,10 @@ public struct SimNode: Sendable {
 
     final class Box: @unchecked Sendable {
         /// The node while up (`isUp`); a placeholder nothing reads while down. Immutable, so that
-        /// reads borrow the parts in place: a `var` in a class is copied (every buffer retained)
-        /// on each read. A change builds a new box (`put`).
+        /// reads chained down to stored fields borrow them in place (a `var` in a class is copied,
+        /// every buffer retained, on each read; a call into the node copies it whole first, so
+        /// the view is derived from the parts, before they go in). A change builds a new box
+        /// (`put`).
         let upNode: RawNode<MemoryStorage>
         let isUp: Bool
         /// The storage while down (unused while up: the node holds it).
