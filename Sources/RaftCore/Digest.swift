@@ -85,22 +85,24 @@ extension ConfState {
     }
 }
 
-/// A set of node IDs: their labels, sorted (no allocation; an insertion sort, as a set holds
-/// a cluster's few nodes).
+/// A set (or multiset) of node IDs, order-free. Commonly one word: how many IDs carry each
+/// label, 7 bits per label, for labels below 9 and fewer than 128 IDs (a cluster's few
+/// nodes), with no sort. Otherwise the count with the top bit set (which the one-word form
+/// never has), then the labels sorted.
 @inline(__always)
 func digestLabels<D: DigestSink & ~Copyable, L: NodeLabeling>(_ ids: [NodeID], into d: inout D, labels: L) {
-    d.write(UInt64(ids.count))
-    guard !ids.isEmpty else { return }
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ids.count) { sorted in
-        for (i, id) in ids.enumerated() {
-            let label = labels.label(id)
-            var j = i
-            while j > 0 && sorted[j - 1] > label {
-                sorted.initializeElement(at: j, to: sorted[j - 1])
-                j -= 1
-            }
-            sorted.initializeElement(at: j, to: label)
-        }
+    var counts: UInt64 = 0
+    var compact = ids.count < 128
+    for id in ids where compact {
+        let label = labels.label(id)
+        if label < 9 { counts &+= 1 << (7 * label) } else { compact = false }
+    }
+    if compact { return d.write(counts) }
+    d.write(1 << 63 | UInt64(ids.count))
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: ids.count) { buffer in
+        var sorted = buffer
+        for (i, id) in ids.enumerated() { sorted.initializeElement(at: i, to: labels.label(id)) }
+        sorted.sort()
         for label in sorted { d.write(label) }
     }
 }
@@ -231,7 +233,20 @@ func digestMultiset<D: DigestSink & ~Copyable>(count: Int, into d: inout D, _ bo
             body(i, &hasher)
             hashes.initializeElement(at: i, to: hasher.value)
         }
-        hashes.sort()
+        // Multisets here hold a few elements: an insertion sort beats the general one.
+        if count <= 16 {
+            for i in 1..<count {
+                let hash = hashes[i]
+                var j = i
+                while j > 0 && hashes[j - 1] > hash {
+                    hashes[j] = hashes[j - 1]
+                    j -= 1
+                }
+                hashes[j] = hash
+            }
+        } else {
+            hashes.sort()
+        }
         for hash in hashes { d.write(hash) }
     }
 }
