@@ -180,11 +180,16 @@ extension ClusterModel {
     /// A node's ID-blind signature: its encoding with every ID written as "itself" or "another",
     /// and logs summarized (`SummaryHasher`). Invariant under relabeling, so nodes can be ordered
     /// by it before trying relabelings; any such function keeps the fingerprint exact, a finer
-    /// one only leaves fewer orderings to try.
+    /// one only leaves fewer orderings to try. It leads with what an event seldom changes (role,
+    /// term, log length; the hash breaks ties), so that an event seldom moves its node in the
+    /// order: a move changes the other nodes' labels, and their remembered encodings with them.
     func signature(of sim: SimNode, id: NodeID) -> UInt64 {
         var hasher = SummaryHasher()
         Self.encodeNode(sim, Labels.blind(id), timers: spec.events.tick, into: &hasher)
-        return hasher.words.value
+        let role = sim.view.role.map { UInt64($0.rawValue) + 1 } ?? 0
+        let term = min(sim.term.rawValue, 255)
+        let length = min(sim.logBounds.last.rawValue, 255)
+        return (role << 16 | term << 8 | length) << 40 | hasher.words.value >> 24
     }
 
     /// Seals every node `state` does not share with `before`: completes its view with its
