@@ -93,6 +93,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     public let seen: FingerprintSet
     /// Each variant's `always` properties.
     private let always: [[Property<M.State>]]
+    /// Each variant's initial state, where every walk starts (built once: building one runs
+    /// the core).
+    private let initial: [M.State]
     private let roundSize = 64
 
     public init(model: M, options: FuzzOptions, swarmVariants: [M] = []) {
@@ -100,6 +103,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         self.options = options
         seen = FingerprintSet(width: options.hashWidth)
         always = variants.map { $0.properties.filter { $0.expectation == .always } }
+        initial = variants.map { $0.initialStates[0] }
     }
 
     private struct Walk {
@@ -112,7 +116,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// Marks fingerprints as seen without counting a run (to resume a campaign from its corpus).
     public func remember(_ actions: [M.Action], variant: Int = 0) {
         let model = variants[variant]
-        var state = model.initialStates[0]
+        var state = initial[variant]
         var encoder = StateEncoder()
         seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
         for action in actions {
@@ -127,7 +131,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     public func run(shouldStop: () -> Bool = { false }, onRound: (FuzzRound<M.Action>) -> Void = { _ in }) -> FuzzReport<M.Action> {
         var stats = FuzzStats()
         var encoder = StateEncoder()
-        for model in variants where seen.insert(model.fingerprint(of: model.initialStates[0], width: options.hashWidth, encoder: &encoder)) {
+        for (model, state) in zip(variants, initial) where seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)) {
             stats.distinct += 1
         }
         var next = options.firstRun
@@ -211,7 +215,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             } while weights.allSatisfy { $0 == 0 }
         }
         var encoder = StateEncoder()
-        var state = model.initialStates[0]
+        var state = initial[result.variant]
         var enabled: [M.Action] = []
         var visited: [Fingerprint] = []  // this walk's own, to count novelty within the walk too
         let fingerprinting = options.novelty || options.countsDistinct
