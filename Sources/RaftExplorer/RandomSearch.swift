@@ -109,6 +109,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private struct Walk {
         var variant = 0
         var actions: [M.Action] = []
+        /// The fingerprints of the states reached, in order: novelty also avoids these.
         var fingerprints: [Fingerprint] = []
         var violation: String?
     }
@@ -217,8 +218,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var encoder = StateEncoder()
         var state = initial[result.variant]
         var enabled: [M.Action] = []
-        var visited: [Fingerprint] = []  // this walk's own, to count novelty within the walk too
         let fingerprinting = options.novelty || options.countsDistinct
+        // Room for a typical walk at once (a deep one grows as it goes).
+        result.actions.reserveCapacity(min(options.depth, 256))
+        if fingerprinting { result.fingerprints.reserveCapacity(min(options.depth, 256)) }
         // PCT: a random priority per thread (higher runs first) and the steps where the running
         // thread is demoted.
         var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
@@ -253,7 +256,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                     let index = candidates.remove(at: position)
                     guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
                     let fp = fingerprinting ? model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder) : nil
-                    if !options.novelty || fp.map({ !seen.contains($0) && !visited.contains($0) }) == true {
+                    if !options.novelty || fp.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
                         chosen = (next, fp, index)
                         break
                     }
@@ -263,10 +266,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             guard let (next, fp, index) = chosen ?? fallback else { break }
             result.actions.append(enabled[index])
-            if let fp {
-                result.fingerprints.append(fp)
-                visited.append(fp)
-            }
+            if let fp { result.fingerprints.append(fp) }
             state = next
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property
