@@ -2,24 +2,14 @@
 public protocol DigestSink: ~Copyable {
     mutating func write(_ value: UInt64)
     mutating func write(_ bytes: [UInt8])
-    /// Whether a log's entries are written one by one (true: an exact digest), or the log is
-    /// summarized by its length and last term (a coarser digest, cheap on long logs, e.g. for
-    /// ordering nodes). Entries inside messages and snapshots are always written.
-    var digestsLogEntries: Bool { get }
 }
 
 extension DigestSink where Self: ~Copyable {
-    public var digestsLogEntries: Bool { true }
-
-    /// A log: its length, then each entry, or (see `digestsLogEntries`) its last term.
+    /// A log: its length, then each entry.
     @inlinable
-    public mutating func writeLog<C: BidirectionalCollection<Entry>>(_ entries: C) {
+    public mutating func writeLog<C: Collection<Entry>>(_ entries: C) {
         write(UInt64(entries.count))
-        if digestsLogEntries {
-            for entry in entries { entry.digest(into: &self) }
-        } else {
-            write(entries.last?.term.rawValue ?? 0)
-        }
+        for entry in entries { entry.digest(into: &self) }
     }
 }
 

@@ -43,15 +43,6 @@ extension Labels: NodeLabeling {
 
 extension StateEncoder: DigestSink {}
 
-/// A word hash of a digest whose logs are summarized by length and last term: O(1) in the
-/// length of the logs, where a node's full encoding is O(n).
-struct SummaryHasher: DigestSink {
-    var words = WordHasher()
-    mutating func write(_ value: UInt64) { words.write(value) }
-    mutating func write(_ bytes: [UInt8]) { words.write(bytes) }
-    var digestsLogEntries: Bool { false }
-}
-
 extension ClusterModel {
     /// Orderings tried per state under symmetry before settling for a sound but inexact one.
     static let symmetryOrderingCap = 720
@@ -177,19 +168,39 @@ extension ClusterModel {
         return false
     }
 
-    /// A node's ID-blind signature: its encoding with every ID written as "itself" or "another",
-    /// and logs summarized (`SummaryHasher`). Invariant under relabeling, so nodes can be ordered
-    /// by it before trying relabelings; any such function keeps the fingerprint exact, a finer
-    /// one only leaves fewer orderings to try. It leads with what an event seldom changes (role,
-    /// term, log length; the hash breaks ties), so that an event seldom moves its node in the
-    /// order: a move changes the other nodes' labels, and their remembered encodings with them.
+    /// A node's ID-blind signature: a summary of fields of its encoding, with every ID written
+    /// as "itself", "another" or none. A function of the encoding and invariant under
+    /// relabeling, so nodes can be ordered by it before trying relabelings; any such function
+    /// keeps the fingerprint exact, a finer one only leaves fewer orderings to try. It leads
+    /// with what an event seldom changes (role, term, log length; the rest hashed breaks ties),
+    /// so that an event seldom moves its node in the order: a move changes the other nodes'
+    /// labels, and their remembered encodings with them.
     func signature(of sim: SimNode, id: NodeID) -> UInt64 {
-        var hasher = SummaryHasher()
-        Self.encodeNode(sim, Labels.blind(id), timers: spec.events.tick, into: &hasher)
+        let blind = Labels.blind(id)
+        var h = WordHasher()
+        let hardState = sim.storage.hardState
+        h.write(hardState.commit.rawValue << 8 | blind(hardState.vote))
+        h.write(UInt64(sim.view.storedTerms.count) << 32 | (sim.view.storedTerms.last?.rawValue ?? 0))
+        h.write(UInt64(sim.applied.count) << 8 | UInt64(sim.box.pending?.stage.rawValue ?? 7))
+        if sim.isUp {
+            // Chained, not bound: a binding would copy the node.
+            h.write(blind(sim.box.upNode.raft.vote) << 8 | blind(sim.box.upNode.raft.leader) << 4 | blind(sim.box.upNode.raft.leadTransferee))
+            h.write(sim.box.upNode.raft.log.committed.rawValue << 32 | sim.box.upNode.raft.log.applied.rawValue)
+            h.write(sim.box.upNode.raft.pendingConfIndex.rawValue)
+            h.write(sim.box.upNode.raft.readOnly.lastRound << 16 | UInt64(sim.box.upNode.raft.readOnly.pending.count))
+            h.write(UInt64(sim.box.upNode.raft.electionElapsed) << 32 | UInt64(sim.box.upNode.raft.heartbeatElapsed))
+            if spec.events.tick {
+                h.write(UInt64(sim.box.upNode.raft.randomizedElectionTimeout))
+                h.write(sim.box.upNode.raft.rng.state)
+            }
+            h.write(UInt64(sim.box.upNode.raft.messages.count) << 32 | UInt64(sim.box.upNode.raft.messagesAfterPersist.count))
+            h.write(UInt64(sim.box.upNode.raft.tracker.votes.count) << 32 | UInt64(sim.box.upNode.raft.tracker.progresses.count))
+            h.write(sim.view.logTerms.last?.rawValue ?? 0)
+        }
         let role = sim.view.role.map { UInt64($0.rawValue) + 1 } ?? 0
         let term = min(sim.term.rawValue, 255)
         let length = min(sim.logBounds.last.rawValue, 255)
-        return (role << 16 | term << 8 | length) << 40 | hasher.words.value >> 24
+        return (role << 16 | term << 8 | length) << 40 | h.value >> 24
     }
 
     /// Seals every node `state` does not share with `before`: completes its view with its
