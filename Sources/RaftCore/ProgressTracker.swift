@@ -74,7 +74,7 @@ public struct ProgressTracker: Hashable, Sendable {
     /// The voters, in ID order.
     public var voterIDs: [NodeID] { config.voters.voters }
 
-    public var isSingleton: Bool { config.voters.voters.count == 1 && !config.voters.isJoint }
+    public var isSingleton: Bool { !config.voters.isJoint && config.voters.incoming.voters.count == 1 }
 
     /// The largest index acknowledged by a (joint) quorum of voters.
     func committed() -> LogIndex {

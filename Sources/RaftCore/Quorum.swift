@@ -86,7 +86,10 @@ public struct JointConfig: Hashable, Sendable {
     public var isJoint: Bool { !outgoing.voters.isEmpty }
 
     /// Every voter of either half, sorted.
-    public var voters: [NodeID] { (incoming.voters + outgoing.voters).sortedUnique() }
+    public var voters: [NodeID] {
+        // Outside a joint state, the incoming list itself (already sorted): no new array.
+        isJoint ? (incoming.voters + outgoing.voters).sortedUnique() : incoming.voters
+    }
 
     /// `offByOne` is the `quorum-off-by-one` mutation: majorities of `n / 2` voters.
     public func committedIndex(offByOne: Bool = false, acked: (NodeID) -> LogIndex?) -> LogIndex {
