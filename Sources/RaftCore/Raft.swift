@@ -183,10 +183,17 @@ public struct Raft<S: Storage> {
         let early = options.mutations.contains(.voteBeforePersist)
             && message.type == .voteResponse && message.to != id
         if message.type.needsPersistFirst && !early {
-            messagesAfterPersist.append(message)
+            Self.post(message, to: &messagesAfterPersist, room: tracker.ids.count)
         } else {
-            messages.append(message)
+            Self.post(message, to: &messages, room: tracker.ids.count)
         }
+    }
+
+    /// Appends to an outbox, which an empty one first sizes for a message to every member: a
+    /// broadcast into an outbox grown one message at a time would allocate again and again.
+    private static func post(_ message: Message, to outbox: inout [Message], room: Int) {
+        if outbox.capacity == 0 { outbox.reserveCapacity(room) }
+        outbox.append(message)
     }
 
     mutating func recordFault(_ fault: CoreFault) {
