@@ -314,7 +314,7 @@ public struct ClusterModel: Model {
     func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
         // Both nodes are read in place (binding one would copy its whole state).
         let (old, new) = (before[id], after[id])
-        let (was, now) = (old.storage.hardState, new.storage.hardState)
+        let (was, now) = (old.hardState, new.hardState)
         if Self.voteChanged(from: (was.term, was.vote), to: (now.term, now.vote)) { after.history.broken.insert(.voteChanged) }
         guard new.isUp else { return }
         let (term, role, committed) = (new.box.upNode.raft.term, new.box.upNode.raft.role, new.box.upNode.raft.log.committed)

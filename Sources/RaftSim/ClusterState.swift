@@ -140,6 +140,12 @@ public struct SimNode: Sendable {
         }
     }
 
+    /// The durable hard state. A plain getter: reading it through `storage`'s coroutine
+    /// allocates the coroutine's frame on every read.
+    public var hardState: HardState {
+        box.isUp ? box.upNode.raft.log.storage.hardState : box.durable.hardState
+    }
+
     /// The first and last index of the node's whole log: in memory while up, its storage while
     /// down.
     var logBounds: (first: LogIndex, last: LogIndex) {

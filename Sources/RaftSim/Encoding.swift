@@ -11,13 +11,13 @@ struct Labels {
     var blindSelf: NodeID?
     var blindOther: NodeID?
 
-    static func identity(_ n: Int) -> Labels { ordering(Array(0..<n)) }
+    static func identity(_ n: Int) -> Labels { ordering(0..<n) }
 
     /// IDs written only as `me` or not, or with `other`, as `me`, `other` or a third node.
     static func blind(_ me: NodeID, other: NodeID? = nil) -> Labels { Labels(blindSelf: me, blindOther: other) }
 
     /// Labels in which node `order[p]` (a slot) gets position `p`.
-    static func ordering(_ order: [Int]) -> Labels {
+    static func ordering(_ order: some Collection<Int>) -> Labels {
         var labels = Labels()
         for (position, slot) in order.enumerated() {
             labels.packed |= UInt64(position) << (3 * UInt64(slot))
@@ -60,7 +60,19 @@ extension ClusterModel {
             encode(state, Labels.identity(n), into: &encoder)
             return encoder.hash(width)
         }
-        var order = Array(0..<n)
+        // The order lives on the stack: a fingerprint is taken of every generated state.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { buffer in
+            _ = buffer.initialize(from: 0..<n)
+            return symmetricFingerprint(of: state, order: buffer, width: width, encoder: &encoder)
+        }
+    }
+
+    /// `fingerprint(of:width:encoder:)` under symmetry; `order` holds the slots 0..<n in order
+    /// and is used as scratch space.
+    private func symmetricFingerprint(of state: ClusterState, order: UnsafeMutableBufferPointer<Int>, width: HashWidth,
+                                      encoder: inout StateEncoder) -> Fingerprint {
+        var order = order
+        let n = order.count
         if tryEveryRelabeling {
             var best: Fingerprint?
             repeat {
@@ -98,7 +110,7 @@ extension ClusterModel {
     typealias NodeKeys = InlineArray<8, (UInt64, UInt64)>
 
     /// The runs of equal keys in `order` (sorted by key), each longer than one node.
-    static func tiedGroups(_ order: [Int], _ keys: NodeKeys) -> [Range<Int>] {
+    static func tiedGroups(_ order: UnsafeMutableBufferPointer<Int>, _ keys: NodeKeys) -> [Range<Int>] {
         var groups: [Range<Int>] = []
         var start = 0
         for i in 1...order.count where i == order.count || keys[order[i]] != keys[order[start]] {
@@ -114,7 +126,7 @@ extension ClusterModel {
     /// flight to or from it, with IDs written only as "itself", "the other" or "a third node".
     /// So the key is invariant under relabeling; it splits tied nodes that no relabeling maps
     /// onto each other, as far as it sees.
-    func refineSignatures(_ keys: inout NodeKeys, of groups: [Range<Int>], in order: [Int], state: ClusterState) {
+    func refineSignatures(_ keys: inout NodeKeys, of groups: [Range<Int>], in order: UnsafeMutableBufferPointer<Int>, state: ClusterState) {
         let n = state.nodes.count
         for i in groups.joined().lazy.map({ order[$0] }) {
             let me = NodeID(UInt64(i + 1))
@@ -141,7 +153,7 @@ extension ClusterModel {
     func relation(_ sim: SimNode, to other: NodeID) -> UInt64 {
         // The node is read in place (binding it would copy its whole state).
         var h = WordHasher()
-        var refers: UInt64 = sim.storage.hardState.vote == other ? 1 : 0
+        var refers: UInt64 = sim.hardState.vote == other ? 1 : 0
         guard sim.isUp else {
             h.write(refers)
             return h.value
@@ -160,7 +172,7 @@ extension ClusterModel {
 
     /// Advances `order` to the next permutation within `groups` (odometer order); false after
     /// the last one.
-    static func nextOrdering(_ order: inout [Int], _ groups: [Range<Int>]) -> Bool {
+    static func nextOrdering(_ order: inout UnsafeMutableBufferPointer<Int>, _ groups: [Range<Int>]) -> Bool {
         for group in groups.reversed() {
             if order[group].nextPermutation() { return true }
             order[group].sort()
@@ -178,7 +190,7 @@ extension ClusterModel {
     func signature(of sim: SimNode, id: NodeID) -> UInt64 {
         let blind = Labels.blind(id)
         var h = WordHasher()
-        let hardState = sim.storage.hardState
+        let hardState = sim.hardState
         h.write(hardState.commit.rawValue << 8 | blind(hardState.vote))
         h.write(UInt64(sim.view.storedTerms.count) << 32 | (sim.view.storedTerms.last?.rawValue ?? 0))
         h.write(UInt64(sim.applied.count) << 8 | UInt64(sim.box.pending?.stage.rawValue ?? 7))
