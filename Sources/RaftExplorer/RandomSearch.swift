@@ -217,7 +217,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         var encoder = StateEncoder()
         var state = initial[result.variant]
-        var enabled: [M.Action] = []
+        // Buffers reused from step to step: a walk allocates per step only the states it makes.
+        var enabled: [M.Action] = [], weighted: [Int] = [], candidates: [Int] = []
         let fingerprinting = options.novelty || options.countsDistinct
         // Room for a typical walk at once (a deep one grows as it goes).
         result.actions.reserveCapacity(min(options.depth, 256))
@@ -231,18 +232,19 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             model.actions(of: state, into: &enabled)
             // Candidates by weight; try them in a random weighted order until one stays inside the
             // boundary. With novelty, a few draws look for a successor never seen.
-            let weighted = enabled.indices.filter { weights[model.kind(of: enabled[$0])] > 0 }
+            weighted.removeAll(keepingCapacity: true)
+            for i in enabled.indices where weights[model.kind(of: enabled[i])] > 0 { weighted.append(i) }
             // The groups to draw from, in order: everything at once, or with PCT one thread at a
             // time by priority (the network's own events go with the first), moving on only if
             // no action of a thread stays inside the boundary.
-            var groups = [weighted]
-            if options.pct {
-                groups = Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
-            }
+            let groups = options.pct
+                ? Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
+                : nil
             var chosen: (M.State, Fingerprint?, Int)?
             var fallback: (M.State, Fingerprint?, Int)?
-            for group in groups where chosen == nil && fallback == nil {
-                var candidates = group
+            for group in 0..<(groups?.count ?? 1) where chosen == nil && fallback == nil {
+                candidates.removeAll(keepingCapacity: true)
+                candidates.append(contentsOf: groups?[group] ?? weighted)
                 var tries = options.novelty ? 4 : 1
                 while !candidates.isEmpty && tries > 0 {
                     let total = candidates.reduce(0) { $0 + weights[model.kind(of: enabled[$1])] }
