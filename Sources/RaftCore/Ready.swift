@@ -162,12 +162,12 @@ public struct RawNode<S: Storage> {
         raft.messages.removeAll()
         rd.readStates = raft.readStates
         raft.readStates.removeAll()
-        for message in raft.messagesAfterPersist {
-            if message.to == raft.id {
-                rd.selfMessages.append(message)
-            } else {
-                rd.messagesAfterPersist.append(message)
-            }
+        let me = raft.id
+        if raft.messagesAfterPersist.contains(where: { $0.to == me }) {
+            rd.selfMessages = raft.messagesAfterPersist.filter { $0.to == me }
+            rd.messagesAfterPersist = raft.messagesAfterPersist.filter { $0.to != me }
+        } else {
+            rd.messagesAfterPersist = raft.messagesAfterPersist  // Handed over whole, not copied.
         }
         raft.messagesAfterPersist.removeAll()
         rd.mustSync = !rd.entries.isEmpty || hard.term != lastHardState.term || hard.vote != lastHardState.vote
