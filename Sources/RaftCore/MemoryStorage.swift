@@ -69,6 +69,11 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
         return log[..<max(end, 1)].map(\.term)
     }
 
+    /// Whether `terms()` equals `terms`, found without building it.
+    public func hasTerms(_ terms: [Term]) -> Bool {
+        terms.count == log.count && zip(log, terms).allSatisfy { $0.term == $1 }
+    }
+
     // MARK: Writes (the application's side of the persistence contract)
 
     public mutating func setHardState(_ state: HardState) {

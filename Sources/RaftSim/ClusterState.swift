@@ -48,7 +48,7 @@ public struct SimNode: Sendable {
             guard parts.node != nil else {
                 role = nil
                 (isPromotable, hasReady) = (false, false)
-                (storedFirst, storedTerms) = (parts.durable.firstIndex, parts.durable.terms())
+                (storedFirst, storedTerms) = (parts.durable.firstIndex, Self.terms(of: parts.durable, reusing: parts.storedTermsBefore))
                 (logFirst, logTerms) = (storedFirst, storedTerms)
                 return
             }
@@ -56,12 +56,17 @@ public struct SimNode: Sendable {
             role = parts.node!.raft.role
             isPromotable = parts.node!.raft.isPromotable
             hasReady = parts.node!.hasReady
-            (storedFirst, storedTerms) = (parts.node!.storage.firstIndex, parts.node!.storage.terms())
+            (storedFirst, storedTerms) = (parts.node!.storage.firstIndex, Self.terms(of: parts.node!.storage, reusing: parts.storedTermsBefore))
             if parts.node!.raft.log.unstableEntries.isEmpty && parts.node!.raft.log.unstableSnapshot == nil {
                 (logFirst, logTerms) = (storedFirst, storedTerms)  // All of the log is stored.
             } else {
                 (logFirst, logTerms) = (parts.node!.raft.log.firstIndex, parts.node!.raft.log.terms)
             }
+        }
+
+        /// The stored log's terms: `before` (shared, no new array) if they are still those.
+        private static func terms(of storage: borrowing MemoryStorage, reusing before: [Term]) -> [Term] {
+            storage.hasTerms(before) ? before : storage.terms()
         }
     }
 
@@ -185,12 +190,16 @@ public struct SimNode: Sendable {
         var durable: MemoryStorage
         var pending: Pending?
         var applied: [Entry]
+        /// The stored log's terms in the box the parts came from, which the new box shares if
+        /// they did not change (most events leave the stored log as it was).
+        var storedTermsBefore: [Term] = []
     }
 
     /// Takes the parts out, leaving an empty box until `put`. If this state held the box alone,
     /// the parts' buffers are unique again, so changes to them happen in place.
     mutating func take() -> Parts {
-        let parts = Parts(node: box.isUp ? box.upNode : nil, durable: box.durable, pending: box.pending, applied: box.applied)
+        let parts = Parts(node: box.isUp ? box.upNode : nil, durable: box.durable, pending: box.pending, applied: box.applied,
+                          storedTermsBefore: box.view.storedTerms)
         box = Self.vacant
         return parts
     }
@@ -202,12 +211,13 @@ public struct SimNode: Sendable {
 
     /// The node crashes: only its storage and applied state machine remain.
     mutating func crash() {
-        box = Box(Parts(node: nil, durable: storage, pending: nil, applied: box.applied))
+        box = Box(Parts(node: nil, durable: storage, pending: nil, applied: box.applied, storedTermsBefore: view.storedTerms))
     }
 
     /// The node restarts as `node` (built from `storage`).
     mutating func restart(_ node: RawNode<MemoryStorage>) {
-        box = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied))
+        box = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied,
+                        storedTermsBefore: view.storedTerms))
     }
 }
 
