@@ -133,6 +133,9 @@ import Testing
         var compacted = storage(voters: [1], terms: [1, 1, 2, 2])
         try compacted.compact(to: 2)
         #expect(compacted.terms() == [1, 2, 2] && compacted.terms(through: 1) == [1])
+        // `hasTerms` answers `terms() == x` without building the array.
+        #expect(compacted.hasTerms([1, 2, 2]))
+        #expect(!compacted.hasTerms([1, 2, 3]) && !compacted.hasTerms([1, 2]) && !compacted.hasTerms([0, 1, 1, 2, 2]))
         // Stable only if the persisted (index, term) is still the log's (rule 18).
         log.stableTo(index: 4, term: 2)
         #expect(log.unstableEntries.count == 2)
