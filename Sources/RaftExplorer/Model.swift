@@ -56,3 +56,26 @@ public struct Property<State>: Sendable {
         Property(.sometimes, name, holds)
     }
 }
+
+extension Array {
+    /// The name of the first of these properties that `state` breaks. By index: binding each
+    /// property would retain its name and closure, on every state checked.
+    @inlinable
+    public func firstFailing<State>(in state: State) -> String? where Element == Property<State> {
+        withUnsafeBufferPointer { properties in
+            for i in properties.indices where !properties[i].holds(state) { return properties[i].name }
+            return nil
+        }
+    }
+
+    /// Bit i set: property i holds in `state` (at most 64 properties; `skipping` bits are not
+    /// evaluated).
+    @inlinable
+    public func holdingMask<State>(in state: State, skipping: UInt64 = 0) -> UInt64 where Element == Property<State> {
+        withUnsafeBufferPointer { properties in
+            var mask: UInt64 = 0
+            for i in properties.indices where skipping & (1 << i) == 0 && properties[i].holds(state) { mask |= 1 << i }
+            return mask
+        }
+    }
+}

@@ -193,10 +193,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         return groups.isEmpty ? [candidates] : groups
     }
 
-    /// The first `always` property `state` breaks (a loop: a closure would copy the state).
+    /// The first `always` property `state` breaks.
     private func violated(in state: M.State, variant: Int) -> String? {
-        for property in always[variant] where !property.holds(state) { return property.name }
-        return nil
+        always[variant].firstFailing(in: state)
     }
 
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }

@@ -116,10 +116,6 @@ extension Model {
         return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
     }
 
-    /// The first `always` property `state` violates.
-    func violatedProperty(_ state: State, _ always: [Property<State>]) -> String? {
-        always.first { !$0.holds(state) }?.name
-    }
 }
 
 /// Breadth-first search: finds a shortest counterexample. Level-synchronous: each level is cut
@@ -186,7 +182,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             let id = parents.add(parent: ParentTable.root, actionIndex: index)
             stats.distinct += 1
             stats.maxDepth = 1
-            if let property = model.violatedProperty(state, always) { return report(.violation, (property, id)) }
+            if let property = always.firstFailing(in: state) { return report(.violation, (property, id)) }
             markSometimes(state)
             frontier.append((state, id))
         }
@@ -269,10 +265,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                 guard model.withinBoundary(next) else { continue }
                 let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
                 guard !seen.contains(fp) else { continue }
-                var satisfies: UInt64 = 0
-                for (i, property) in sometimes.enumerated() where property.holds(next) { satisfies |= 1 << i }
                 result.candidates.append(Candidate(state: keepingStates ? next : nil, fingerprint: fp, parent: id, actionIndex: index,
-                                                   violated: model.violatedProperty(next, always), satisfies: satisfies))
+                                                   violated: always.firstFailing(in: next), satisfies: sometimes.holdingMask(in: next)))
             }
         }
         return result
@@ -332,7 +326,7 @@ public final class DepthFirstSearch<M: Model> {
             let id = parents.add(parent: parent, actionIndex: actionIndex)
             stats.distinct += 1
             stats.maxDepth = max(stats.maxDepth, depth)
-            if let property = model.violatedProperty(state, always) { return (property, id) }
+            if let property = always.firstFailing(in: state) { return (property, id) }
             for (i, p) in sometimes.enumerated() where !satisfied[i] && p.holds(state) { satisfied[i] = true }
             var enabled: [M.Action] = []
             if options.maxDepth.map({ depth < $0 }) ?? true {

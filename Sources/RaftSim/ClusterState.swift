@@ -41,27 +41,26 @@ public struct SimNode: Sendable {
         var relations = Relations(repeating: 0)
         typealias Relations = InlineArray<8, UInt64>
 
-        /// Derived from a box's parts before they go in, while they are a value of their own:
-        /// each call into a struct held in a class would first copy that struct whole (every
-        /// buffer retained).
-        init(_ parts: borrowing Parts) {
-            guard parts.node != nil else {
-                role = nil
-                (isPromotable, hasReady) = (false, false)
-                (storedFirst, storedTerms) = (parts.durable.firstIndex, Self.terms(of: parts.durable, reusing: parts.storedTermsBefore))
-                (logFirst, logTerms) = (storedFirst, storedTerms)
-                return
-            }
-            // Chained, not bound: a binding would copy the node.
-            role = parts.node!.raft.role
-            isPromotable = parts.node!.raft.isPromotable
-            hasReady = parts.node!.hasReady
-            (storedFirst, storedTerms) = (parts.node!.storage.firstIndex, Self.terms(of: parts.node!.storage, reusing: parts.storedTermsBefore))
-            if parts.node!.raft.log.unstableEntries.isEmpty && parts.node!.raft.log.unstableSnapshot == nil {
+        /// Derived from a box's node (or, while down, its storage) before it goes in, while it
+        /// is a value of its own: each call into a struct held in a class would first copy
+        /// that struct whole (every buffer retained).
+        init(up node: borrowing RawNode<MemoryStorage>, storedTermsBefore: [Term]) {
+            role = node.raft.role
+            isPromotable = node.raft.isPromotable
+            hasReady = node.hasReady
+            (storedFirst, storedTerms) = (node.storage.firstIndex, Self.terms(of: node.storage, reusing: storedTermsBefore))
+            if node.raft.log.unstableEntries.isEmpty && node.raft.log.unstableSnapshot == nil {
                 (logFirst, logTerms) = (storedFirst, storedTerms)  // All of the log is stored.
             } else {
-                (logFirst, logTerms) = (parts.node!.raft.log.firstIndex, parts.node!.raft.log.terms)
+                (logFirst, logTerms) = (node.raft.log.firstIndex, node.raft.log.terms)
             }
+        }
+
+        init(down storage: borrowing MemoryStorage, storedTermsBefore: [Term]) {
+            role = nil
+            (isPromotable, hasReady) = (false, false)
+            (storedFirst, storedTerms) = (storage.firstIndex, Self.terms(of: storage, reusing: storedTermsBefore))
+            (logFirst, logTerms) = (storedFirst, storedTerms)
         }
 
         /// The stored log's terms: `before` (shared, no new array) if they are still those.
@@ -87,9 +86,13 @@ public struct SimNode: Sendable {
         var view: View
 
         init(_ parts: consuming Parts) {
-            view = View(parts)
-            isUp = parts.node != nil
-            upNode = parts.node.take() ?? Self.placeholder
+            if let node = parts.node.take() {
+                view = View(up: node, storedTermsBefore: parts.storedTermsBefore)
+                (upNode, isUp) = (node, true)
+            } else {
+                view = View(down: parts.durable, storedTermsBefore: parts.storedTermsBefore)
+                (upNode, isUp) = (Self.placeholder, false)
+            }
             (durable, pending, applied) = (parts.durable, parts.pending, parts.applied)
         }
 
