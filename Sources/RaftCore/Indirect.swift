@@ -4,9 +4,10 @@
 /// simulated event. Equality and hashing are the value's.
 @propertyWrapper
 public struct Indirect<Value: Hashable & Sendable>: Hashable, Sendable {
-    private final class Box: @unchecked Sendable {
-        // Changed only through a uniquely referenced box (`wrappedValue`'s `_modify`).
-        var value: Value
+    /// Immutable, so reads borrow the value in place (a `var` in a class is copied, every
+    /// buffer inside retained, on each read); a change puts the changed value in a new box.
+    private final class Box: Sendable {
+        let value: Value
         init(_ value: Value) { self.value = value }
     }
 
@@ -17,10 +18,11 @@ public struct Indirect<Value: Hashable & Sendable>: Hashable, Sendable {
     }
 
     public var wrappedValue: Value {
-        get { box.value }
+        _read { yield box.value }
         _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.value) }
-            yield &box.value
+            var value = box.value
+            defer { box = Box(value) }  // Also when the access ends by a thrown error.
+            yield &value
         }
     }
 

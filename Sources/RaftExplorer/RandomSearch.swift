@@ -239,9 +239,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             let groups = options.pct
                 ? Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
                 : nil
-            var chosen: (M.State, Fingerprint?, Int)?
-            var fallback: (M.State, Fingerprint?, Int)?
-            for group in 0..<(groups?.count ?? 1) where chosen == nil && fallback == nil {
+            // A successor never seen (or, without novelty, the first inside the boundary); failing
+            // that, the first inside the boundary.
+            var picked: (state: M.State, fingerprint: Fingerprint?, index: Int)?
+            for group in 0..<(groups?.count ?? 1) where picked == nil {
                 candidates.removeAll(keepingCapacity: true)
                 candidates.append(contentsOf: groups?[group] ?? weighted)
                 var tries = options.novelty ? 4 : 1
@@ -254,18 +255,21 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                         if pick < w { position = p; break }
                         pick -= w
                     }
-                    let index = candidates.remove(at: position)
+                    let index = candidates[position]
+                    for p in position..<candidates.count - 1 { candidates[p] = candidates[p + 1] }
+                    candidates.removeLast()
                     guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
                     let fp = fingerprinting ? model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder) : nil
                     if !options.novelty || fp.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
-                        chosen = (next, fp, index)
+                        picked = (next, fp, index)
                         break
                     }
-                    if fallback == nil { fallback = (next, fp, index) }
+                    if picked == nil { picked = (next, fp, index) }
                     tries -= 1
                 }
             }
-            guard let (next, fp, index) = chosen ?? fallback else { break }
+            // Moved out, not copied: the walk goes on from the state alone.
+            guard let (next, fp, index) = picked.take() else { break }
             result.actions.append(enabled[index])
             if let fp { result.fingerprints.append(fp) }
             state = next

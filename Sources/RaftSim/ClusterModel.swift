@@ -33,7 +33,7 @@ public struct ClusterModel: Model {
             return SimNode(node: node)
         }
         var state = ClusterState(nodes: nodes)
-        seal(&state, before: nil)
+        sealAll(&state)
         return [state]
     }
 

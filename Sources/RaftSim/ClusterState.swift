@@ -21,12 +21,10 @@ public struct SimNode: Sendable {
         public var stage: Stage
     }
 
-    /// What the explorer reads of a node on every state, derived once per box (a box's node
-    /// never changes): the role (nil while down), whether it may campaign, whether a Ready
-    /// waits, the terms of the whole log (in memory while up) and of the stored log, each from
-    /// the index before its first entry (the snapshot's), all when the box is built; and, for
-    /// symmetry reduction, the node's ID-blind signature and what it holds about each other node
-    /// (by slot; `ClusterModel.relation`), when the model finishes an event (`ClusterModel.seal`).
+    /// What the explorer reads of a node on every state, derived once when a box is built (a
+    /// box's node never changes): the role (nil while down), whether it may campaign, whether a
+    /// Ready waits, the terms of the whole log (in memory while up) and of the stored log, each
+    /// from the index before its first entry (the snapshot's).
     struct View {
         var role: Role?
         var isPromotable: Bool
@@ -35,11 +33,6 @@ public struct SimNode: Sendable {
         var logTerms: [Term]
         var storedFirst: LogIndex
         var storedTerms: [Term]
-        var signature: UInt64 = 0
-        /// By slot (a spec has at most 7 nodes); inline, so sealing a node allocates nothing
-        /// for it. All 0 until sealed under symmetry.
-        var relations = Relations(repeating: 0)
-        typealias Relations = InlineArray<8, UInt64>
 
         /// Derived from a box's node (or, while down, its storage) before it goes in, while it
         /// is a value of its own: each call into a struct held in a class would first copy
@@ -69,6 +62,17 @@ public struct SimNode: Sendable {
         }
     }
 
+    /// For symmetry reduction, what the model adds to a box when it finishes an event
+    /// (`ClusterModel.seal`): the node's ID-blind signature and what it holds about each other
+    /// node (by slot; `ClusterModel.relation`). Plain words: reading it retains nothing.
+    struct Seal {
+        var signature: UInt64 = 0
+        /// By slot (a spec has at most 7 nodes); inline, so sealing a node allocates nothing
+        /// for it. All 0 until sealed under symmetry.
+        var relations = Relations(repeating: 0)
+        typealias Relations = InlineArray<8, UInt64>
+    }
+
     final class Box: @unchecked Sendable {
         /// The node while up (`isUp`); a placeholder nothing reads while down. Immutable, so that
         /// reads chained down to stored fields borrow them in place (a `var` in a class is copied,
@@ -81,9 +85,12 @@ public struct SimNode: Sendable {
         let durable: MemoryStorage
         let pending: Pending?
         let applied: [Entry]
-        /// Derived when the box is built; its signature and relations are set (`seal`) while
-        /// the box is uniquely owned, before any state holding it is handed out.
-        var view: View
+        /// Derived when the box is built. Immutable, so that reads borrow it in place (a `var`
+        /// in a class is copied, its arrays retained, on each read).
+        let view: View
+        /// Set (`SimNode.seal`) while the box is uniquely owned, before any state holding it is
+        /// handed out.
+        var seal = Seal()
 
         init(_ parts: consuming Parts) {
             if let node = parts.node.take() {
@@ -97,7 +104,7 @@ public struct SimNode: Sendable {
         }
 
         private init(copying box: Box) {
-            (upNode, isUp, durable, pending, applied, view) = (box.upNode, box.isUp, box.durable, box.pending, box.applied, box.view)
+            (upNode, isUp, durable, pending, applied, view, seal) = (box.upNode, box.isUp, box.durable, box.pending, box.applied, box.view, box.seal)
         }
 
         func copy() -> Box { Box(copying: self) }
@@ -112,17 +119,18 @@ public struct SimNode: Sendable {
         box = Box(Parts(node: node, durable: MemoryStorage(), pending: nil, applied: []))
     }
 
-    /// What the explorer reads of the node (see `View`); its signature and relations only on a
-    /// sealed box.
+    /// What the explorer reads of the node (see `View`).
     var view: View {
         _read { yield box.view }
     }
 
-    /// Completes the node's view with its signature and relations.
-    mutating func seal(signature: UInt64, relations: View.Relations) {
+    /// The node's signature and relations (see `Seal`); all 0 on an unsealed box.
+    var sealed: Seal { box.seal }
+
+    /// Seals the node's box with its signature and relations.
+    mutating func seal(signature: UInt64, relations: Seal.Relations) {
         makeUnique()
-        box.view.signature = signature
-        box.view.relations = relations
+        box.seal = Seal(signature: signature, relations: relations)
     }
 
     private mutating func makeUnique() {
@@ -177,11 +185,11 @@ public struct SimNode: Sendable {
     public var applied: [Entry] {
         get { box.applied }
         set {
-            let view = box.view
+            let seal = box.seal
             var parts = take()
             parts.applied = newValue
             put(parts)
-            box.view = view
+            box.seal = seal
         }
     }
 

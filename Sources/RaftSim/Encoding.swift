@@ -86,7 +86,7 @@ extension ClusterModel {
         // Nodes in signature order; ties broken, where they can be, by how each tied node
         // relates to the others (`refineSignatures`), both invariant under relabeling.
         var keys = NodeKeys(repeating: (0, 0))
-        for slot in 0..<n { keys[slot].0 = state.nodes[slot].view.signature }
+        for slot in 0..<n { keys[slot].0 = state.nodes[slot].sealed.signature }
         order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
         var groups = Self.tiedGroups(order, keys)
         if !groups.isEmpty {
@@ -134,8 +134,8 @@ extension ClusterModel {
             for j in 0..<n where j != i {
                 var pair = WordHasher()
                 pair.write(keys[j].0)
-                pair.write(state.nodes[i].view.relations[j])
-                pair.write(state.nodes[j].view.relations[i])
+                pair.write(state.nodes[i].sealed.relations[j])
+                pair.write(state.nodes[j].sealed.relations[i])
                 key &+= pair.value
             }
             for message in state.network where message.from == me || message.to == me {
@@ -215,19 +215,26 @@ extension ClusterModel {
         return (role << 16 | term << 8 | length) << 40 | h.value >> 24
     }
 
-    /// Seals every node `state` does not share with `before`: completes its view with its
-    /// signature and relations (both only under symmetry, the one user).
-    func seal(_ state: inout ClusterState, before: ClusterState?) {
-        for slot in state.nodes.indices where before.map({ $0.nodes[slot].box !== state.nodes[slot].box }) ?? true {
-            // Derived from the node in place: a binding would keep the box shared, and sealing
-            // would copy it.
-            let id = NodeID(UInt64(slot + 1))
-            var relations = SimNode.View.Relations(repeating: 0)
-            for other in state.nodes.indices where spec.symmetry && other != slot {
-                relations[other] = relation(state.nodes[slot], to: NodeID(UInt64(other + 1)))
-            }
-            state.nodes[slot].seal(signature: spec.symmetry ? signature(of: state.nodes[slot], id: id) : 0, relations: relations)
+    /// Seals every node `state` does not share with `before` (every node without `before`):
+    /// adds its signature and relations (both only under symmetry, the one user). `before` is
+    /// not an optional: wrapping a state in one copies it.
+    func seal(_ state: inout ClusterState, before: ClusterState) {
+        for slot in state.nodes.indices where before.nodes[slot].box !== state.nodes[slot].box { seal(slot, of: &state) }
+    }
+
+    func sealAll(_ state: inout ClusterState) {
+        for slot in state.nodes.indices { seal(slot, of: &state) }
+    }
+
+    private func seal(_ slot: Int, of state: inout ClusterState) {
+        // Derived from the node in place: a binding would keep the box shared, and sealing
+        // would copy it.
+        let id = NodeID(UInt64(slot + 1))
+        var relations = SimNode.Seal.Relations(repeating: 0)
+        for other in state.nodes.indices where spec.symmetry && other != slot {
+            relations[other] = relation(state.nodes[slot], to: NodeID(UInt64(other + 1)))
         }
+        state.nodes[slot].seal(signature: spec.symmetry ? signature(of: state.nodes[slot], id: id) : 0, relations: relations)
     }
 
     /// The canonical bytes of `state` with node IDs written as `labels` and nodes in label order.
