@@ -70,13 +70,38 @@ public struct Message: Hashable, Sendable {
     public var term: Term
     public var logTerm: Term
     public var index: LogIndex
-    public var entries: [Entry]
+    public var entries: [Entry] {
+        get { payload?.entries ?? [] }
+        set { payload = Payload.make(entries: newValue, snapshot: snapshot) }
+    }
     public var commit: LogIndex
-    public var snapshot: Snapshot?
+    public var snapshot: Snapshot? {
+        get { payload?.snapshot }
+        set { payload = Payload.make(entries: entries, snapshot: newValue) }
+    }
     public var reject: Bool
     public var rejectHint: LogIndex
     public var context: UInt64
     public var campaignTransfer: Bool
+
+    /// Entries and snapshot behind one optional reference, nil when both are empty (most
+    /// messages): a message is copied several times per simulated event, and one without a
+    /// payload copies without a retain.
+    private final class Payload: Sendable {
+        let entries: [Entry]
+        let snapshot: Snapshot?
+
+        /// nil for no entries and no snapshot.
+        static func make(entries: [Entry], snapshot: Snapshot?) -> Payload? {
+            entries.isEmpty && snapshot == nil ? nil : Payload(entries: entries, snapshot: snapshot)
+        }
+
+        private init(entries: [Entry], snapshot: Snapshot?) {
+            self.entries = entries
+            self.snapshot = snapshot
+        }
+    }
+    private var payload: Payload?
 
     public init(
         type: MessageType, from: NodeID = .none, to: NodeID = .none, term: Term = .zero,
@@ -90,13 +115,38 @@ public struct Message: Hashable, Sendable {
         self.term = term
         self.logTerm = logTerm
         self.index = index
-        self.entries = entries
+        self.payload = Payload.make(entries: entries, snapshot: snapshot)
         self.commit = commit
-        self.snapshot = snapshot
         self.reject = reject
         self.rejectHint = rejectHint
         self.context = context
         self.campaignTransfer = campaignTransfer
+    }
+}
+
+extension Message {
+    /// Equal fields, the payload's by value.
+    public static func == (a: Message, b: Message) -> Bool {
+        a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term && a.logTerm == b.logTerm
+            && a.index == b.index && a.commit == b.commit && a.reject == b.reject && a.rejectHint == b.rejectHint
+            && a.context == b.context && a.campaignTransfer == b.campaignTransfer
+            && (a.payload === b.payload || (a.entries == b.entries && a.snapshot == b.snapshot))
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(from)
+        hasher.combine(to)
+        hasher.combine(term)
+        hasher.combine(logTerm)
+        hasher.combine(index)
+        hasher.combine(commit)
+        hasher.combine(reject)
+        hasher.combine(rejectHint)
+        hasher.combine(context)
+        hasher.combine(campaignTransfer)
+        hasher.combine(entries)
+        hasher.combine(snapshot)
     }
 }
 
