@@ -68,13 +68,12 @@ extension Array {
         }
     }
 
-    /// Bit i set: property i holds in `state` (at most 64 properties; `skipping` bits are not
-    /// evaluated).
+    /// Bit i set: property i holds in `state` (at most 64 properties).
     @inlinable
-    public func holdingMask<State>(in state: State, skipping: UInt64 = 0) -> UInt64 where Element == Property<State> {
+    public func holdingMask<State>(in state: State) -> UInt64 where Element == Property<State> {
         withUnsafeBufferPointer { properties in
             var mask: UInt64 = 0
-            for i in properties.indices where skipping & (1 << i) == 0 && properties[i].holds(state) { mask |= 1 << i }
+            for i in properties.indices where properties[i].holds(state) { mask |= 1 << i }
             return mask
         }
     }

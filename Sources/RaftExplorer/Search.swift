@@ -115,7 +115,6 @@ extension Model {
         let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
         return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
     }
-
 }
 
 /// Breadth-first search: finds a shortest counterexample. Level-synchronous: each level is cut
