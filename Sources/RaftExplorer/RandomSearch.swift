@@ -255,9 +255,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                         if pick < w { position = p; break }
                         pick -= w
                     }
-                    let index = candidates[position]
-                    for p in position..<candidates.count - 1 { candidates[p] = candidates[p + 1] }
-                    candidates.removeLast()
+                    let index = candidates.remove(at: position)
                     guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
                     let fp = fingerprinting ? model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder) : nil
                     if !options.novelty || fp.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
