@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The fuzzer benchmark (release build):
 #  1. throughput on specs/replication-3.yaml: events/s with 1 and 2 workers (fixed runs);
-#  2. time to the first violation for every implemented mutation: random walks, swarm walks
-#     (median over seeds 1..10, each run capped at a time limit) and BFS (deterministic).
+#  2. time to the first violation for every implemented mutation: random walks, swarm walks,
+#     walks from the frontier (median over seeds 1..10, each run capped at a time limit) and BFS
+#     (deterministic);
+#  3. coverage: distinct states seen in 20 s on specs/replication-3.yaml, with and without
+#     --frontier (seeds 1..3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
@@ -20,8 +23,8 @@ quorum-off-by-one:election-3 skip-log-up-to-date-check:replication-3 skip-prev-l
 term-not-persisted:crash-restart-3 two-pending-conf-changes:membership-3 read-index-before-term-commit:reads-3"
 for pair in $pairs; do
     mutation=${pair%%:*}; spec=${pair##*:}
-    for mode in random swarm; do
-        flags=""; [ "$mode" = swarm ] && flags="--swarm"
+    for mode in random swarm frontier; do
+        flags=""; [ "$mode" != random ] && flags="--$mode"
         for seed in 1 2 3 4 5 6 7 8 9 10; do
             .build/release/raftcheck fuzz "specs/$spec.yaml" --seed "$seed" --time-limit "$limit" --mutation "$mutation" $flags \
                 --trace-out "$out/fz-$mutation-$mode-$seed.json" --stats-json "$out/fz-$mutation-$mode-$seed.stats.json" >/dev/null || true
@@ -30,6 +33,13 @@ for pair in $pairs; do
     .build/release/raftcheck check "specs/$spec.yaml" --mutation "$mutation" --workers 2 --trace-out "$out/bfs-$mutation.json" \
         --stats-json "$out/bfs-$mutation.stats.json" >/dev/null || true
 done
+for seed in 1 2 3; do
+    for mode in plain frontier; do
+        flags=""; [ "$mode" = frontier ] && flags="--frontier"
+        .build/release/raftcheck fuzz specs/replication-3.yaml --seed "$seed" --time-limit 20 $flags \
+            --stats-json "$out/cover-$mode-$seed.json" >/dev/null
+    done
+done
 python3 - "$out" "$limit" "$(echo $pairs)" <<'PY'
 import json, statistics, sys
 out, limit, pairs = sys.argv[1], float(sys.argv[2]), sys.argv[3].split()
@@ -37,8 +47,8 @@ one, two = (json.load(open(f"{out}/fuzz-w{w}.json")) for w in (1, 2))
 print(f"throughput, specs/replication-3.yaml, 20,000 runs: 1 worker {one['events_per_second']:,.0f} events/s, "
       f"2 workers {two['events_per_second']:,.0f} events/s ({one['elapsed_seconds'] / two['elapsed_seconds']:.2f}x)")
 print()
-print(f"| mutation | spec | random: median s (caught/10) | swarm: median s (caught/10) | BFS: s (states) |")
-print("|---|---|---|---|---|")
+print(f"| mutation | spec | random: median s (caught/10) | swarm | frontier | BFS: s (states) |")
+print("|---|---|---|---|---|---|")
 def median_time(mutation, mode):
     times, caught = [], 0
     for seed in range(1, 11):
@@ -53,5 +63,11 @@ for pair in pairs:
     b = json.load(open(f"{out}/bfs-{mutation}.stats.json"))
     bfs = f"{b['elapsed_seconds']:.2f} ({b['distinct_states']:,})" if b["violation"] \
         else f"not caught in {b['elapsed_seconds']:.0f} ({b['distinct_states']:,}, the spec's budget)"
-    print(f"| `{mutation}` | `{spec}` | {median_time(mutation, 'random')} | {median_time(mutation, 'swarm')} | {bfs} |")
+    modes = " | ".join(median_time(mutation, mode) for mode in ("random", "swarm", "frontier"))
+    print(f"| `{mutation}` | `{spec}` | {modes} | {bfs} |")
+print()
+for seed in (1, 2, 3):
+    plain, frontier = (json.load(open(f"{out}/cover-{mode}-{seed}.json")) for mode in ("plain", "frontier"))
+    print(f"coverage, replication-3, seed {seed}, 20 s: {plain['distinct_states_seen']:,} distinct states, "
+          f"{frontier['distinct_states_seen']:,} with --frontier")
 PY

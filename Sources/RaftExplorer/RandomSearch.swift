@@ -38,6 +38,11 @@ public struct FuzzOptions: Sendable {
     /// `pctChangePoints` random steps the running thread drops to the lowest priority.
     public var pct = false
     public var pctChangePoints = 2
+    /// Start three walks in four where an earlier walk first saw a state (replaying that walk
+    /// up to it), not at the initial state, so walks reach past the states every walk from the
+    /// start goes through (a fuzzer's corpus, of states). Needs fingerprints (`countsDistinct`
+    /// or `novelty`); keeps each novel walk's actions in memory.
+    public var frontier = false
     public var hashWidth = HashWidth.bits64
     /// The first run (to continue a campaign).
     public var firstRun = 0
@@ -57,7 +62,7 @@ public struct FuzzViolation<Action: Sendable>: Sendable {
 
 public struct FuzzStats: Sendable, Equatable {
     public var runs = 0
-    /// Actions taken over all runs.
+    /// Actions taken over all runs (not those that replay a frontier walk's prefix).
     public var events = 0
     /// Distinct states seen (by fingerprint).
     public var distinct = 0
@@ -97,6 +102,11 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// the core).
     private let initial: [M.State]
     private let roundSize = 64
+    /// With `options.frontier`: the walks that saw states first, in run order, and those states,
+    /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
+    /// rounds only, so a run's start depends on the runs before its round, not on the workers.
+    private var frontierWalks: [(variant: Int, actions: [M.Action])] = []
+    private var frontierStates: [(walk: Int32, length: Int32)] = []
 
     public init(model: M, options: FuzzOptions, swarmVariants: [M] = []) {
         variants = [model] + (options.swarm ? swarmVariants : [])
@@ -112,6 +122,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         /// The fingerprints of the states reached, in order: novelty also avoids these.
         var fingerprints: [Fingerprint] = []
         var violation: String?
+        /// How many of `actions` replay a frontier walk's prefix.
+        var prefix = 0
     }
 
     /// Marks fingerprints as seen without counting a run (to resume a campaign from its corpus).
@@ -120,11 +132,30 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var state = initial[variant]
         var encoder = StateEncoder()
         seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
-        for action in actions {
+        var firstSeen: [Int] = []
+        for (step, action) in actions.enumerated() {
             guard let next = model.nextState(after: state, action: action) else { break }
             state = next
-            seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
+            if seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)) { firstSeen.append(step + 1) }
         }
+        extendFrontier(variant: variant, actions: actions, firstSeen: firstSeen)
+    }
+
+    /// Adds a walk that saw states first, at the lengths `firstSeen` (none: nothing to add).
+    private func extendFrontier(variant: Int, actions: [M.Action], firstSeen: [Int]) {
+        guard options.frontier && !firstSeen.isEmpty else { return }
+        let walk = Int32(frontierWalks.count)
+        frontierWalks.append((variant, actions))
+        frontierStates.append(contentsOf: firstSeen.map { (walk, Int32($0)) })
+    }
+
+    /// Where a walk starts instead of the initial state (three walks in four, once there is a
+    /// frontier): a frontier state, as the variant and actions that reach it.
+    private func frontierStart(_ rng: inout Xoshiro256) -> (variant: Int, actions: [M.Action])? {
+        guard options.frontier && !frontierStates.isEmpty && rng.next(below: 4) < 3 else { return nil }
+        let state = frontierStates[Int(rng.next(below: UInt64(frontierStates.count)))]
+        let walk = frontierWalks[Int(state.walk)]
+        return (walk.variant, Array(walk.actions.prefix(Int(state.length))))
     }
 
     /// Runs the campaign; `onRound` hears after every round (to save the corpus), before
@@ -143,14 +174,17 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             var novel: [(run: Int, variant: Int, actions: [M.Action])] = []
             for (run, walk) in zip(indexes, walks) {
                 stats.runs += 1
-                stats.events += walk.actions.count
+                stats.events += walk.actions.count - walk.prefix
                 stats.maxDepth = max(stats.maxDepth, walk.actions.count)
-                var found = false
-                for fp in walk.fingerprints where seen.insert(fp) {
+                var firstSeen: [Int] = []
+                for (i, fp) in walk.fingerprints.enumerated() where seen.insert(fp) {
                     stats.distinct += 1
-                    found = true
+                    firstSeen.append(walk.prefix + i + 1)
                 }
-                if found { novel.append((run, walk.variant, walk.actions)) }
+                if !firstSeen.isEmpty {
+                    novel.append((run, walk.variant, walk.actions))
+                    extendFrontier(variant: walk.variant, actions: walk.actions, firstSeen: firstSeen)
+                }
                 if let property = walk.violation {
                     onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: run + 1))
                     let violation = FuzzViolation(property: property, run: run, runSeed: runSeed(options.seed, run),
@@ -206,6 +240,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
         if variants.count > 1 { result.variant = Int(rng.next(below: UInt64(variants.count))) }
+        let start = frontierStart(&rng)
+        if let start { result.variant = start.variant }
         let model = variants[result.variant]
         var weights = model.defaultWeights
         if options.swarm {
@@ -216,6 +252,11 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         var encoder = StateEncoder()
         var state = initial[result.variant]
+        if let start {
+            // The prefix stays inside the boundary and breaks no property: its walk went on.
+            for action in start.actions { state = model.nextState(after: state, action: action)! }
+            (result.actions, result.prefix) = (start.actions, start.actions.count)
+        }
         // Buffers reused from step to step: a walk allocates per step only the states it makes.
         var enabled: [M.Action] = [], weighted: [Int] = [], candidates: [Int] = []
         let fingerprinting = options.novelty || options.countsDistinct
@@ -226,7 +267,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         // thread is demoted.
         var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
         let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in Int(rng.next(below: UInt64(options.depth))) } : []
-        for step in 0..<options.depth {
+        for step in result.prefix..<max(result.prefix, options.depth) {
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             // Candidates by weight; try them in a random weighted order until one stays inside the

@@ -28,6 +28,9 @@ struct Fuzz: ParsableCommand {
     @Flag(help: "PCT-style scheduling: random node priorities with a few change points per run.")
     var pct = false
 
+    @Flag(help: "Start three walks in four at a state an earlier walk saw first (replaying that walk to it), not at the initial state.")
+    var frontier = false
+
     @Option(help: "A campaign directory: violations and runs that reached new states are kept there (atomically); rerunning with it resumes the seed sequence.")
     var corpus: String?
 
@@ -63,6 +66,7 @@ struct Fuzz: ParsableCommand {
         options.swarm = swarm
         options.novelty = novelty ?? spec.fuzz.novelty
         options.pct = pct
+        options.frontier = frontier
         options.firstRun = campaign.nextRun
         // Variant i of the search walks specs[i]; traces carry the spec their run walked.
         let specs = swarm ? spec.swarmVariants : [spec]
@@ -70,7 +74,7 @@ struct Fuzz: ParsableCommand {
                                   swarmVariants: specs.dropFirst().map(ClusterModel.init(spec:)))
         let sizes = specs.count > 1 ? " (nodes \(specs.last!.nodes)-\(spec.nodes))" : ""
 
-        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), mutation \(spec.mutation ?? "none")")
+        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), frontier \(frontier ? "on" : "off"), mutation \(spec.mutation ?? "none")")
         if let corpus, campaign.nextRun > 0 {
             let traces = Campaign.novelTraces(corpus)
             for path in traces {
@@ -169,10 +173,13 @@ struct Campaign: Codable {
     }
 
     /// The corpus's traces of runs that reached new states, in a fixed order.
+    /// The corpus's novel traces in run order (`run-N.json`), as the campaign found them: a
+    /// frontier is rebuilt from them in that order.
     static func novelTraces(_ directory: String) -> [String] {
         let novel = "\(directory)/novel"
         let files = (try? FileManager.default.contentsOfDirectory(atPath: novel)) ?? []
-        return files.filter { $0.hasSuffix(".json") }.sorted().map { "\(novel)/\($0)" }
+        let run = { (name: String) in Int(name.dropFirst("run-".count).dropLast(".json".count)) ?? Int.max }
+        return files.filter { $0.hasSuffix(".json") }.sorted { (run($0), $0) < (run($1), $1) }.map { "\(novel)/\($0)" }
     }
 }
 

@@ -125,6 +125,32 @@ import Testing
         #expect(!outputs[0].isEmpty && outputs[0] == outputs[1])
     }
 
+    /// A `--frontier` campaign is the same on any number of workers, and one stopped and
+    /// resumed from its corpus (which rebuilds the frontier from the novel walks in run order)
+    /// finds new states in the same runs as one never stopped.
+    @Test func frontierCampaignsResumeAsTheyWouldHaveGoneOn() throws {
+        let dir = try CLI.temporaryDirectory()
+        func fuzz(_ corpus: String, runs: Int, workers: Int = 1) throws -> [String: Any] {
+            let stats = dir.appendingPathComponent("\(UUID().uuidString).json").path
+            let run = try CLI.run(["fuzz", "specs/replication-3.yaml", "--seed", "3", "--runs", "\(runs)", "--frontier",
+                                   "--workers", "\(workers)", "--corpus", "\(dir.path)/\(corpus)", "--stats-json", stats])
+            #expect(run.status == 0 && run.output.contains("frontier on"), "\(run.output)\(run.error)")
+            return try CLI.json(stats)
+        }
+        let one = try fuzz("whole", runs: 640), two = try fuzz("parallel", runs: 640, workers: 2)
+        #expect(two["events"] as? Int == one["events"] as? Int)
+        #expect(two["distinct_states_seen"] as? Int == one["distinct_states_seen"] as? Int)
+        _ = try fuzz("stopped", runs: 192)
+        _ = try fuzz("stopped", runs: 448)
+        let novel = { (corpus: String) in Campaign.novelTraces("\(dir.path)/\(corpus)").map { URL(fileURLWithPath: $0).lastPathComponent } }
+        let (whole, stopped, parallel) = (novel("whole"), novel("stopped"), novel("parallel"))
+        #expect(whole.count > 64)
+        // Compared whole, reported by count (the lists are long).
+        let (resumedSame, parallelSame) = (stopped == whole, parallel == whole)
+        #expect(resumedSame, "resumed: \(stopped.count) novel runs, \(Set(stopped).symmetricDifference(whole).count) differ")
+        #expect(parallelSame, "2 workers: \(parallel.count) novel runs, \(Set(parallel).symmetricDifference(whole).count) differ")
+    }
+
     /// With `fuzz.min_nodes`, swarm runs pick their cluster size from their seed: the corpus
     /// holds walks on every size, each trace carries the spec its run walked (and replays on
     /// it), and the campaign is as deterministic as any other.
