@@ -41,7 +41,7 @@ public struct FuzzOptions: Sendable {
     /// Start three walks in four where an earlier walk first saw a state (replaying that walk
     /// up to it), not at the initial state, so walks reach past the states every walk from the
     /// start goes through (a fuzzer's corpus, of states). Needs fingerprints (`countsDistinct`
-    /// or `novelty`); keeps each novel walk's actions in memory.
+    /// or `novelty`); keeps each novel walk in memory as its choices (2 bytes per action).
     public var frontier = false
     public var hashWidth = HashWidth.bits64
     /// The first run (to continue a campaign).
@@ -105,7 +105,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
     /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
     /// rounds only, so a run's start depends on the runs before its round, not on the workers.
-    private var frontierWalks: [(variant: Int, actions: [M.Action])] = []
+    /// A walk is kept as its choices: at each step, the index of its action among those the
+    /// model lists (an action is far larger, and replaying lists them anyway).
+    private var frontierWalks: [(variant: Int, choices: [UInt16])] = []
     private var frontierStates: [(walk: Int32, length: Int32)] = []
 
     public init(model: M, options: FuzzOptions, swarmVariants: [M] = []) {
@@ -122,6 +124,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         /// The fingerprints of the states reached, in order: novelty also avoids these.
         var fingerprints: [Fingerprint] = []
         var violation: String?
+        /// Each action's index among the actions the model listed for its step (with
+        /// `options.frontier` only).
+        var choices: [UInt16] = []
         /// How many of `actions` replay a frontier walk's prefix.
         var prefix = 0
     }
@@ -132,30 +137,37 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var state = initial[variant]
         var encoder = StateEncoder()
         seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
-        var firstSeen: [Int] = []
+        var firstSeen: [Int] = [], choices: [UInt16] = [], enabled: [M.Action] = []
         for (step, action) in actions.enumerated() {
+            if options.frontier {
+                enabled.removeAll(keepingCapacity: true)
+                model.actions(of: state, into: &enabled)
+                guard let choice = enabled.firstIndex(of: action) else { break }
+                choices.append(UInt16(choice))
+            }
             guard let next = model.nextState(after: state, action: action) else { break }
             state = next
             if seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)) { firstSeen.append(step + 1) }
         }
-        extendFrontier(variant: variant, actions: actions, firstSeen: firstSeen)
+        extendFrontier(variant: variant, choices: choices, firstSeen: firstSeen)
     }
 
-    /// Adds a walk that saw states first, at the lengths `firstSeen` (none: nothing to add).
-    private func extendFrontier(variant: Int, actions: [M.Action], firstSeen: [Int]) {
+    /// Adds a walk that saw states first, after the numbers of actions `firstSeen` (none:
+    /// nothing to add).
+    private func extendFrontier(variant: Int, choices: [UInt16], firstSeen: [Int]) {
         guard options.frontier && !firstSeen.isEmpty else { return }
         let walk = Int32(frontierWalks.count)
-        frontierWalks.append((variant, actions))
+        frontierWalks.append((variant, choices))
         frontierStates.append(contentsOf: firstSeen.map { (walk, Int32($0)) })
     }
 
     /// Where a walk starts instead of the initial state (three walks in four, once there is a
-    /// frontier): a frontier state, as the variant and actions that reach it.
-    private func frontierStart(_ rng: inout Xoshiro256) -> (variant: Int, actions: [M.Action])? {
+    /// frontier): a frontier state, as the variant and the choices that reach it.
+    private func frontierStart(_ rng: inout Xoshiro256) -> (variant: Int, choices: ArraySlice<UInt16>)? {
         guard options.frontier && !frontierStates.isEmpty && rng.next(below: 4) < 3 else { return nil }
         let state = frontierStates[Int(rng.next(below: UInt64(frontierStates.count)))]
         let walk = frontierWalks[Int(state.walk)]
-        return (walk.variant, Array(walk.actions.prefix(Int(state.length))))
+        return (walk.variant, walk.choices.prefix(Int(state.length)))
     }
 
     /// Runs the campaign; `onRound` hears after every round (to save the corpus), before
@@ -183,7 +195,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 }
                 if !firstSeen.isEmpty {
                     novel.append((run, walk.variant, walk.actions))
-                    extendFrontier(variant: walk.variant, actions: walk.actions, firstSeen: firstSeen)
+                    extendFrontier(variant: walk.variant, choices: walk.choices, firstSeen: firstSeen)
                 }
                 if let property = walk.violation {
                     onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: run + 1))
@@ -252,13 +264,18 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         var encoder = StateEncoder()
         var state = initial[result.variant]
-        if let start {
-            // The prefix stays inside the boundary and breaks no property: its walk went on.
-            for action in start.actions { state = model.nextState(after: state, action: action)! }
-            (result.actions, result.prefix) = (start.actions, start.actions.count)
-        }
         // Buffers reused from step to step: a walk allocates per step only the states it makes.
         var enabled: [M.Action] = [], weighted: [Int] = [], candidates: [Int] = []
+        if let start {
+            // The prefix stays inside the boundary and breaks no property: its walk went on.
+            for choice in start.choices {
+                enabled.removeAll(keepingCapacity: true)
+                model.actions(of: state, into: &enabled)
+                state = model.nextState(after: state, action: enabled[Int(choice)])!
+                result.actions.append(enabled[Int(choice)])
+            }
+            (result.choices, result.prefix) = (Array(start.choices), start.choices.count)
+        }
         let fingerprinting = options.novelty || options.countsDistinct
         // Room for a typical walk at once (a deep one grows as it goes).
         result.actions.reserveCapacity(min(options.depth, 256))
@@ -310,6 +327,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // Moved out, not copied: the walk goes on from the state alone.
             guard let (next, fp, index) = picked.take() else { break }
             result.actions.append(enabled[index])
+            if options.frontier { result.choices.append(UInt16(index)) }
             if let fp { result.fingerprints.append(fp) }
             state = next
             if let property = violated(in: state, variant: result.variant) {
