@@ -172,9 +172,8 @@ struct Campaign: Codable {
         }
     }
 
-    /// The corpus's traces of runs that reached new states, in a fixed order.
-    /// The corpus's novel traces in run order (`run-N.json`), as the campaign found them: a
-    /// frontier is rebuilt from them in that order.
+    /// The corpus's traces of runs that reached new states, in run order (`run-N.json`), as the
+    /// campaign found them: a frontier is rebuilt from them in that order.
     static func novelTraces(_ directory: String) -> [String] {
         let novel = "\(directory)/novel"
         let files = (try? FileManager.default.contentsOfDirectory(atPath: novel)) ?? []
