@@ -86,8 +86,8 @@ public struct Message: Hashable, Sendable {
 
     /// Entries and snapshot behind one optional reference, nil when both are empty (most
     /// messages): a message is copied several times per simulated event, and one without a
-    /// payload copies without a retain.
-    private final class Payload: Sendable {
+    /// payload copies without a retain. Equal and hashed by value.
+    private final class Payload: Hashable, Sendable {
         let entries: [Entry]
         let snapshot: Snapshot?
 
@@ -99,6 +99,15 @@ public struct Message: Hashable, Sendable {
         private init(entries: [Entry], snapshot: Snapshot?) {
             self.entries = entries
             self.snapshot = snapshot
+        }
+
+        static func == (a: Payload, b: Payload) -> Bool {
+            a === b || (a.entries == b.entries && a.snapshot == b.snapshot)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(entries)
+            hasher.combine(snapshot)
         }
     }
     private var payload: Payload?
@@ -121,32 +130,6 @@ public struct Message: Hashable, Sendable {
         self.rejectHint = rejectHint
         self.context = context
         self.campaignTransfer = campaignTransfer
-    }
-}
-
-extension Message {
-    /// Equal fields, the payload's by value.
-    public static func == (a: Message, b: Message) -> Bool {
-        a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term && a.logTerm == b.logTerm
-            && a.index == b.index && a.commit == b.commit && a.reject == b.reject && a.rejectHint == b.rejectHint
-            && a.context == b.context && a.campaignTransfer == b.campaignTransfer
-            && (a.payload === b.payload || (a.entries == b.entries && a.snapshot == b.snapshot))
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(type)
-        hasher.combine(from)
-        hasher.combine(to)
-        hasher.combine(term)
-        hasher.combine(logTerm)
-        hasher.combine(index)
-        hasher.combine(commit)
-        hasher.combine(reject)
-        hasher.combine(rejectHint)
-        hasher.combine(context)
-        hasher.combine(campaignTransfer)
-        hasher.combine(entries)
-        hasher.combine(snapshot)
     }
 }
 
