@@ -268,12 +268,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var enabled: [M.Action] = [], weighted: [Int] = [], candidates: [Int] = []
         if let start {
             // The prefix stays inside the boundary and breaks no property: its walk went on.
-            for choice in start.choices {
-                enabled.removeAll(keepingCapacity: true)
-                model.actions(of: state, into: &enabled)
-                state = model.nextState(after: state, action: enabled[Int(choice)])!
-                result.actions.append(enabled[Int(choice)])
-            }
+            (result.actions, state) = model.replay(start.choices, from: state)
             (result.choices, result.prefix) = (Array(start.choices), start.choices.count)
         }
         let fingerprinting = options.novelty || options.countsDistinct

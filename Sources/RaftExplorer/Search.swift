@@ -89,17 +89,24 @@ struct ParentTable {
 extension Model {
     /// Replays action indexes from an initial state into the actions themselves.
     func actions(initial: Int, indexes: [Int]) -> [Action] {
-        var state = initialStates[initial]
+        replay(indexes, from: initialStates[initial]).actions
+    }
+
+    /// Replays action indexes (each into the actions `actions(of:into:)` lists for its step)
+    /// from `state`: the actions, and the state they reach.
+    func replay<Indexes: Sequence>(_ indexes: Indexes, from state: State) -> (actions: [Action], state: State)
+    where Indexes.Element: BinaryInteger {
+        var state = state
         var result: [Action] = []
         var enabled: [Action] = []
         for index in indexes {
             enabled.removeAll(keepingCapacity: true)
             actions(of: state, into: &enabled)
-            let action = enabled[index]
+            let action = enabled[Int(index)]
             result.append(action)
             state = nextState(after: state, action: action) ?? state
         }
-        return result
+        return (result, state)
     }
 
     /// A search's report: the counterexample rebuilt from the parent table, and (for a complete
