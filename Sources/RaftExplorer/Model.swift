@@ -8,7 +8,7 @@ public protocol Model: Sendable {
     associatedtype State: Sendable
     associatedtype Action: Hashable & Sendable
 
-    /// The states the system starts in.
+    /// The states the system starts in: the same ones on every read (workers build their own).
     var initialStates: [State] { get }
     /// Appends the actions enabled in `state`, in a deterministic order.
     func actions(of state: State, into actions: inout [Action])

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Models whose actions fall into named kinds, so random exploration can weigh them (and swarm
 /// runs switch kinds off). The default: one kind.
@@ -212,14 +213,23 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     private func walkAll(_ runs: [Int]) -> [Walk] {
-        guard options.workers > 1 else { return runs.map(walk) }
+        guard options.workers > 1 else { return runs.map { walk($0, initial: initial) } }
         return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
             buffer.initialize(repeating: Walk())
             initialized = runs.count
             let box = WalkBox(buffer: buffer)
-            let workers = min(options.workers, runs.count)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in stride(from: w, to: runs.count, by: workers) { box.buffer[i] = self.walk(runs[i]) }
+            // Each worker takes the next run as it finishes one (walks differ in length), and
+            // walks from initial states of its own: a state shared between threads would have
+            // its buffers' reference counts passed between cores on every copy. A walk depends
+            // on its run alone, so the result does not depend on who walks what.
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: min(options.workers, runs.count)) { _ in
+                let own = self.variants.map { $0.initialStates[0] }
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard i < runs.count else { break }
+                    box.buffer[i] = self.walk(runs[i], initial: own)
+                }
             }
         }
     }
@@ -246,8 +256,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
 
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
-    /// One run: a walk whose every choice comes from the run's own seed.
-    private func walk(_ run: Int) -> Walk {
+    /// One run: a walk from `initial` (the variants' initial states) whose every choice comes
+    /// from the run's own seed.
+    private func walk(_ run: Int, initial: [M.State]) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.

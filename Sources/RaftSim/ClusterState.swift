@@ -113,10 +113,18 @@ public struct SimNode: Sendable {
         private static let placeholder = try! RawNode(config: Config(id: NodeID(1)), storage: MemoryStorage())
     }
 
-    var box: Box
+    /// The box; nil only between `take` and `put`. Not a shared placeholder box: every change
+    /// on every thread would retain and release that one object, whose reference count the
+    /// cores would then pass back and forth.
+    private var stored: Box?
+
+    /// The box, read in place (checked for nil in debug builds only).
+    var box: Box {
+        _read { yield stored.unsafelyUnwrapped }
+    }
 
     public init(node: RawNode<MemoryStorage>) {
-        box = Box(Parts(node: node, durable: MemoryStorage(), pending: nil, applied: []))
+        stored = Box(Parts(node: node, durable: MemoryStorage(), pending: nil, applied: []))
     }
 
     /// What the explorer reads of the node (see `View`).
@@ -134,7 +142,7 @@ public struct SimNode: Sendable {
     }
 
     private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        if !isKnownUniquelyReferenced(&stored) { stored = box.copy() }
     }
 
     /// The RaftCore node, if up: a copy. The checker's hot paths read `box.upNode` in place
@@ -193,8 +201,6 @@ public struct SimNode: Sendable {
         }
     }
 
-    private static let vacant = Box(Parts(node: nil, durable: MemoryStorage(), pending: nil, applied: []))
-
     /// A node's parts, taken out of its box to be changed (`take`, then `put`).
     struct Parts {
         var node: RawNode<MemoryStorage>?
@@ -206,28 +212,28 @@ public struct SimNode: Sendable {
         var storedTermsBefore: [Term] = []
     }
 
-    /// Takes the parts out, leaving an empty box until `put`. If this state held the box alone,
+    /// Takes the parts out, leaving no box until `put`. If this state held the box alone,
     /// the parts' buffers are unique again, so changes to them happen in place.
     mutating func take() -> Parts {
         let parts = Parts(node: box.isUp ? box.upNode : nil, durable: box.durable, pending: box.pending, applied: box.applied,
                           storedTermsBefore: box.view.storedTerms)
-        box = Self.vacant
+        stored = nil
         return parts
     }
 
     /// Puts changed parts back, in a new box (to be sealed).
     mutating func put(_ parts: consuming Parts) {
-        box = Box(parts)
+        stored = Box(parts)
     }
 
     /// The node crashes: only its storage and applied state machine remain.
     mutating func crash() {
-        box = Box(Parts(node: nil, durable: storage, pending: nil, applied: box.applied, storedTermsBefore: view.storedTerms))
+        stored = Box(Parts(node: nil, durable: storage, pending: nil, applied: box.applied, storedTermsBefore: view.storedTerms))
     }
 
     /// The node restarts as `node` (built from `storage`).
     mutating func restart(_ node: RawNode<MemoryStorage>) {
-        box = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied,
+        stored = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied,
                         storedTermsBefore: view.storedTerms))
     }
 }
