@@ -23,27 +23,27 @@ extension ClusterModel {
     }
 }
 
-/// Every property reads the nodes in place (`sim.box.upNode…`) or what their boxes derived once
-/// (`sim.logTerm(at:)`, `sim.view.role`): they run on every state, and binding a node would copy
-/// all of it.
+/// Every property reads the nodes in place, by index (`nodes[i].box.upNode…`), or what their
+/// boxes derived once (`nodes[i].view`): they run on every state, and binding a node, its view
+/// or an array (a `for … in`) retains its buffers, atomically, each time.
 extension ClusterState {
     /// Election safety: at most one leader per term, ever.
     public var electionSafety: Bool {
-        zip(history.leaders, history.leaders.dropFirst()).allSatisfy { $0.term != $1.term }
+        // Sorted by term: two leaders of one term would be neighbours.
+        for i in history.leaders.indices.dropFirst() where history.leaders[i - 1].term == history.leaders[i].term { return false }
+        return true
     }
 
     /// Log matching: if two logs hold an entry with the same index and term, they are identical
     /// up to that index. Equivalently: once two logs differ at an index, they agree at no later one.
     public var logMatching: Bool {
         for i in nodes.indices {
-            let a = nodes[i].view
             for j in nodes.indices where j > i {
-                let b = nodes[j].view
-                guard a.logFirst == 1 && b.logFirst == 1 else { continue }  // Compacted logs: RaftCore II.
+                guard nodes[i].view.logFirst == 1 && nodes[j].view.logFirst == 1 else { continue }  // Compacted logs: RaftCore II.
                 // Both term arrays start at index 0.
                 var differed = false
-                for index in 1..<min(a.logTerms.count, b.logTerms.count) {
-                    let same = a.logTerms[index] == b.logTerms[index]
+                for index in 1..<min(nodes[i].view.logTerms.count, nodes[j].view.logTerms.count) {
+                    let same = nodes[i].view.logTerms[index] == nodes[j].view.logTerms[index]
                     if same && differed { return false }
                     differed = differed || !same
                 }
@@ -55,10 +55,10 @@ extension ClusterState {
     /// Leader completeness: an entry committed in term T is in the log of every leader of a
     /// term after T.
     public var leaderCompleteness: Bool {
-        for sim in nodes where sim.view.role == .leader {
-            let term = sim.box.upNode.raft.term
-            for (offset, committed) in history.committed.enumerated() where committed.term < term {
-                if sim.logTerm(at: LogIndex(UInt64(offset + 1))) != committed.entry.term { return false }
+        for i in nodes.indices where nodes[i].view.role == .leader {
+            let term = nodes[i].box.upNode.raft.term
+            for offset in history.committed.indices where history.committed[offset].term < term {
+                if nodes[i].logTerm(at: LogIndex(UInt64(offset + 1))) != history.committed[offset].entry.term { return false }
             }
         }
         return true
@@ -73,21 +73,20 @@ extension ClusterState {
 
     /// A committed entry stays durable on a quorum of the configuration that committed it.
     public var committedDurable: Bool {
-        let committed = history.committed
-        guard !committed.isEmpty else { return true }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: committed.count) { holders in
+        let count = history.committed.count
+        guard count > 0 else { return true }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { holders in
             holders.initialize(repeating: 0)
-            for sim in nodes {
+            for i in nodes.indices {
                 // `storedTerms[k]` is the term at index `storedFirst - 1 + k`.
-                let view = sim.view
-                let skip = Int(view.storedFirst.rawValue) - 1
-                let (low, high) = (max(skip - 1, 0), min(committed.count, skip + view.storedTerms.count - 1))
+                let skip = Int(nodes[i].view.storedFirst.rawValue) - 1
+                let (low, high) = (max(skip - 1, 0), min(count, skip + nodes[i].view.storedTerms.count - 1))
                 guard low < high else { continue }
-                for offset in low..<high where view.storedTerms[offset + 1 - skip] == committed[offset].entry.term {
+                for offset in low..<high where nodes[i].view.storedTerms[offset + 1 - skip] == history.committed[offset].entry.term {
                     holders[offset] += 1
                 }
             }
-            return committed.indices.allSatisfy { holders[$0] >= committed[$0].quorum }
+            return history.committed.indices.allSatisfy { holders[$0] >= history.committed[$0].quorum }
         }
     }
 
@@ -95,11 +94,14 @@ extension ClusterState {
     /// leader's `match < next` for every peer (membership changes applied without error are
     /// checked by the property through `BrokenTransition.invalidConfChange`).
     public var coreInvariants: Bool {
-        for sim in nodes where sim.isUp {
-            if sim.box.upNode.raft.fault != nil { return false }
-            let log = (applied: sim.box.upNode.raft.log.applied, committed: sim.box.upNode.raft.log.committed, last: sim.box.upNode.raft.log.lastIndex)
+        for i in nodes.indices where nodes[i].isUp {
+            if nodes[i].box.upNode.raft.fault != nil { return false }
+            let log = (applied: nodes[i].box.upNode.raft.log.applied, committed: nodes[i].box.upNode.raft.log.committed,
+                       last: nodes[i].box.upNode.raft.log.lastIndex)
             if !(log.applied <= log.committed && log.committed <= log.last) { return false }
-            if sim.box.upNode.raft.role == .leader && sim.box.upNode.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }
+            if nodes[i].box.upNode.raft.role == .leader && nodes[i].box.upNode.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) {
+                return false
+            }
         }
         return true
     }
