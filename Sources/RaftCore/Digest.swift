@@ -5,11 +5,11 @@ public protocol DigestSink: ~Copyable {
 }
 
 extension DigestSink where Self: ~Copyable {
-    /// A log: its length, then each entry.
+    /// A log: its length, then each entry (read in place: binding one retains its data).
     @inlinable
     public mutating func writeLog<C: Collection<Entry>>(_ entries: C) {
         write(UInt64(entries.count))
-        for entry in entries { entry.digest(into: &self) }
+        for i in entries.indices { entries[i].digest(into: &self) }
     }
 }
 
@@ -45,8 +45,7 @@ extension Message {
         d.write(rejectHint.rawValue)
         d.write(context)
         d.write(campaignTransfer ? 1 : 0)
-        d.write(UInt64(entries.count))
-        for entry in entries { entry.digest(into: &d) }
+        d.writeLog(entries)
         if let snapshot {
             d.write(1)
             snapshot.digest(into: &d, labels: labels)

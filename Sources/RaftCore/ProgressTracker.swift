@@ -54,9 +54,21 @@ public struct ProgressTracker: Hashable, Sendable {
 
     @inlinable func position(of id: NodeID) -> Int? { ids.firstIndex(of: id) }
 
+    /// A copy of the progress of `id`, nil if untracked. Hot paths read fields in place with
+    /// `progress(of:_:)` or test with `tracks(_:)`: a copy retains the inflight buffer.
     public subscript(id: NodeID) -> Progress? {
         guard let i = position(of: id) else { return nil }
         return progresses[i]
+    }
+
+    /// Whether `id` is tracked (a voter or a learner).
+    @inlinable public func tracks(_ id: NodeID) -> Bool { position(of: id) != nil }
+
+    /// What `read` derives from the progress of `id`, read in place; nil if untracked.
+    @inlinable
+    public func progress<T>(of id: NodeID, _ read: (Progress) -> T) -> T? {
+        guard let i = position(of: id) else { return nil }
+        return read(progresses[i])
     }
 
     /// Applies `body` to the progress of `id`, if tracked; returns its result.
@@ -78,14 +90,13 @@ public struct ProgressTracker: Hashable, Sendable {
 
     /// The largest index acknowledged by a (joint) quorum of voters.
     func committed() -> LogIndex {
-        config.voters.committedIndex(offByOne: countingMutations.contains(.quorumOffByOne)) { id in self[id]?.match }
+        config.voters.committedIndex(offByOne: countingMutations.contains(.quorumOffByOne)) { id in progress(of: id) { $0.match } }
     }
 
     /// Whether a quorum of voters was recently active (the leader counts itself active).
     func quorumActive(leader: NodeID) -> Bool {
         config.voters.voteResult(offByOne: countingMutations.contains(.quorumOffByOne)) { id in
-            guard let pr = self[id] else { return nil }
-            return id == leader || pr.recentActive
+            progress(of: id) { id == leader || $0.recentActive }
         } == .won
     }
 

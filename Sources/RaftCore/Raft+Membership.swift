@@ -30,7 +30,7 @@ extension Raft {
     private mutating func switchToConfig(_ next: ProgressTracker) {
         tracker = next
         guard role == .leader else { return }
-        if tracker[id].map({ $0.isLearner }) ?? true, options.stepDownOnRemoval {
+        if tracker.progress(of: id, { $0.isLearner }) ?? true, options.stepDownOnRemoval {
             becomeFollower(term: term, leader: .none)
             return
         }

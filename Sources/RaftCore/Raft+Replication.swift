@@ -39,12 +39,15 @@ extension Raft {
     /// When an entry the peer needs was compacted, it gets the snapshot instead.
     @discardableResult
     mutating func maybeSendAppend(to peer: NodeID, sendIfEmpty: Bool) -> Bool {
-        guard let progress = tracker[peer], !progress.isPaused else { return false }
-        let prevIndex = progress.next - 1
+        // Where the peer's entries start and whether its window has room for more; nil if the
+        // peer is untracked or paused.
+        let window = tracker.progress(of: peer) { $0.isPaused ? nil : (next: $0.next, open: $0.state != .replicate || !$0.inflights.isFull) }
+        guard let (next, windowOpen) = window ?? nil else { return false }
+        let prevIndex = next - 1
         guard let prevTerm = try? log.term(at: prevIndex) else { return sendSnapshot(to: peer) }
         var entries: [Entry] = []
-        if progress.state != .replicate || !progress.inflights.isFull {
-            guard let batch = try? log.entries(from: progress.next, maxSize: options.maxSizePerMessage) else {
+        if windowOpen {
+            guard let batch = try? log.entries(from: next, maxSize: options.maxSizePerMessage) else {
                 return sendSnapshot(to: peer)
             }
             entries = batch
@@ -64,8 +67,8 @@ extension Raft {
 
     /// A heartbeat commits at most what the peer is known to hold (rule 5).
     mutating func sendHeartbeat(to peer: NodeID, round: UInt64) {
-        guard let progress = tracker[peer] else { return }
-        send(Message(type: .heartbeat, to: peer, commit: min(progress.match, log.committed), context: round))
+        guard let match = tracker.progress(of: peer, { $0.match }) else { return }
+        send(Message(type: .heartbeat, to: peer, commit: min(match, log.committed), context: round))
     }
 
     mutating func handleAppendResponse(_ m: Message) {
@@ -105,7 +108,7 @@ extension Raft {
             return (true, wasPaused)
         } ?? (false, false)
         guard moved else { return }
-        if m.from == leadTransferee && tracker[m.from]?.match == log.lastIndex {
+        if m.from == leadTransferee && tracker.progress(of: m.from, { $0.match }) == log.lastIndex {
             sendTimeoutNow(to: m.from)
         }
         if maybeCommit() {
@@ -127,8 +130,8 @@ extension Raft {
             progress.msgAppFlowPaused = false
         }
         acknowledgeReadRound(from: m.from, round: m.context)
-        guard let progress = tracker[m.from] else { return }
-        if progress.match < log.lastIndex || progress.state == .probe {
+        guard let behind = tracker.progress(of: m.from, { $0.match < log.lastIndex || $0.state == .probe }) else { return }
+        if behind {
             sendAppend(to: m.from)
         }
     }

@@ -5,7 +5,7 @@ extension Raft {
     /// acknowledged or reported. Returns whether it went out: not while the storage is still
     /// producing one, nor to a peer not heard from recently.
     mutating func sendSnapshot(to peer: NodeID) -> Bool {
-        guard tracker[peer]?.recentActive == true,
+        guard tracker.progress(of: peer, { $0.recentActive }) == true,
               let snapshot = try? log.snapshot(), !snapshot.isEmpty else { return false }
         send(Message(type: .snapshot, to: peer, snapshot: snapshot))
         tracker.update(peer) { $0.becomeSnapshot(snapshot.metadata.index) }

@@ -125,7 +125,7 @@ extension Raft {
         case .propose:
             precondition(!m.entries.isEmpty, "empty proposal")
             // No proposals while handing over leadership (rule 19).
-            guard tracker[id] != nil, leadTransferee == .none else { throw .proposalDropped }
+            guard tracker.tracks(id), leadTransferee == .none else { throw .proposalDropped }
             var entries = m.entries
             screenConfChanges(&entries)
             appendEntries(entries)
@@ -137,7 +137,7 @@ extension Raft {
         default:
             break
         }
-        guard tracker[m.from] != nil else { return }
+        guard tracker.tracks(m.from) else { return }
         switch m.type {
         case .appendResponse:
             handleAppendResponse(m)

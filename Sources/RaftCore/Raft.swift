@@ -99,7 +99,7 @@ public struct Raft<S: Storage> {
     public var softState: SoftState { SoftState(leader: leader, role: role) }
 
     /// Whether this node may campaign: it is a voter of the current configuration.
-    public var isPromotable: Bool { tracker[id].map { !$0.isLearner } ?? false }
+    public var isPromotable: Bool { tracker.progress(of: id) { !$0.isLearner } ?? false }
 
     // MARK: Role transitions
 

@@ -126,7 +126,7 @@ public struct RawNode<S: Storage> {
         case .appendResponse, .heartbeatResponse, .voteResponse, .preVoteResponse: true
         default: false
         }
-        if isResponse && raft.tracker[message.from] == nil { throw .stepPeerNotFound }
+        if isResponse && !raft.tracker.tracks(message.from) { throw .stepPeerNotFound }
         try raft.step(message)
     }
 

@@ -162,10 +162,12 @@ extension ClusterModel {
         refers |= sim.box.upNode.raft.leadTransferee == other ? 8 : 0
         if let vote = sim.box.upNode.raft.tracker.votes.first(where: { $0.voter == other }) { refers |= vote.granted ? 16 : 32 }
         h.write(refers)
-        if let progress = sim.box.upNode.raft.tracker[other] {
-            h.write(progress.match.rawValue)
-            h.write(progress.next.rawValue)
-            h.write(UInt64(progress.state.rawValue) << 1 | (progress.isLearner ? 1 : 0))
+        if let (match, next, state) = sim.box.upNode.raft.tracker.progress(of: other, {
+            ($0.match.rawValue, $0.next.rawValue, UInt64($0.state.rawValue) << 1 | ($0.isLearner ? 1 : 0))
+        }) {
+            h.write(match)
+            h.write(next)
+            h.write(state)
         }
         return h.value
     }
@@ -268,9 +270,9 @@ extension ClusterModel {
         let other: UInt64 = state.partition == 0 ? 0 : all & ~side
         e.write(min(side, other) | max(side, other) << 8)
         e.write(state.history.committed.count)
-        for committed in state.history.committed {
-            committed.entry.digest(into: &e)
-            e.write(committed.term.rawValue << 8 | UInt64(committed.quorum))
+        for i in state.history.committed.indices {
+            state.history.committed[i].entry.digest(into: &e)
+            e.write(state.history.committed[i].term.rawValue << 8 | UInt64(state.history.committed[i].quorum))
         }
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: state.history.leaders.count) { buffer in
             var leaders = buffer
@@ -310,10 +312,8 @@ extension ClusterModel {
         } else {
             e.write(0)
         }
-        e.write(UInt64(rd.entries.count))
-        for entry in rd.entries { entry.digest(into: &e) }
-        e.write(UInt64(rd.committedEntries.count))
-        for entry in rd.committedEntries { entry.digest(into: &e) }
+        e.writeLog(rd.entries)
+        e.writeLog(rd.committedEntries)
         Message.digestMultiset(rd.messages, into: &e, labels: labels)
         Message.digestMultiset(rd.messagesAfterPersist, into: &e, labels: labels)
         Message.digestMultiset(rd.selfMessages, into: &e, labels: labels)
