@@ -221,7 +221,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // Each worker takes the next run as it finishes one (walks differ in length), and
             // walks from initial states of its own: a state shared between threads would have
             // its buffers' reference counts passed between cores on every copy. A walk depends
-            // on its run alone, so the result does not depend on who walks what.
+            // only on its run and on what earlier rounds found, so the result does not depend on
+            // who walks what.
             let next = Atomic<Int>(0)
             DispatchQueue.concurrentPerform(iterations: min(options.workers, runs.count)) { _ in
                 let own = self.variants.map { $0.initialStates[0] }

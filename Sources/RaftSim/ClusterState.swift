@@ -234,7 +234,7 @@ public struct SimNode: Sendable {
     /// The node restarts as `node` (built from `storage`).
     mutating func restart(_ node: RawNode<MemoryStorage>) {
         stored = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied,
-                        storedTermsBefore: view.storedTerms))
+                           storedTermsBefore: view.storedTerms))
     }
 }
 
