@@ -56,10 +56,7 @@ public struct ProgressTracker: Hashable, Sendable {
 
     /// A copy of the progress of `id`, nil if untracked. Hot paths read fields in place with
     /// `progress(of:_:)` or test with `tracks(_:)`: a copy retains the inflight buffer.
-    public subscript(id: NodeID) -> Progress? {
-        guard let i = position(of: id) else { return nil }
-        return progresses[i]
-    }
+    public subscript(id: NodeID) -> Progress? { progress(of: id) { $0 } }
 
     /// Whether `id` is tracked (a voter or a learner).
     @inlinable public func tracks(_ id: NodeID) -> Bool { position(of: id) != nil }

@@ -99,9 +99,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     public let seen: FingerprintSet
     /// Each variant's `always` properties.
     private let always: [[Property<M.State>]]
-    /// Each variant's initial state, where every walk starts (built once: building one runs
-    /// the core).
-    private let initial: [M.State]
+    /// Per worker, each variant's initial state, where every walk starts: built once (building
+    /// one runs the core), a copy per worker, since a state shared between threads would have
+    /// its buffers' reference counts passed between cores on every copy a walk makes.
+    private let initial: [[M.State]]
     private let roundSize = 64
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
     /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
@@ -112,11 +113,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private var frontierStates: [(walk: Int32, length: Int32)] = []
 
     public init(model: M, options: FuzzOptions, swarmVariants: [M] = []) {
-        variants = [model] + (options.swarm ? swarmVariants : [])
+        let variants = [model] + (options.swarm ? swarmVariants : [])
+        self.variants = variants
         self.options = options
         seen = FingerprintSet(width: options.hashWidth)
         always = variants.map { $0.properties.filter { $0.expectation == .always } }
-        initial = variants.map { $0.initialStates[0] }
+        initial = (0..<max(options.workers, 1)).map { _ in variants.map { $0.initialStates[0] } }
     }
 
     private struct Walk {
@@ -135,7 +137,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// Marks fingerprints as seen without counting a run (to resume a campaign from its corpus).
     public func remember(_ actions: [M.Action], variant: Int = 0) {
         let model = variants[variant]
-        var state = initial[variant]
+        var state = initial[0][variant]
         var encoder = StateEncoder()
         seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder))
         var firstSeen: [Int] = [], choices: [UInt16] = [], enabled: [M.Action] = []
@@ -176,7 +178,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     public func run(shouldStop: () -> Bool = { false }, onRound: (FuzzRound<M.Action>) -> Void = { _ in }) -> FuzzReport<M.Action> {
         var stats = FuzzStats()
         var encoder = StateEncoder()
-        for (model, state) in zip(variants, initial) where seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)) {
+        for (model, state) in zip(variants, initial[0]) where seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)) {
             stats.distinct += 1
         }
         var next = options.firstRun
@@ -213,23 +215,20 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     private func walkAll(_ runs: [Int]) -> [Walk] {
-        guard options.workers > 1 else { return runs.map { walk($0, initial: initial) } }
+        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0]) } }
         return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
             buffer.initialize(repeating: Walk())
             initialized = runs.count
             let box = WalkBox(buffer: buffer)
-            // Each worker takes the next run as it finishes one (walks differ in length), and
-            // walks from initial states of its own: a state shared between threads would have
-            // its buffers' reference counts passed between cores on every copy. A walk depends
-            // only on its run and on what earlier rounds found, so the result does not depend on
-            // who walks what.
+            // Each worker takes the next run as it finishes one (walks differ in length), from
+            // its own initial states. A walk depends only on its run and on what earlier rounds
+            // found, so the result does not depend on who walks what.
             let next = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: min(options.workers, runs.count)) { _ in
-                let own = self.variants.map { $0.initialStates[0] }
+            DispatchQueue.concurrentPerform(iterations: min(options.workers, runs.count)) { w in
                 while true {
                     let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard i < runs.count else { break }
-                    box.buffer[i] = self.walk(runs[i], initial: own)
+                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w])
                 }
             }
         }
@@ -257,8 +256,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
 
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
-    /// One run: a walk from `initial` (the variants' initial states) whose every choice comes
-    /// from the run's own seed.
+    /// One run: a walk from `initial` (a worker's initial states of the variants) whose every
+    /// choice comes from the run's own seed.
     private func walk(_ run: Int, initial: [M.State]) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
