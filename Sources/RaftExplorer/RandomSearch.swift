@@ -13,6 +13,25 @@ public protocol WeightedModel: Model {
     /// The "thread" an action runs on, for PCT scheduling (for a cluster: the node that acts or
     /// receives), or nil for actions outside any thread.
     func thread(of action: Action) -> Int?
+    /// The state's fingerprint and, if the encoding it hashes is canonical (the same for every
+    /// state the fingerprint stands for), the relabeling that wrote the state as that encoding.
+    /// Walks remember the transitions of states that have one (`TransitionCache`). Default:
+    /// the fingerprint, no relabeling.
+    func canonicalFingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?)
+    /// Writes `action` with its nodes relabeled (as `canonicalFingerprint` relabels a state):
+    /// two actions of one state write the same words only if they are the same action.
+    /// Needed only by a model whose `canonicalFingerprint` gives relabelings.
+    func encode(_ action: Action, relabeledBy relabeling: Relabeling, into encoder: inout StateEncoder)
+}
+
+extension WeightedModel {
+    public func canonicalFingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
+        (fingerprint(of: state, width: width, encoder: &encoder), nil)
+    }
+
+    public func encode(_ action: Action, relabeledBy relabeling: Relabeling, into encoder: inout StateEncoder) {
+        preconditionFailure("a model whose canonicalFingerprint gives relabelings must encode its actions")
+    }
 }
 
 /// Settings of a random exploration campaign.
@@ -45,6 +64,10 @@ public struct FuzzOptions: Sendable {
     /// or `novelty`); keeps each novel walk in memory as its choices (2 bytes per action).
     public var frontier = false
     public var hashWidth = HashWidth.bits64
+    /// Each worker remembers up to 2^this transitions (48 bytes each; 0: none), so that a walk
+    /// taking one again skips fingerprinting its successor (`TransitionCache`). Speed only:
+    /// results do not depend on it.
+    public var rememberedTransitionsLog2 = 17
     /// The first run (to continue a campaign).
     public var firstRun = 0
 
@@ -103,6 +126,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// one runs the core), a copy per worker, since a state shared between threads would have
     /// its buffers' reference counts passed between cores on every copy a walk makes.
     private let initial: [[M.State]]
+    /// Each variant's initial fingerprint and canonicalizing relabeling.
+    private let initialCanonical: [(fingerprint: Fingerprint, relabeling: Relabeling?)]
+    /// Per worker, the transitions its walks learned (nil: none remembered).
+    private let transitions: [TransitionCache?]
     private let roundSize = 64
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
     /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
@@ -119,6 +146,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         seen = FingerprintSet(width: options.hashWidth)
         always = variants.map { $0.properties.filter { $0.expectation == .always } }
         initial = (0..<max(options.workers, 1)).map { _ in variants.map { $0.initialStates[0] } }
+        var encoder = StateEncoder()
+        initialCanonical = zip(variants, initial[0]).map { $0.canonicalFingerprint(of: $1, width: options.hashWidth, encoder: &encoder) }
+        let remembers = options.rememberedTransitionsLog2 > 0 && (options.novelty || options.countsDistinct)
+        transitions = (0..<max(options.workers, 1)).map { _ in
+            remembers ? TransitionCache(log2Entries: options.rememberedTransitionsLog2) : nil
+        }
     }
 
     private struct Walk {
@@ -215,7 +248,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     private func walkAll(_ runs: [Int]) -> [Walk] {
-        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0]) } }
+        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0], transitions: transitions[0]) } }
         return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
             buffer.initialize(repeating: Walk())
             initialized = runs.count
@@ -228,7 +261,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 while true {
                     let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard i < runs.count else { break }
-                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w])
+                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w])
                 }
             }
         }
@@ -257,8 +290,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
     /// One run: a walk from `initial` (a worker's initial states of the variants) whose every
-    /// choice comes from the run's own seed.
-    private func walk(_ run: Int, initial: [M.State]) -> Walk {
+    /// choice comes from the run's own seed; `transitions` is the worker's.
+    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
@@ -275,12 +308,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         var encoder = StateEncoder()
         var state = initial[result.variant]
+        // The state's canonical fingerprint, while transitions are remembered.
+        var canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)? = transitions == nil ? nil : initialCanonical[result.variant]
         // Buffers reused from step to step: a walk allocates per step only the states it makes.
         var enabled: [M.Action] = [], weighted: [Int] = [], candidates: [Int] = []
         if let start {
             // The prefix stays inside the boundary and breaks no property: its walk went on.
             (result.actions, state) = model.replay(start.choices, from: state)
             (result.choices, result.prefix) = (Array(start.choices), start.choices.count)
+            if canonical != nil { canonical = model.canonicalFingerprint(of: state, width: options.hashWidth, encoder: &encoder) }
         }
         let fingerprinting = options.novelty || options.countsDistinct
         // Room for a typical walk at once (a deep one grows as it goes).
@@ -304,8 +340,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 ? Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
                 : nil
             // A successor never seen (or, without novelty, the first inside the boundary); failing
-            // that, the first inside the boundary.
-            var picked: (state: M.State, fingerprint: Fingerprint?, index: Int)?
+            // that, the first inside the boundary. Its state is computed once it is picked for good.
+            var picked: Pick?
             for group in 0..<(groups?.count ?? 1) where picked == nil {
                 candidates.removeAll(keepingCapacity: true)
                 candidates.append(contentsOf: groups?[group] ?? weighted)
@@ -320,27 +356,71 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                         pick -= w
                     }
                     let index = candidates.remove(at: position)
-                    guard let next = model.nextState(after: state, action: enabled[index]), model.withinBoundary(next) else { continue }
-                    let fp = fingerprinting ? model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder) : nil
-                    if !options.novelty || fp.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
-                        picked = (next, fp, index)
+                    guard var candidate = successor(of: state, canonical, enabled[index], index, model: model, variant: result.variant,
+                                                    fingerprinting: fingerprinting, transitions: transitions, encoder: &encoder)
+                    else { continue }
+                    if !options.novelty || candidate.fingerprint.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
+                        if candidate.state == nil { candidate.state = model.nextState(after: state, action: enabled[index]) }
+                        picked = candidate
                         break
                     }
-                    if picked == nil { picked = (next, fp, index) }
+                    if picked == nil { picked = candidate }
                     tries -= 1
                 }
             }
-            // Moved out, not copied: the walk goes on from the state alone.
-            guard let (next, fp, index) = picked.take() else { break }
-            result.actions.append(enabled[index])
-            if options.frontier { result.choices.append(UInt16(index)) }
-            if let fp { result.fingerprints.append(fp) }
-            state = next
+            guard var pick = picked.take() else { break }
+            result.actions.append(enabled[pick.index])
+            if options.frontier { result.choices.append(UInt16(pick.index)) }
+            if let fp = pick.fingerprint { result.fingerprints.append(fp) }
+            // Moved out, not copied: the walk goes on from the state alone. A fallback the cache
+            // answered for is computed now (the cache said it stays inside the boundary).
+            state = pick.state.take() ?? model.nextState(after: state, action: enabled[pick.index]).unsafelyUnwrapped
+            if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property
                 break
             }
         }
         return result
+    }
+
+    /// A successor a walk may take: its state (nil until needed, if the cache knew the rest),
+    /// fingerprint and canonicalizing relabeling, and the action's index.
+    private struct Pick {
+        var state: M.State?
+        var fingerprint: Fingerprint?
+        var relabeling: Relabeling?
+        var index: Int
+    }
+
+    /// The successor of `state` (whose canonical fingerprint is `canonical`, if known) by
+    /// `action`, or nil if it is dropped (none, or outside the boundary). Answered from
+    /// `transitions` when it holds the transition, without the state; learned there otherwise.
+    private func successor(of state: M.State, _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?, _ action: M.Action,
+                           _ index: Int, model: M, variant: Int, fingerprinting: Bool, transitions: TransitionCache?,
+                           encoder: inout StateEncoder) -> Pick? {
+        var key: Fingerprint?
+        if let transitions, let canonical, let relabeling = canonical.relabeling {
+            let k = TransitionCache.key(action, model: model, variant: variant, state: canonical.fingerprint, relabeling: relabeling,
+                                        encoder: &encoder)
+            switch transitions[k] {
+            case .dropped?:
+                return nil
+            case .successor(let fp, let relative)?:
+                return Pick(state: nil, fingerprint: fp, relabeling: relative.after(relabeling), index: index)
+            case nil:
+                key = k
+            }
+        }
+        guard let next = model.nextState(after: state, action: action), model.withinBoundary(next) else {
+            if let key { transitions![key] = .dropped }
+            return nil
+        }
+        guard fingerprinting else { return Pick(state: next, index: index) }
+        let (fp, relabeling) = model.canonicalFingerprint(of: next, width: options.hashWidth, encoder: &encoder)
+        if let key, let relabeling, let from = canonical?.relabeling {
+            transitions![key] = .successor(fp, relative: relabeling.relative(to: from))
+        }
+        return Pick(state: next, fingerprint: fp, relabeling: relabeling, index: index)
     }
 }

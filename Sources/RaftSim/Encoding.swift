@@ -37,6 +37,14 @@ struct Labels {
     }
 }
 
+extension Labels {
+    /// The labels of a relabeling: slot s written as its position.
+    init(_ relabeling: Relabeling) {
+        self.init(packed: relabeling.packed)
+        for slot in 0..<relabeling.count { slots |= UInt64(slot) << (3 * UInt64(relabeling.position(of: slot))) }
+    }
+}
+
 extension Labels: NodeLabeling {
     @inline(__always) func label(_ id: NodeID) -> UInt64 { self(id) }
 }
@@ -54,11 +62,19 @@ extension ClusterModel {
     /// ordering is used, which is still sound (never merges inequivalent states) but may keep an
     /// orbit as several states.
     public func fingerprint(of state: ClusterState, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint {
+        canonicalFingerprint(of: state, width: width, encoder: &encoder).fingerprint
+    }
+
+    /// The fingerprint, and the relabeling whose encoding it hashes if that is the orbit's
+    /// canonical one: always without symmetry (the identity), under symmetry unless the tied
+    /// orderings passed `symmetryOrderingCap`.
+    public func canonicalFingerprint(of state: ClusterState, width: HashWidth,
+                                     encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
         let n = state.nodes.count
         guard spec.symmetry && n > 1 else {
             encoder.reset()
             encode(state, Labels.identity(n), into: &encoder)
-            return encoder.hash(width)
+            return (encoder.hash(width), .identity(n))
         }
         // The order lives on the stack: a fingerprint is taken of every generated state.
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { buffer in
@@ -67,21 +83,23 @@ extension ClusterModel {
         }
     }
 
-    /// `fingerprint(of:width:encoder:)` under symmetry; `order` holds the slots 0..<n in order
-    /// and is used as scratch space.
+    /// `canonicalFingerprint(of:width:encoder:)` under symmetry; `order` holds the slots 0..<n
+    /// in order and is used as scratch space.
     private func symmetricFingerprint(of state: ClusterState, order: UnsafeMutableBufferPointer<Int>, width: HashWidth,
-                                      encoder: inout StateEncoder) -> Fingerprint {
+                                      encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
         var order = order
         let n = order.count
+        var best: (fingerprint: Fingerprint, labels: UInt64)?
+        func tryOrder(_ order: UnsafeMutableBufferPointer<Int>, _ encoder: inout StateEncoder) {
+            encoder.reset()
+            let labels = Labels.ordering(order)
+            encode(state, labels, into: &encoder)
+            let fp = encoder.hash(width)
+            if best.map({ fp < $0.fingerprint }) ?? true { best = (fp, labels.packed) }
+        }
         if tryEveryRelabeling {
-            var best: Fingerprint?
-            repeat {
-                encoder.reset()
-                encode(state, Labels.ordering(order), into: &encoder)
-                let fp = encoder.hash(width)
-                if best.map({ fp < $0 }) ?? true { best = fp }
-            } while order[...].nextPermutation()
-            return best!
+            repeat { tryOrder(order, &encoder) } while order[...].nextPermutation()
+            return (best!.fingerprint, Relabeling(packed: best!.labels, count: n))
         }
         // Nodes in signature order; ties broken, where they can be, by how each tied node
         // relates to the others (`refineSignatures`), both invariant under relabeling.
@@ -96,14 +114,40 @@ extension ClusterModel {
         }
         // The nodes a relabeling may still permute: runs of equal keys.
         let orderings = groups.reduce(1) { product, group in (1...group.count).reduce(product, *) }
-        var best: Fingerprint?
-        repeat {
-            encoder.reset()
-            encode(state, Labels.ordering(order), into: &encoder)
-            let fp = encoder.hash(width)
-            if best.map({ fp < $0 }) ?? true { best = fp }
-        } while orderings <= Self.symmetryOrderingCap && Self.nextOrdering(&order, groups)
-        return best!
+        let exact = orderings <= Self.symmetryOrderingCap
+        repeat { tryOrder(order, &encoder) } while exact && Self.nextOrdering(&order, groups)
+        return (best!.fingerprint, exact ? Relabeling(packed: best!.labels, count: n) : nil)
+    }
+
+    /// Writes `event` with its node IDs relabeled (for `TransitionCache`): its kind, then its
+    /// message or the nodes it names; a cut as the pair of relabeled sides, as `encode` writes it.
+    public func encode(_ event: Event, relabeledBy relabeling: Relabeling, into e: inout StateEncoder) {
+        let labels = Labels(relabeling)
+        e.write(event.kindIndex)
+        switch event {
+        case .deliver(let m), .drop(let m), .duplicate(let m):
+            m.digest(into: &e, labels: labels)
+        case .reconfigure(let id, let change):
+            e.write(labels(id))
+            e.write(UInt64(change.kind.rawValue) << 8 | labels(change.node))
+        case .partition(let side):
+            e.write(Self.cut(side, labels, nodes: relabeling.count))
+        case .heal:
+            break
+        case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id), .propose(let id), .read(let id),
+             .ready(let id), .persist(let id), .announce(let id), .apply(let id):
+            e.write(labels(id))
+        }
+    }
+
+    /// A partition's cut (bit i: node i + 1 on one side; 0 for none) as the pair of relabeled
+    /// sides, smaller first: the same for every way of naming the one cut.
+    static func cut(_ partition: UInt8, _ labels: Labels, nodes n: Int) -> UInt64 {
+        var side: UInt64 = 0
+        for slot in 0..<n where partition & (1 << slot) != 0 { side |= 1 << (labels(NodeID(UInt64(slot + 1))) - 1) }
+        let all: UInt64 = (1 << UInt64(n)) - 1
+        let other: UInt64 = partition == 0 ? 0 : all & ~side
+        return min(side, other) | max(side, other) << 8
     }
 
     /// Per slot, the keys nodes are ordered by under symmetry: signature, then refinement.
@@ -263,12 +307,7 @@ extension ClusterModel {
             e.write(read.committedBefore)
             e.write(read.index.map { $0.rawValue + 1 } ?? 0)
         }
-        // The cut as the pair of relabeled sides, smaller first.
-        var side: UInt64 = 0
-        for slot in 0..<n where state.partition & (1 << slot) != 0 { side |= 1 << (labels(NodeID(UInt64(slot + 1))) - 1) }
-        let all: UInt64 = (1 << UInt64(n)) - 1
-        let other: UInt64 = state.partition == 0 ? 0 : all & ~side
-        e.write(min(side, other) | max(side, other) << 8)
+        e.write(Self.cut(state.partition, labels, nodes: n))
         e.write(state.history.committed.count)
         for i in state.history.committed.indices {
             state.history.committed[i].entry.digest(into: &e)

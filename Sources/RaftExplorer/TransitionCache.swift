@@ -1,0 +1,102 @@
+/// A permutation of a model's nodes (symmetry reduction): node `slot` is written as node
+/// `position(of: slot)`. 3 bits per slot, up to 8 nodes.
+public struct Relabeling: Equatable, Sendable {
+    /// Slot s's position in bits 3s..<3s+3.
+    public var packed: UInt64
+    public var count: Int
+
+    public init(packed: UInt64, count: Int) {
+        precondition(count <= 8, "a relabeling holds at most 8 nodes")
+        (self.packed, self.count) = (packed, count)
+    }
+
+    public static func identity(_ count: Int) -> Relabeling {
+        var packed: UInt64 = 0
+        for slot in 0..<count { packed |= UInt64(slot) << (3 * UInt64(slot)) }
+        return Relabeling(packed: packed, count: count)
+    }
+
+    @inline(__always) public func position(of slot: Int) -> Int { Int((packed >> (3 * UInt64(slot))) & 7) }
+
+    /// This relabeling applied after `first`: slot s goes to `position(of: first.position(of: s))`.
+    public func after(_ first: Relabeling) -> Relabeling {
+        var packed: UInt64 = 0
+        for slot in 0..<first.count { packed |= UInt64(position(of: first.position(of: slot))) << (3 * UInt64(slot)) }
+        return Relabeling(packed: packed, count: first.count)
+    }
+
+    /// The relabeling r with `r.after(first) == self`.
+    public func relative(to first: Relabeling) -> Relabeling {
+        var packed: UInt64 = 0
+        for slot in 0..<first.count { packed |= UInt64(position(of: slot)) << (3 * UInt64(first.position(of: slot))) }
+        return Relabeling(packed: packed, count: first.count)
+    }
+}
+
+/// What random walks learn about transitions, so a walk that takes one again need not
+/// fingerprint its successor (nor, if a candidate is dropped, compute it at all).
+///
+/// Keyed by the state's canonical form and the action as that form writes it: the state's
+/// fingerprint with the relabeling that canonicalized it (`canonicalFingerprint`), and the
+/// action relabeled the same way (`encode(_:relabeledBy:into:)`). Every state of the orbit then
+/// shares the entries, since a state and its actions relabeled together have the same
+/// successors relabeled. An entry holds the successor's fingerprint and its canonicalizing
+/// relabeling relative to the state's (so it carries over to another state of the orbit), or
+/// that the successor is dropped (none, or outside the bounds).
+///
+/// A model's transitions are pure functions and fingerprints stand for states, so an entry
+/// says exactly what computing would: a walk's result does not depend on what the cache holds
+/// (hence not on the worker that walks it). Direct-mapped, a newer entry replacing an older;
+/// one per worker, touched by one thread.
+final class TransitionCache {
+    enum Outcome: Equatable {
+        case dropped
+        case successor(Fingerprint, relative: Relabeling)
+    }
+
+    private struct Entry {
+        var key = Fingerprint(low: 0)
+        var successor = Fingerprint(low: 0)
+        var relative = Relabeling(packed: 0, count: 0)
+        /// 0: empty; 1: dropped; 2: a successor.
+        var kind: UInt8 = 0
+    }
+
+    private var entries: [Entry]
+    private let mask: Int
+
+    /// Room for 2^`log2Entries` transitions (48 bytes each).
+    init(log2Entries: Int) {
+        entries = Array(repeating: Entry(), count: 1 << log2Entries)
+        mask = (1 << log2Entries) - 1
+    }
+
+    /// The key of `action` in a state: the 128-bit XXH3 of the state's fingerprint, the
+    /// model's index among the search's variants, and the action relabeled.
+    static func key<M: WeightedModel>(_ action: M.Action, model: M, variant: Int, state: Fingerprint, relabeling: Relabeling,
+                                      encoder: inout StateEncoder) -> Fingerprint {
+        encoder.reset()
+        encoder.write(state.low)
+        encoder.write(state.high)
+        encoder.write(variant)
+        model.encode(action, relabeledBy: relabeling, into: &encoder)
+        return encoder.hash(.bits128)
+    }
+
+    subscript(key: Fingerprint) -> Outcome? {
+        get {
+            let entry = entries[Int(truncatingIfNeeded: key.low) & mask]
+            guard entry.kind != 0 && entry.key == key else { return nil }
+            return entry.kind == 1 ? .dropped : .successor(entry.successor, relative: entry.relative)
+        }
+        set {
+            var entry = Entry(key: key)
+            switch newValue {
+            case nil: return
+            case .dropped: entry.kind = 1
+            case .successor(let fp, let relative): (entry.successor, entry.relative, entry.kind) = (fp, relative, 2)
+            }
+            entries[Int(truncatingIfNeeded: key.low) & mask] = entry
+        }
+    }
+}
