@@ -64,10 +64,10 @@ public struct FuzzOptions: Sendable {
     /// or `novelty`); keeps each novel walk in memory as its choices (2 bytes per action).
     public var frontier = false
     public var hashWidth = HashWidth.bits64
-    /// Each worker remembers up to 2^this transitions (48 bytes each; 0: none), so that a walk
-    /// taking one again skips fingerprinting its successor (`TransitionCache`). Speed only:
-    /// results do not depend on it.
-    public var rememberedTransitionsLog2 = 17
+    /// Each worker remembers up to 2^this transitions (48 bytes each: 12 MiB per worker by
+    /// default; 0: none), so that a walk taking one again skips fingerprinting its successor
+    /// (`TransitionCache`). Speed only: results do not depend on it.
+    public var rememberedTransitionsLog2 = 18
     /// The first run (to continue a campaign).
     public var firstRun = 0
 
@@ -130,6 +130,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private let initialCanonical: [(fingerprint: Fingerprint, relabeling: Relabeling?)]
     /// Per worker, the transitions its walks learned (nil: none remembered).
     private let transitions: [TransitionCache?]
+    /// How many successors the workers took from what they remembered (a measure, not a result:
+    /// it depends on the workers).
+    var rememberedSuccessors: Int { transitions.reduce(0) { $0 + ($1?.hits ?? 0) } }
     private let roundSize = 64
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
     /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
@@ -403,23 +406,24 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         if let transitions, let canonical, let relabeling = canonical.relabeling {
             let k = TransitionCache.key(action, model: model, variant: variant, state: canonical.fingerprint, relabeling: relabeling,
                                         encoder: &encoder)
-            switch transitions[k] {
+            switch transitions.outcome(of: k) {
             case .dropped?:
                 return nil
             case .successor(let fp, let relative)?:
-                return Pick(state: nil, fingerprint: fp, relabeling: relative.after(relabeling), index: index)
+                return Pick(state: nil, fingerprint: fp, relabeling: Relabeling(packed: relative, count: relabeling.count).after(relabeling),
+                            index: index)
             case nil:
                 key = k
             }
         }
         guard let next = model.nextState(after: state, action: action), model.withinBoundary(next) else {
-            if let key { transitions![key] = .dropped }
+            if let key { transitions!.remember(.dropped, of: key) }
             return nil
         }
         guard fingerprinting else { return Pick(state: next, index: index) }
         let (fp, relabeling) = model.canonicalFingerprint(of: next, width: options.hashWidth, encoder: &encoder)
         if let key, let relabeling, let from = canonical?.relabeling {
-            transitions![key] = .successor(fp, relative: relabeling.relative(to: from))
+            transitions!.remember(.successor(fp, relative: relabeling.relative(to: from).packed), of: key)
         }
         return Pick(state: next, fingerprint: fp, relabeling: relabeling, index: index)
     }

@@ -51,19 +51,23 @@ public struct Relabeling: Equatable, Sendable {
 final class TransitionCache {
     enum Outcome: Equatable {
         case dropped
-        case successor(Fingerprint, relative: Relabeling)
+        /// The successor's fingerprint and its relabeling relative to the state's
+        /// (`Relabeling.packed`).
+        case successor(Fingerprint, relative: UInt64)
     }
 
     private struct Entry {
         var key = Fingerprint(low: 0)
         var successor = Fingerprint(low: 0)
-        var relative = Relabeling(packed: 0, count: 0)
+        var relative: UInt64 = 0
         /// 0: empty; 1: dropped; 2: a successor.
         var kind: UInt8 = 0
     }
 
     private var entries: [Entry]
     private let mask: Int
+    /// How many lookups found their transition.
+    private(set) var hits = 0
 
     /// Room for 2^`log2Entries` transitions (48 bytes each).
     init(log2Entries: Int) {
@@ -83,20 +87,21 @@ final class TransitionCache {
         return encoder.hash(.bits128)
     }
 
-    subscript(key: Fingerprint) -> Outcome? {
-        get {
-            let entry = entries[Int(truncatingIfNeeded: key.low) & mask]
-            guard entry.kind != 0 && entry.key == key else { return nil }
-            return entry.kind == 1 ? .dropped : .successor(entry.successor, relative: entry.relative)
+    /// What the cache holds for transition `key`, if anything.
+    func outcome(of key: Fingerprint) -> Outcome? {
+        let entry = entries[Int(truncatingIfNeeded: key.low) & mask]
+        guard entry.kind != 0 && entry.key == key else { return nil }
+        hits += 1
+        return entry.kind == 1 ? .dropped : .successor(entry.successor, relative: entry.relative)
+    }
+
+    /// Remembers transition `key`, in place of whatever shared its slot.
+    func remember(_ outcome: Outcome, of key: Fingerprint) {
+        var entry = Entry(key: key)
+        switch outcome {
+        case .dropped: entry.kind = 1
+        case .successor(let fp, let relative): (entry.successor, entry.relative, entry.kind) = (fp, relative, 2)
         }
-        set {
-            var entry = Entry(key: key)
-            switch newValue {
-            case nil: return
-            case .dropped: entry.kind = 1
-            case .successor(let fp, let relative): (entry.successor, entry.relative, entry.kind) = (fp, relative, 2)
-            }
-            entries[Int(truncatingIfNeeded: key.low) & mask] = entry
-        }
+        entries[Int(truncatingIfNeeded: key.low) & mask] = entry
     }
 }

@@ -82,3 +82,26 @@ struct Lock: WeightedModel {
         #expect(continued.violation?.actions == whole.violation?.actions)
     }
 }
+
+@Suite struct RelabelingTests {
+    /// `relative(to:)` undoes `after(_:)`, over random permutations of up to 8 nodes.
+    @Test func relativeUndoesAfter() {
+        var rng = Xoshiro256(seed: 9)
+        for n in 1...8 {
+            for _ in 0..<50 {
+                let a = Self.random(n, &rng), b = Self.random(n, &rng)
+                #expect(b.relative(to: a).after(a) == b)
+                #expect(a.after(.identity(n)) == a && Relabeling.identity(n).after(a) == a)
+                #expect((0..<n).map(b.after(a).position(of:)) == (0..<n).map { b.position(of: a.position(of: $0)) })
+            }
+        }
+    }
+
+    static func random(_ n: Int, _ rng: inout Xoshiro256) -> Relabeling {
+        var positions = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { positions.swapAt(i, Int(rng.next(below: UInt64(i + 1)))) }
+        var packed: UInt64 = 0
+        for (slot, position) in positions.enumerated() { packed |= UInt64(position) << (3 * UInt64(slot)) }
+        return Relabeling(packed: packed, count: n)
+    }
+}
