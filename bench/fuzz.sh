@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fuzzer benchmark (release build):
-#  1. throughput on specs/replication-3.yaml: events/s with 1 and 2 workers (fixed runs);
+#  1. throughput on specs/replication-3.yaml: events/s with 1 and 2 workers (fixed runs), without
+#     novelty and with it (the default);
 #  2. time to the first violation for every implemented mutation: random walks, swarm walks,
 #     walks from the frontier (median over seeds 1..10, each run capped at a time limit) and BFS
 #     (deterministic);
@@ -12,9 +13,11 @@ out=.build/bench
 mkdir -p "$out"
 limit=${FUZZ_LIMIT:-60}
 swift build -c release --product raftcheck >/dev/null
-for workers in 1 2; do
-    .build/release/raftcheck fuzz specs/replication-3.yaml --seed 1 --runs 20000 --workers "$workers" --no-novelty \
-        --stats-json "$out/fuzz-w$workers.json" >/dev/null
+for novelty in no-novelty novelty; do
+    for workers in 1 2; do
+        .build/release/raftcheck fuzz specs/replication-3.yaml --seed 1 --runs 20000 --workers "$workers" "--$novelty" \
+            --stats-json "$out/fuzz-$novelty-w$workers.json" >/dev/null
+    done
 done
 # Every mutation of the bug zoo, on the spec `raftcheck mutants` catches it with.
 pairs="commit-previous-term:figure8-3 vote-before-persist:crash-restart-3 forget-vote-on-step-down:forget-vote-3
@@ -43,9 +46,10 @@ done
 python3 - "$out" "$limit" "$(echo $pairs)" <<'PY'
 import json, statistics, sys
 out, limit, pairs = sys.argv[1], float(sys.argv[2]), sys.argv[3].split()
-one, two = (json.load(open(f"{out}/fuzz-w{w}.json")) for w in (1, 2))
-print(f"throughput, specs/replication-3.yaml, 20,000 runs: 1 worker {one['events_per_second']:,.0f} events/s, "
-      f"2 workers {two['events_per_second']:,.0f} events/s ({one['elapsed_seconds'] / two['elapsed_seconds']:.2f}x)")
+for novelty in ("no-novelty", "novelty"):
+    one, two = (json.load(open(f"{out}/fuzz-{novelty}-w{w}.json")) for w in (1, 2))
+    print(f"throughput, specs/replication-3.yaml, 20,000 runs, --{novelty}: 1 worker {one['events_per_second']:,.0f} events/s, "
+          f"2 workers {two['events_per_second']:,.0f} events/s ({one['elapsed_seconds'] / two['elapsed_seconds']:.2f}x)")
 print()
 print(f"| mutation | spec | random: median s (caught/10) | swarm | frontier | BFS: s (states) |")
 print("|---|---|---|---|---|---|")

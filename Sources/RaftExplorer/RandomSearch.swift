@@ -17,7 +17,8 @@ public protocol WeightedModel: Model {
     /// state the fingerprint stands for), the relabeling that wrote the state as that encoding.
     /// Walks remember the transitions of states that have one (`TransitionCache`). Default:
     /// the fingerprint, no relabeling.
-    func canonicalFingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?)
+    func canonicalFingerprint(of state: State, width: HashWidth,
+                              encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?)
     /// Writes `action` with its nodes relabeled (as `canonicalFingerprint` relabels a state):
     /// two actions of one state write the same words only if they are the same action.
     /// Needed only by a model whose `canonicalFingerprint` gives relabelings.
@@ -25,7 +26,8 @@ public protocol WeightedModel: Model {
 }
 
 extension WeightedModel {
-    public func canonicalFingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
+    public func canonicalFingerprint(of state: State, width: HashWidth,
+                                     encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
         (fingerprint(of: state, width: width, encoder: &encoder), nil)
     }
 
@@ -359,11 +361,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                         pick -= w
                     }
                     let index = candidates.remove(at: position)
-                    guard var candidate = successor(of: state, canonical, enabled[index], index, model: model, variant: result.variant,
+                    guard let candidate = successor(of: state, canonical, enabled[index], index, model: model, variant: result.variant,
                                                     fingerprinting: fingerprinting, transitions: transitions, encoder: &encoder)
                     else { continue }
                     if !options.novelty || candidate.fingerprint.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
-                        if candidate.state == nil { candidate.state = model.nextState(after: state, action: enabled[index]) }
                         picked = candidate
                         break
                     }
@@ -375,7 +376,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             result.actions.append(enabled[pick.index])
             if options.frontier { result.choices.append(UInt16(pick.index)) }
             if let fp = pick.fingerprint { result.fingerprints.append(fp) }
-            // Moved out, not copied: the walk goes on from the state alone. A fallback the cache
+            // Moved out, not copied: the walk goes on from the state alone. A successor the cache
             // answered for is computed now (the cache said it stays inside the boundary).
             state = pick.state.take() ?? model.nextState(after: state, action: enabled[pick.index]).unsafelyUnwrapped
             if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
@@ -387,8 +388,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         return result
     }
 
-    /// A successor a walk may take: its state (nil until needed, if the cache knew the rest),
-    /// fingerprint and canonicalizing relabeling, and the action's index.
+    /// A successor a walk may take: its state (nil if the cache knew the rest: computed once
+    /// taken), fingerprint and canonicalizing relabeling, and the action's index.
     private struct Pick {
         var state: M.State?
         var fingerprint: Fingerprint?

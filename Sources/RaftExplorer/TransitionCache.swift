@@ -34,7 +34,7 @@ public struct Relabeling: Equatable, Sendable {
 }
 
 /// What random walks learn about transitions, so a walk that takes one again need not
-/// fingerprint its successor (nor, if a candidate is dropped, compute it at all).
+/// fingerprint its successor, nor compute it at all if it is dropped or (with novelty) seen.
 ///
 /// Keyed by the state's canonical form and the action as that form writes it: the state's
 /// fingerprint with the relabeling that canonicalized it (`canonicalFingerprint`), and the
@@ -44,12 +44,12 @@ public struct Relabeling: Equatable, Sendable {
 /// relabeling relative to the state's (so it carries over to another state of the orbit), or
 /// that the successor is dropped (none, or outside the bounds).
 ///
-/// A model's transitions are pure functions and fingerprints stand for states, so an entry
-/// says exactly what computing would: a walk's result does not depend on what the cache holds
-/// (hence not on the worker that walks it). Direct-mapped, a newer entry replacing an older;
+/// A model's transitions are pure functions and fingerprints stand for states (as in the seen
+/// set, to within their collision odds), so an entry says what computing would: a walk's result
+/// does not depend on what the cache holds, hence not on the worker that walks it. Direct-mapped, a newer entry replacing an older;
 /// one per worker, touched by one thread.
 final class TransitionCache {
-    enum Outcome: Equatable {
+    enum Outcome {
         case dropped
         /// The successor's fingerprint and its relabeling relative to the state's
         /// (`Relabeling.packed`).
