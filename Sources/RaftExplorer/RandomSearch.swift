@@ -132,8 +132,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private let initialCanonical: [(fingerprint: Fingerprint, relabeling: Relabeling?)]
     /// Per worker, the transitions its walks learned (nil: none remembered).
     private let transitions: [TransitionCache?]
-    /// How many successors the workers took from what they remembered (a measure, not a result:
-    /// it depends on the workers).
+    /// How many candidates the workers' caches answered for, dropped or not (a measure, not a
+    /// result: it depends on the workers).
     var rememberedSuccessors: Int { transitions.reduce(0) { $0 + ($1?.hits ?? 0) } }
     private let roundSize = 64
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
