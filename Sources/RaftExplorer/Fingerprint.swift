@@ -64,6 +64,13 @@ public struct StateEncoder: ~Copyable {
 
     @inlinable public mutating func reset() { count = 0 }
 
+    /// Lets go of the parts remembered (`write(_:key:_:)` holds them), so that a state can
+    /// change those it alone then holds in place.
+    public mutating func forgetParts() {
+        remembered.removeAll(keepingCapacity: true)
+        nextReplaced = 0
+    }
+
     @inlinable public mutating func write(_ value: UInt64) {
         if count == capacity { grow() }
         base[count] = value.littleEndian

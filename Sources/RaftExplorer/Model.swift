@@ -14,6 +14,9 @@ public protocol Model: Sendable {
     func actions(of state: State, into actions: inout [Action])
     /// The state after `action`, or nil if it changes nothing.
     func nextState(after state: State, action: Action) -> State?
+    /// `nextState(after:action:)` for a caller done with `state`, which a model may change in
+    /// place where nothing else holds it. The same result. Default: `nextState(after:action:)`.
+    func nextState(replacing state: consuming State, action: Action) -> State?
     /// The properties to check on every state reached.
     var properties: [Property<State>] { get }
     /// Whether `state` is inside the bounds. A state outside is generated but neither counted
@@ -27,6 +30,10 @@ public protocol Model: Sendable {
 
 extension Model {
     public func withinBoundary(_ state: State) -> Bool { true }
+
+    public func nextState(replacing state: consuming State, action: Action) -> State? {
+        nextState(after: state, action: action)
+    }
 }
 
 /// A named predicate over states.

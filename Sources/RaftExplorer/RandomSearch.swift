@@ -377,8 +377,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             if options.frontier { result.choices.append(UInt16(pick.index)) }
             if let fp = pick.fingerprint { result.fingerprints.append(fp) }
             // Moved out, not copied: the walk goes on from the state alone. A successor the cache
-            // answered for is computed now (the cache said it stays inside the boundary).
-            state = pick.state.take() ?? model.nextState(after: state, action: enabled[pick.index]).unsafelyUnwrapped
+            // answered for is computed now (the cache said it stays inside the boundary), from
+            // the state given up: the encoder lets go of its nodes, so the one that changes, if
+            // the walk alone holds it, changes in place.
+            if let next = pick.state.take() {
+                state = next
+            } else {
+                encoder.forgetParts()
+                state = model.nextState(replacing: consume state, action: enabled[pick.index]).unsafelyUnwrapped
+            }
             if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property

@@ -93,7 +93,8 @@ extension Model {
     }
 
     /// Replays action indexes (each into the actions `actions(of:into:)` lists for its step)
-    /// from `state`: the actions, and the state they reach.
+    /// from `state`: the actions, and the state they reach. The indexes are a path a search
+    /// took, so every action has a successor; each step changes the state in place.
     func replay<Indexes: Sequence>(_ indexes: Indexes, from state: State) -> (actions: [Action], state: State)
     where Indexes.Element: BinaryInteger {
         var state = state
@@ -104,7 +105,10 @@ extension Model {
             actions(of: state, into: &enabled)
             let action = enabled[Int(index)]
             result.append(action)
-            state = nextState(after: state, action: action) ?? state
+            guard let next = nextState(replacing: consume state, action: action) else {
+                preconditionFailure("a path's action \(result.count) has no successor on replay")
+            }
+            state = next
         }
         return (result, state)
     }

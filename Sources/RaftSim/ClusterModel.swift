@@ -33,7 +33,7 @@ public struct ClusterModel: Model {
             return SimNode(node: node)
         }
         var state = ClusterState(nodes: nodes)
-        sealAll(&state)
+        seal(&state)
         return [state]
     }
 
@@ -126,8 +126,15 @@ public struct ClusterModel: Model {
     // MARK: Transitions
 
     public func nextState(after state: ClusterState, action event: Event) -> ClusterState? {
+        nextState(replacing: state, action: event)
+    }
+
+    /// `nextState(after:action:)`, for a caller done with `state`: a node that only `state`
+    /// held changes in place (its buffers are not copied on write).
+    public func nextState(replacing state: consuming ClusterState, action event: Event) -> ClusterState? {
         var next = state
         let id = event.node
+        let before = NodeBefore(next[id])
         switch event {
         case .deliver(let message):
             guard next.remove(message), next[id].isUp else { return nil }
@@ -226,9 +233,26 @@ public struct ClusterModel: Model {
         // A state outside the bounds is only ever tested with `withinBoundary` and dropped
         // (TLC's state constraint): it stays unsealed, its history unrecorded.
         guard withinBoundary(next) else { return next }
-        seal(&next, before: state)
-        recordHistory(of: id, before: state, after: &next)
+        seal(&next)
+        recordHistory(of: id, before: before, after: &next)
         return next
+    }
+
+    /// What `recordHistory` compares of a node before an event with the node after it: read
+    /// out first, so that the event may change the node in place.
+    struct NodeBefore {
+        var hardState: HardState
+        var applied: Int
+        /// While up: what its RaftCore node held, and its whole log's terms (`SimNode.View`).
+        var up: (term: Term, vote: NodeID, committed: LogIndex, role: Role, quorum: Int, log: (first: LogIndex, terms: [Term]))?
+
+        init(_ sim: borrowing SimNode) {
+            (hardState, applied) = (sim.hardState, sim.box.applied.count)
+            guard sim.isUp else { return }
+            // Field by field, in place: binding the node would copy its whole state.
+            up = (sim.box.upNode.raft.term, sim.box.upNode.raft.vote, sim.box.upNode.raft.log.committed, sim.box.upNode.raft.role,
+                  ClusterModel.quorum(sim.box.upNode.raft.tracker.config), (sim.view.logFirst, sim.view.logTerms))
+        }
     }
 
     /// Runs `body` on node `id` (if up), then carries out its Readies (atomic mode).
@@ -310,10 +334,10 @@ public struct ClusterModel: Model {
         }
     }
 
-    /// Updates the history variables after an event at `id`.
-    func recordHistory(of id: NodeID, before: ClusterState, after: inout ClusterState) {
-        // Both nodes are read in place (binding one would copy its whole state).
-        let (old, new) = (before[id], after[id])
+    /// Updates the history variables after an event at `id`, which was `before` it.
+    func recordHistory(of id: NodeID, before old: NodeBefore, after: inout ClusterState) {
+        // The node is read in place (binding it would copy its whole state).
+        let new = after[id]
         let (was, now) = (old.hardState, new.hardState)
         if Self.voteChanged(from: (was.term, was.vote), to: (now.term, now.vote)) { after.history.broken.insert(.voteChanged) }
         guard new.isUp else { return }
@@ -329,12 +353,12 @@ public struct ClusterModel: Model {
                 after.history.leaders.insert(record, at: low)
             }
         }
-        if old.isUp {
-            if Self.voteChanged(from: (old.box.upNode.raft.term, old.box.upNode.raft.vote), to: (term, new.box.upNode.raft.vote)) {
+        if let up = old.up {
+            if Self.voteChanged(from: (up.term, up.vote), to: (term, new.box.upNode.raft.vote)) {
                 after.history.broken.insert(.voteChanged)
             }
-            if committed < old.box.upNode.raft.log.committed { after.history.broken.insert(.monotonicCommit) }
-            if old.box.upNode.raft.role == .leader && role == .leader && old.box.upNode.raft.term == term && !Self.isPrefix(old, of: new) {
+            if committed < up.committed { after.history.broken.insert(.monotonicCommit) }
+            if up.role == .leader && role == .leader && up.term == term && !Self.isPrefix(up.log, of: new) {
                 after.history.broken.insert(.leaderAppendOnly)
             }
         }
@@ -343,12 +367,12 @@ public struct ClusterModel: Model {
            let entries = try? new.box.upNode.raft.log.entries(from: LogIndex(UInt64(known + 1)), to: committed + 1) {
             // The configuration that decided the commit: the node's before the event, or, if a
             // change applied during the event let it commit more, the one after (the smaller).
-            let quorum = min(Self.quorum(new.box.upNode.raft.tracker.config), old.isUp ? Self.quorum(old.box.upNode.raft.tracker.config) : .max)
+            let quorum = min(Self.quorum(new.box.upNode.raft.tracker.config), old.up?.quorum ?? .max)
             after.history.committed += entries.map { History.Committed(entry: $0, term: term, quorum: UInt8(quorum)) }
         }
         // The applied entries and the committed history only grow: the entries `id` applied in
         // this event are the ones state machine safety has not yet checked.
-        if !after.history.appliedSafely(new.applied, from: min(old.applied.count, new.applied.count)) {
+        if !after.history.appliedSafely(new.applied, from: min(old.applied, new.applied.count)) {
             after.history.broken.insert(.stateMachineSafety)
         }
     }
@@ -364,14 +388,12 @@ public struct ClusterModel: Model {
         old.term == new.term && old.vote != .none && new.vote != old.vote
     }
 
-    /// Whether the log of `a` is a prefix of the log of `b`.
-    static func isPrefix(_ a: SimNode, of b: SimNode) -> Bool {
-        let (aBounds, bBounds) = (a.logBounds, b.logBounds)
-        guard aBounds.last <= bBounds.last else { return false }
-        var index = aBounds.first
-        while index <= aBounds.last {
-            if a.logTerm(at: index) != b.logTerm(at: index) { return false }
-            index = index + 1
+    /// Whether `log` (a first index and the terms from the one before it, as in
+    /// `SimNode.View`) is a prefix of the whole log of `b`.
+    static func isPrefix(_ log: (first: LogIndex, terms: [Term]), of b: SimNode) -> Bool {
+        guard Int(log.first.rawValue) + log.terms.count - 2 <= Int(b.logBounds.last.rawValue) else { return false }
+        for (offset, term) in log.terms.dropFirst().enumerated() where b.logTerm(at: log.first + UInt64(offset)) != term {
+            return false
         }
         return true
     }

@@ -70,6 +70,8 @@ public struct SimNode: Sendable {
         /// By slot (a spec has at most 7 nodes); inline, so sealing a node allocates nothing
         /// for it. All 0 until sealed under symmetry.
         var relations = Relations(repeating: 0)
+        /// Whether the box was sealed (with or without symmetry): a box is new until it is.
+        var isSet = false
         typealias Relations = InlineArray<8, UInt64>
     }
 
@@ -135,10 +137,13 @@ public struct SimNode: Sendable {
     /// The node's signature and relations (see `Seal`); all 0 on an unsealed box.
     var sealed: Seal { box.seal }
 
+    /// Whether the box is new since the model last sealed the state's nodes.
+    var needsSeal: Bool { !box.seal.isSet }
+
     /// Seals the node's box with its signature and relations.
     mutating func seal(signature: UInt64, relations: Seal.Relations) {
         makeUnique()
-        box.seal = Seal(signature: signature, relations: relations)
+        box.seal = Seal(signature: signature, relations: relations, isSet: true)
     }
 
     private mutating func makeUnique() {

@@ -261,16 +261,10 @@ extension ClusterModel {
         return (role << 16 | term << 8 | length) << 40 | h.value >> 24
     }
 
-    /// Seals every node `state` does not share with `before`: adds its signature and relations
-    /// (both only under symmetry, the one user). `before` is not an optional: wrapping a state
-    /// in one copies it.
-    func seal(_ state: inout ClusterState, before: ClusterState) {
-        for slot in state.nodes.indices where before.nodes[slot].box !== state.nodes[slot].box { seal(slot, of: &state) }
-    }
-
-    /// Seals every node (of an initial state).
-    func sealAll(_ state: inout ClusterState) {
-        for slot in state.nodes.indices { seal(slot, of: &state) }
+    /// Seals every node whose box is new (every node of an initial state; the one an event
+    /// changed): adds its signature and relations (both only under symmetry, the one user).
+    func seal(_ state: inout ClusterState) {
+        for slot in state.nodes.indices where state.nodes[slot].needsSeal { seal(slot, of: &state) }
     }
 
     private func seal(_ slot: Int, of state: inout ClusterState) {

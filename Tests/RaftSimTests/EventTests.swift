@@ -192,3 +192,51 @@ extension TraceEvent {
         #expect(narrower > 0)
     }
 }
+
+/// A state changed in place (`nextState(replacing:)` on a state held alone) is the state built
+/// by copying (`nextState(after:)`), which leaves its input as it was.
+@Suite struct InPlaceTests {
+    @Test(arguments: ["split with crashes", "partitions, drops, duplicates, ticks, reads", "membership of 4 nodes"])
+    func changingInPlaceIsCopying(variant: String) {
+        var spec = Spec()
+        spec.bounds.maxProposals = 2
+        if variant.hasPrefix("split") {
+            spec.events.readySteps = .split
+            (spec.events.crash, spec.events.restart) = (true, true)
+            (spec.bounds.maxCrashes, spec.bounds.maxRestarts) = (2, 2)
+        } else if variant.hasPrefix("membership") {
+            (spec.nodes, spec.voters, spec.symmetry, spec.events.reconfigure) = (4, 3, false, true)
+            spec.bounds.maxConfChanges = 2
+        } else {
+            (spec.events.partition, spec.events.drop, spec.events.duplicate, spec.events.tick, spec.events.read) = (true, true, true, true, true)
+            (spec.bounds.maxPartitions, spec.bounds.maxDrops, spec.bounds.maxDuplicates) = (1, 2, 1)
+        }
+        let model = ClusterModel(spec: spec)
+        var copyEncoder = StateEncoder(), inPlaceEncoder = StateEncoder()
+        var rng = Xoshiro256(seed: 5)
+        var changedInPlace = 0
+        for _ in 0..<40 {
+            // Built apart, so the two share no node.
+            var (copied, inPlace) = (model.initialStates[0], model.initialStates[0])
+            for _ in 0..<50 {
+                var enabled: [Event] = []
+                model.actions(of: copied, into: &enabled)
+                let steps = enabled.compactMap { event in model.nextState(after: copied, action: event).map { (event, $0) } }
+                    .filter { model.withinBoundary($0.1) }
+                guard !steps.isEmpty else { break }
+                let before = model.fingerprint(of: copied, width: .bits128, encoder: &copyEncoder)
+                let (event, next) = steps[Int(rng.next(below: UInt64(steps.count)))]
+                #expect(model.fingerprint(of: copied, width: .bits128, encoder: &copyEncoder) == before, "\(event) changed its input")
+                copied = next
+                inPlaceEncoder.forgetParts()  // Nothing but `inPlace` holds its nodes.
+                inPlace = model.nextState(replacing: consume inPlace, action: event)!
+                changedInPlace += 1
+                #expect(model.fingerprint(of: inPlace, width: .bits128, encoder: &inPlaceEncoder)
+                        == model.fingerprint(of: copied, width: .bits128, encoder: &copyEncoder), "\(event)")
+                #expect(inPlace.history == copied.history && inPlace.reads == copied.reads && inPlace.counters == copied.counters)
+                #expect(model.violation(in: inPlace) == model.violation(in: copied))
+            }
+        }
+        #expect(changedInPlace > 1000)
+    }
+}

@@ -72,15 +72,15 @@ import Testing
         before.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
         var after = before
         after.nodes[1].applied = [Entry(term: 1, index: 1)]
-        model.recordHistory(of: 2, before: before, after: &after)
+        model.recordHistory(of: 2, before: .init(before[2]), after: &after)
         #expect(holds(.stateMachineSafety, after) && after.stateMachineSafety)
         var wrong = after
         wrong.nodes[0].applied = [Entry(term: 2, index: 1)]
-        model.recordHistory(of: 1, before: after, after: &wrong)
+        model.recordHistory(of: 1, before: .init(after[1]), after: &wrong)
         #expect(!holds(.stateMachineSafety, wrong) && !wrong.stateMachineSafety)
         var early = after
         early.nodes[2].applied = [Entry(term: 1, index: 1), Entry(term: 1, index: 2)]
-        model.recordHistory(of: 3, before: after, after: &early)
+        model.recordHistory(of: 3, before: .init(after[3]), after: &early)
         #expect(!holds(.stateMachineSafety, early) && !early.stateMachineSafety)
     }
 
@@ -107,18 +107,18 @@ import Testing
         let before = state([leader(1, terms: [1, 1], term: 1), node(2), node(3)])
         var after = before
         after.nodes[0] = SimNode(node: leader(1, terms: [1], term: 1))
-        model.recordHistory(of: 1, before: before, after: &after)
+        model.recordHistory(of: 1, before: .init(before[1]), after: &after)
         #expect(!holds(.leaderAppendOnly, after))
         #expect(holds(.leaderAppendOnly, before))
 
         let committed = state([node(1, terms: [1, 1], hardState: HardState(term: 1, commit: 2)), node(2), node(3)])
         var regressed = committed
         regressed.nodes[0] = SimNode(node: node(1, terms: [1, 1], hardState: HardState(term: 1, commit: 1)))
-        model.recordHistory(of: 1, before: committed, after: &regressed)
+        model.recordHistory(of: 1, before: .init(committed[1]), after: &regressed)
         #expect(!holds(.monotonicCommit, regressed))
         var progressed = regressed
         progressed.history.broken = []
-        model.recordHistory(of: 1, before: regressed, after: &progressed)
+        model.recordHistory(of: 1, before: .init(regressed[1]), after: &progressed)
         #expect(holds(.monotonicCommit, progressed))
 
         // A vote withdrawn or changed within its term; a new term may carry a new vote.
@@ -127,7 +127,7 @@ import Testing
                                   (HardState(term: 3), true), (HardState(term: 2, vote: 3), true)] {
             var next = voted
             next.nodes[0] = SimNode(node: node(1, hardState: hardState))
-            model.recordHistory(of: 1, before: voted, after: &next)
+            model.recordHistory(of: 1, before: .init(voted[1]), after: &next)
             #expect(holds(.oneVotePerTerm, next) == kept, "\(hardState)")
         }
     }
