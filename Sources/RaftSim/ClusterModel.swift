@@ -243,15 +243,20 @@ public struct ClusterModel: Model {
     struct NodeBefore {
         var hardState: HardState
         var applied: Int
-        /// While up: what its RaftCore node held, and its whole log's terms (`SimNode.View`).
-        var up: (term: Term, vote: NodeID, committed: LogIndex, role: Role, quorum: Int, log: (first: LogIndex, terms: [Term]))?
+        var isUp = false
+        /// While up: its RaftCore node's term, vote, commit, role, and the nodes a commit needed.
+        var term = Term.zero, vote = NodeID.none, committed = LogIndex.zero, role = Role.follower, quorum = Int.max
+        /// While it led: its whole log's terms, as `SimNode.View` holds them.
+        var leaderLog: (first: LogIndex, terms: [Term])?
 
         init(_ sim: borrowing SimNode) {
-            (hardState, applied) = (sim.hardState, sim.box.applied.count)
-            guard sim.isUp else { return }
+            (hardState, applied, isUp) = (sim.hardState, sim.box.applied.count, sim.isUp)
+            guard isUp else { return }
             // Field by field, in place: binding the node would copy its whole state.
-            up = (sim.box.upNode.raft.term, sim.box.upNode.raft.vote, sim.box.upNode.raft.log.committed, sim.box.upNode.raft.role,
-                  ClusterModel.quorum(sim.box.upNode.raft.tracker.config), (sim.view.logFirst, sim.view.logTerms))
+            (term, vote, committed, role) = (sim.box.upNode.raft.term, sim.box.upNode.raft.vote, sim.box.upNode.raft.log.committed,
+                                             sim.box.upNode.raft.role)
+            quorum = ClusterModel.quorum(sim.box.upNode.raft.tracker.config)
+            if role == .leader { leaderLog = (sim.view.logFirst, sim.view.logTerms) }
         }
     }
 
@@ -353,12 +358,12 @@ public struct ClusterModel: Model {
                 after.history.leaders.insert(record, at: low)
             }
         }
-        if let up = old.up {
-            if Self.voteChanged(from: (up.term, up.vote), to: (term, new.box.upNode.raft.vote)) {
+        if old.isUp {
+            if Self.voteChanged(from: (old.term, old.vote), to: (term, new.box.upNode.raft.vote)) {
                 after.history.broken.insert(.voteChanged)
             }
-            if committed < up.committed { after.history.broken.insert(.monotonicCommit) }
-            if up.role == .leader && role == .leader && up.term == term && !Self.isPrefix(up.log, of: new) {
+            if committed < old.committed { after.history.broken.insert(.monotonicCommit) }
+            if let log = old.leaderLog, role == .leader && old.term == term && !Self.isPrefix(log, of: new) {
                 after.history.broken.insert(.leaderAppendOnly)
             }
         }
@@ -367,7 +372,7 @@ public struct ClusterModel: Model {
            let entries = try? new.box.upNode.raft.log.entries(from: LogIndex(UInt64(known + 1)), to: committed + 1) {
             // The configuration that decided the commit: the node's before the event, or, if a
             // change applied during the event let it commit more, the one after (the smaller).
-            let quorum = min(Self.quorum(new.box.upNode.raft.tracker.config), old.up?.quorum ?? .max)
+            let quorum = min(Self.quorum(new.box.upNode.raft.tracker.config), old.quorum)
             after.history.committed += entries.map { History.Committed(entry: $0, term: term, quorum: UInt8(quorum)) }
         }
         // The applied entries and the committed history only grow: the entries `id` applied in
