@@ -328,9 +328,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         result.actions.reserveCapacity(min(options.depth, 256))
         if fingerprinting { result.fingerprints.reserveCapacity(min(options.depth, 256)) }
         // PCT: a random priority per thread (higher runs first) and the steps where the running
-        // thread is demoted.
+        // thread is demoted, among those the walk takes (after a frontier walk's prefix).
         var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
-        let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in Int(rng.next(below: UInt64(options.depth))) } : []
+        let steps = UInt64(max(options.depth - result.prefix, 1))
+        let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in result.prefix + Int(rng.next(below: steps)) } : []
         for step in result.prefix..<max(result.prefix, options.depth) {
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
