@@ -70,6 +70,10 @@ public struct FuzzOptions: Sendable {
     /// default; 0: none), so that a walk taking one again skips fingerprinting its successor
     /// (`TransitionCache`). Speed only: results do not depend on it.
     public var rememberedTransitionsLog2 = 18
+    /// Each worker keeps up to 2^this states its walks reached (with remembered transitions
+    /// only; 0: none), so that a walk reaching one again takes it, neither computed nor
+    /// checked (`StateCache`). Speed only: results do not depend on it.
+    public var rememberedStatesLog2 = 17
     /// The first run (to continue a campaign).
     public var firstRun = 0
 
@@ -132,9 +136,14 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private let initialCanonical: [(fingerprint: Fingerprint, relabeling: Relabeling?)]
     /// Per worker, the transitions its walks learned (nil: none remembered).
     private let transitions: [TransitionCache?]
+    /// Per worker, the states its walks reached (nil when transitions are not remembered).
+    private let states: [StateCache<M.State, M.Action>?]
     /// How many candidates the workers' caches answered for, dropped or not (a measure, not a
     /// result: it depends on the workers).
     var rememberedSuccessors: Int { transitions.reduce(0) { $0 + ($1?.hits ?? 0) } }
+    /// How many states walks took from the workers' kept states (a measure, like
+    /// `rememberedSuccessors`).
+    var reusedStates: Int { states.reduce(0) { $0 + ($1?.hits ?? 0) } }
     private let roundSize = 64
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
     /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
@@ -156,6 +165,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let remembers = options.rememberedTransitionsLog2 > 0 && (options.novelty || options.countsDistinct)
         transitions = (0..<max(options.workers, 1)).map { _ in
             remembers ? TransitionCache(log2Entries: options.rememberedTransitionsLog2) : nil
+        }
+        states = (0..<max(options.workers, 1)).map { _ in
+            remembers && options.rememberedStatesLog2 > 0 ? StateCache(log2Entries: options.rememberedStatesLog2) : nil
         }
     }
 
@@ -253,7 +265,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     private func walkAll(_ runs: [Int]) -> [Walk] {
-        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0], transitions: transitions[0]) } }
+        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0], transitions: transitions[0], states: states[0]) } }
         return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
             buffer.initialize(repeating: Walk())
             initialized = runs.count
@@ -266,7 +278,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 while true {
                     let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard i < runs.count else { break }
-                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w])
+                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w], states: self.states[w])
                 }
             }
         }
@@ -295,8 +307,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
     /// One run: a walk from `initial` (a worker's initial states of the variants) whose every
-    /// choice comes from the run's own seed; `transitions` is the worker's.
-    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?) -> Walk {
+    /// choice comes from the run's own seed; `transitions` and `states` are the worker's.
+    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State, M.Action>?) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
@@ -316,7 +328,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         // The state's canonical fingerprint, while transitions are remembered.
         var canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)? = transitions == nil ? nil : initialCanonical[result.variant]
         // Buffers reused from step to step: a walk allocates per step only the states it makes.
-        var enabled: [M.Action] = [], weighted: [Int] = [], candidates: [Int] = []
+        var enabled: [M.Action] = [], kinds: [UInt8] = [], weighted: [Int] = [], candidates: [Int] = []
         if let start {
             // The prefix stays inside the boundary and breaks no property: its walk went on.
             (result.actions, state) = model.replay(start.choices, from: state)
@@ -324,6 +336,16 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             if canonical != nil { canonical = model.canonicalFingerprint(of: state, width: options.hashWidth, encoder: &encoder) }
         }
         let fingerprinting = options.novelty || options.countsDistinct
+        // Where `states` keeps the state, if it does (the start too, once checked). The walk
+        // takes a kept state out only to compute from it (`held`): most steps need only its
+        // actions and what the caches know of their transitions.
+        var place: Int?
+        if let states, let canonical, let relabeling = canonical.relabeling {
+            place = states.find(canonical.fingerprint, relabeling, variant: result.variant)
+                ?? (violated(in: state, variant: result.variant) == nil
+                    ? states.keep(state, canonical.fingerprint, relabeling, variant: result.variant) : nil)
+        }
+        var held: M.State? = consume state
         // Room for a typical walk at once (a deep one grows as it goes).
         result.actions.reserveCapacity(min(options.depth, 256))
         if fingerprinting { result.fingerprints.reserveCapacity(min(options.depth, 256)) }
@@ -333,12 +355,20 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let steps = UInt64(max(options.depth - result.prefix, 1))
         let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in result.prefix + Int(rng.next(below: steps)) } : []
         for step in result.prefix..<max(result.prefix, options.depth) {
-            enabled.removeAll(keepingCapacity: true)
-            model.actions(of: state, into: &enabled)
+            if let place, let listed = states.unsafelyUnwrapped.actions(at: place) {
+                (enabled, kinds) = listed
+            } else {
+                enabled.removeAll(keepingCapacity: true)
+                if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
+                model.actions(of: held.unsafelyUnwrapped, into: &enabled)
+                kinds.removeAll(keepingCapacity: true)
+                for action in enabled { kinds.append(UInt8(model.kind(of: action))) }
+                if let place { states.unsafelyUnwrapped.list(enabled, kinds: kinds, at: place) }
+            }
             // Candidates by weight; try them in a random weighted order until one stays inside the
             // boundary. With novelty, a few draws look for a successor never seen.
             weighted.removeAll(keepingCapacity: true)
-            for i in enabled.indices where weights[model.kind(of: enabled[i])] > 0 { weighted.append(i) }
+            for i in kinds.indices where weights[Int(kinds[i])] > 0 { weighted.append(i) }
             // The groups to draw from, in order: everything at once, or with PCT one thread at a
             // time by priority (the network's own events go with the first), moving on only if
             // no action of a thread stays inside the boundary.
@@ -353,17 +383,18 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 candidates.append(contentsOf: groups?[group] ?? weighted)
                 var tries = options.novelty ? 4 : 1
                 while !candidates.isEmpty && tries > 0 {
-                    let total = candidates.reduce(0) { $0 + weights[model.kind(of: enabled[$1])] }
+                    let total = candidates.reduce(0) { $0 + weights[Int(kinds[$1])] }
                     var pick = rng.next(below: total)
                     var position = 0
                     for (p, i) in candidates.enumerated() {
-                        let w = weights[model.kind(of: enabled[i])]
+                        let w = weights[Int(kinds[i])]
                         if pick < w { position = p; break }
                         pick -= w
                     }
                     let index = candidates.remove(at: position)
-                    guard let candidate = successor(of: state, canonical, enabled[index], index, model: model, variant: result.variant,
-                                                    fingerprinting: fingerprinting, transitions: transitions, encoder: &encoder)
+                    guard let candidate = successor(of: &held, canonical, enabled, index, model: model, variant: result.variant,
+                                                    fingerprinting: fingerprinting, transitions: transitions,
+                                                    kept: place.map { (states.unsafelyUnwrapped, $0) }, encoder: &encoder)
                     else { continue }
                     if !options.novelty || candidate.fingerprint.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
                         picked = candidate
@@ -378,20 +409,33 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             if options.frontier { result.choices.append(UInt16(pick.index)) }
             if let fp = pick.fingerprint { result.fingerprints.append(fp) }
             // Moved out, not copied: the walk goes on from the state alone. A successor the cache
-            // answered for is computed now (the cache said it stays inside the boundary), from
-            // the state given up: the encoder lets go of its nodes, so the one that changes, if
-            // the walk alone holds it, changes in place.
+            // answered for is taken from the states kept, already checked, or else computed now
+            // (the cache said it stays inside the boundary), from the state given up: the encoder
+            // lets go of its nodes, so the one that changes, if the walk alone holds it, changes
+            // in place.
+            var state: M.State
             if let next = pick.state.take() {
                 state = next
+            } else if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling,
+                      let found = states.find(fp, relabeling, variant: result.variant) {
+                (held, place) = (nil, found)
+                if canonical != nil { canonical = (fp, relabeling) }
+                continue
             } else {
                 encoder.forgetParts()
-                state = model.nextState(replacing: consume state, action: enabled[pick.index]).unsafelyUnwrapped
+                if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
+                state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: enabled[pick.index]).unsafelyUnwrapped
             }
+            place = nil
             if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property
                 break
             }
+            if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
+                place = states.keep(state, fp, relabeling, variant: result.variant)
+            }
+            held = consume state
         }
         return result
     }
@@ -405,34 +449,47 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var index: Int
     }
 
-    /// The successor of `state` (whose canonical fingerprint is `canonical`, if known) by
+    /// The successor of the state (`held`, or else taken out of `kept`; its canonical
+    /// fingerprint is `canonical`, if known) by
     /// `action`, or nil if it is dropped (none, or outside the boundary). Answered from
     /// `transitions` when it holds the transition, without the state; learned there otherwise.
-    private func successor(of state: M.State, _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?, _ action: M.Action,
-                           _ index: Int, model: M, variant: Int, fingerprinting: Bool, transitions: TransitionCache?,
-                           encoder: inout StateEncoder) -> Pick? {
+    /// `kept`: the cache keeping `state` and where, which remembers the transition's key.
+    private func successor(of held: inout M.State?, _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?,
+                           _ enabled: [M.Action], _ index: Int, model: M, variant: Int, fingerprinting: Bool, transitions: TransitionCache?,
+                           kept: (states: StateCache<M.State, M.Action>, place: Int)?, encoder: inout StateEncoder) -> Pick? {
         var key: Fingerprint?
         if let transitions, let canonical, let relabeling = canonical.relabeling {
-            let k = TransitionCache.key(action, model: model, variant: variant, state: canonical.fingerprint, relabeling: relabeling,
-                                        encoder: &encoder)
-            switch transitions.outcome(of: k) {
+            var outcome = kept.flatMap { $0.states.outcome(at: $0.place, action: index) }
+            if outcome == nil {
+                let k = TransitionCache.key(enabled[index], model: model, variant: variant, state: canonical.fingerprint,
+                                            relabeling: relabeling, encoder: &encoder)
+                outcome = transitions.outcome(of: k)
+                if let outcome, let kept { kept.states.remember(outcome, at: kept.place, action: index) }
+                key = k
+            }
+            switch outcome {
             case .dropped?:
                 return nil
             case .successor(let fp, let relative)?:
                 return Pick(state: nil, fingerprint: fp, relabeling: Relabeling(packed: relative, count: relabeling.count).after(relabeling),
                             index: index)
             case nil:
-                key = k
+                break
             }
         }
-        guard let next = model.nextState(after: state, action: action), model.withinBoundary(next) else {
-            if let key { transitions!.remember(.dropped, of: key) }
+        if held == nil { held = kept.unsafelyUnwrapped.states.state(at: kept.unsafelyUnwrapped.place) }
+        let learn = { (outcome: TransitionCache.Outcome) in
+            if let key { transitions.unsafelyUnwrapped.remember(outcome, of: key) }
+            if let kept { kept.states.remember(outcome, at: kept.place, action: index) }
+        }
+        guard let next = model.nextState(after: held.unsafelyUnwrapped, action: enabled[index]), model.withinBoundary(next) else {
+            if key != nil { learn(.dropped) }
             return nil
         }
         guard fingerprinting else { return Pick(state: next, index: index) }
         let (fp, relabeling) = model.canonicalFingerprint(of: next, width: options.hashWidth, encoder: &encoder)
-        if let key, let relabeling, let from = canonical?.relabeling {
-            transitions!.remember(.successor(fp, relative: relabeling.relative(to: from).packed), of: key)
+        if key != nil, let relabeling, let from = canonical?.relabeling {
+            learn(.successor(fp, relative: relabeling.relative(to: from).packed))
         }
         return Pick(state: next, fingerprint: fp, relabeling: relabeling, index: index)
     }

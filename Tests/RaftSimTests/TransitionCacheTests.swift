@@ -33,43 +33,50 @@ import Testing
     struct Outcome: Equatable, CustomStringConvertible {
         var stats: FuzzStats
         var violation: (run: Int, actions: [Event])?
-        var novelRuns: [Int]
+        /// The runs that found new states, with their walks.
+        var novelRuns: [(run: Int, actions: [Event])]
 
         var description: String {
             "\(stats), violation \(violation.map { "at run \($0.run), \($0.actions.count) events" } ?? "none"), \(novelRuns.count) novel runs"
         }
 
         static func == (a: Outcome, b: Outcome) -> Bool {
-            a.stats == b.stats && a.novelRuns == b.novelRuns && a.violation?.run == b.violation?.run
-                && a.violation?.actions == b.violation?.actions
+            a.stats == b.stats && a.novelRuns.map(\.run) == b.novelRuns.map(\.run) && a.novelRuns.map(\.actions) == b.novelRuns.map(\.actions)
+                && a.violation?.run == b.violation?.run && a.violation?.actions == b.violation?.actions
         }
     }
 
-    static func fuzz(_ spec: Spec, novelty: Bool, pct: Bool, remembered log2: Int) -> (Outcome, hits: Int) {
+    /// A campaign remembering 2^`transitions` transitions and 2^`states` states per worker
+    /// (0: none); the hits: candidates the transitions answered for, states taken from those kept.
+    static func fuzz(_ spec: Spec, novelty: Bool, pct: Bool, transitions: Int, states: Int) -> (Outcome, hits: Int, stateHits: Int) {
         var options = FuzzOptions()
         (options.seed, options.runs, options.depth, options.workers) = (11, 300, 60, 1)
         (options.novelty, options.pct, options.frontier, options.swarm) = (novelty, pct, pct, spec.fuzz.minNodes != nil)
-        options.rememberedTransitionsLog2 = log2
+        (options.rememberedTransitionsLog2, options.rememberedStatesLog2) = (transitions, states)
         let search = RandomSearch(model: ClusterModel(spec: spec), options: options,
                                   swarmVariants: spec.swarmVariants.dropFirst().map { ClusterModel(spec: $0) })
-        var novel: [Int] = []
-        let report = search.run(onRound: { novel += $0.novelRuns.map(\.run) })
+        var novel: [(run: Int, actions: [Event])] = []
+        let report = search.run(onRound: { novel += $0.novelRuns.map { ($0.run, $0.actions) } })
         let outcome = Outcome(stats: report.stats, violation: report.violation.map { ($0.run, $0.actions) }, novelRuns: novel)
-        return (outcome, search.rememberedSuccessors)
+        return (outcome, search.rememberedSuccessors, search.reusedStates)
     }
 
     @Test(arguments: specs.keys.sorted())
     func rememberedTransitionsChangeNothing(spec name: String) {
         let spec = Self.specs[name]!
         for (novelty, pct) in [(true, false), (false, false), (true, true)] {
-            let computed = Self.fuzz(spec, novelty: novelty, pct: pct, remembered: 0)
-            let crowded = Self.fuzz(spec, novelty: novelty, pct: pct, remembered: 4)
-            let remembered = Self.fuzz(spec, novelty: novelty, pct: pct, remembered: 18)
-            #expect(crowded.0 == computed.0, "\(name), novelty \(novelty), pct \(pct): a crowded cache")
-            #expect(remembered.0 == computed.0, "\(name), novelty \(novelty), pct \(pct)")
-            #expect(computed.hits == 0)
-            // Walks retrace their first steps: the cache answers for a good part of them.
-            #expect(remembered.hits > computed.0.stats.events / 20, "\(name): \(remembered.hits) hits")
+            let computed = Self.fuzz(spec, novelty: novelty, pct: pct, transitions: 0, states: 0)
+            let crowded = Self.fuzz(spec, novelty: novelty, pct: pct, transitions: 4, states: 3)
+            let transitionsOnly = Self.fuzz(spec, novelty: novelty, pct: pct, transitions: 18, states: 0)
+            let remembered = Self.fuzz(spec, novelty: novelty, pct: pct, transitions: 18, states: 16)
+            let mode = "\(name), novelty \(novelty), pct \(pct)"
+            #expect(crowded.0 == computed.0, "\(mode): crowded caches")
+            #expect(transitionsOnly.0 == computed.0, "\(mode): transitions only")
+            #expect(remembered.0 == computed.0, "\(mode)")
+            #expect(computed.hits == 0 && computed.stateHits == 0 && transitionsOnly.stateHits == 0)
+            // Walks retrace their first steps: the caches answer for a good part of them.
+            #expect(transitionsOnly.hits > computed.0.stats.events / 20, "\(mode): \(transitionsOnly.hits) hits")
+            #expect(remembered.stateHits > computed.0.stats.events / 20, "\(mode): \(remembered.stateHits) states taken")
         }
     }
 
