@@ -73,7 +73,7 @@ public struct FuzzOptions: Sendable {
     /// Each worker keeps up to 2^this states its walks reached (with remembered transitions
     /// only; 0: none), so that a walk reaching one again takes it, neither computed nor
     /// checked (`StateCache`). Speed only: results do not depend on it.
-    public var rememberedStatesLog2 = 17
+    public var rememberedStatesLog2 = 18
     /// The first run (to continue a campaign).
     public var firstRun = 0
 

@@ -19,6 +19,8 @@ final class StateCache<State, Action> {
         var fingerprint = Fingerprint(low: 0)
         var relabeling: UInt64 = 0
         var variant = -1
+        /// Whether a walk took the state since it came or since a newer state was turned away.
+        var used = false
         /// The actions the model lists for the state, once a walk listed them, and their kinds
         /// (`WeightedModel.kind(of:)`: read on every step, so apart from the far larger actions).
         var actions: [Action]?
@@ -56,6 +58,7 @@ final class StateCache<State, Action> {
         guard slots[i].variant == variant && slots[i].fingerprint == fingerprint && slots[i].relabeling == relabeling.packed
         else { return nil }
         hits += 1
+        slots[i].used = true
         return i
     }
 
@@ -78,10 +81,16 @@ final class StateCache<State, Action> {
 
     func remember(_ outcome: TransitionCache.Outcome, at place: Int, action: Int) { slots[place].outcomes[action] = outcome }
 
-    /// Keeps `state` (checked: it breaks no property), in place of whatever shared its place;
-    /// returns the place.
-    func keep(_ state: State, _ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int) -> Int {
+    /// Keeps `state` (checked: it breaks no property) and returns its place, unless the state
+    /// in that place was taken since it came or since the last state turned away from there
+    /// (a second chance, as in CLOCK): then the newcomer is turned away (nil). So states walks
+    /// come back to stay, rather than being pushed out by states reached once.
+    func keep(_ state: State, _ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int) -> Int? {
         let i = index(fingerprint, relabeling, variant)
+        if slots[i].used {
+            slots[i].used = false
+            return nil
+        }
         slots[i] = Slot(fingerprint: fingerprint, relabeling: relabeling.packed, variant: variant)
         states[i] = state
         return i
