@@ -414,6 +414,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // lets go of its nodes, so the one that changes, if the walk alone holds it, changes
             // in place.
             var state: M.State
+            // Whether the walk retraces a transition (the cache knew it): its successor, reached
+            // before, is kept; a state reached for the first time is not (most are never reached
+            // again, and keeping one would cost its copy-on-write buffers being copied next step).
+            var retraced = false
             if let next = pick.state.take() {
                 state = next
             } else if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling,
@@ -425,6 +429,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 encoder.forgetParts()
                 if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
                 state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: enabled[pick.index]).unsafelyUnwrapped
+                retraced = true
             }
             place = nil
             if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
@@ -432,7 +437,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 result.violation = property
                 break
             }
-            if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
+            if retraced, let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
                 place = states.keep(state, fp, relabeling, variant: result.variant)
             }
             held = consume state
