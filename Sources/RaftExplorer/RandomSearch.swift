@@ -70,9 +70,11 @@ public struct FuzzOptions: Sendable {
     /// default; 0: none), so that a walk taking one again skips fingerprinting its successor
     /// (`TransitionCache`). Speed only: results do not depend on it.
     public var rememberedTransitionsLog2 = 18
-    /// Each worker keeps up to 2^this states its walks reached (with remembered transitions
+    /// Each worker keeps up to 2^this states its walks retraced (with remembered transitions
     /// only; 0: none), so that a walk reaching one again takes it, neither computed nor
-    /// checked (`StateCache`). Speed only: results do not depend on it.
+    /// checked (`StateCache`). A kept state costs a 64-byte slot and the buffers no other kept
+    /// state shares (about 1.1 KB on `replication-3`, more with longer logs): some 330 MB per
+    /// worker there at the default, once full. Speed only: results do not depend on it.
     public var rememberedStatesLog2 = 18
     /// The first run (to continue a campaign).
     public var firstRun = 0
@@ -136,7 +138,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private let initialCanonical: [(fingerprint: Fingerprint, relabeling: Relabeling?)]
     /// Per worker, the transitions its walks learned (nil: none remembered).
     private let transitions: [TransitionCache?]
-    /// Per worker, the states its walks reached (nil when transitions are not remembered).
+    /// Per worker, the states its walks retraced (nil when transitions are not remembered).
     private let states: [StateCache<M.State, M.Action>?]
     /// How many candidates the workers' caches answered for, dropped or not (a measure, not a
     /// result: it depends on the workers).
@@ -455,10 +457,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     /// The successor of the state (`held`, or else taken out of `kept`; its canonical
-    /// fingerprint is `canonical`, if known) by
-    /// `action`, or nil if it is dropped (none, or outside the boundary). Answered from
-    /// `transitions` when it holds the transition, without the state; learned there otherwise.
-    /// `kept`: the cache keeping `state` and where, which remembers the transition's key.
+    /// fingerprint is `canonical`, if known) by `enabled[index]`, or nil if it is dropped (none,
+    /// or outside the boundary). Answered from `kept`'s outcomes or `transitions` when they hold
+    /// the transition, without the state; learned in both otherwise. `kept`: the states kept
+    /// and where the state is, if it is.
     private func successor(of held: inout M.State?, _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?,
                            _ enabled: [M.Action], _ index: Int, model: M, variant: Int, fingerprinting: Bool, transitions: TransitionCache?,
                            kept: (states: StateCache<M.State, M.Action>, place: Int)?, encoder: inout StateEncoder) -> Pick? {
