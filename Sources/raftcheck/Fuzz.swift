@@ -31,6 +31,9 @@ struct Fuzz: ParsableCommand {
     @Flag(help: "Start three walks in four at a state an earlier walk saw first (replaying that walk to it), not at the initial state.")
     var frontier = false
 
+    @Option(help: "States each worker keeps for walks that come back to them, rounded down to a power of two (0: none; at most 16,777,216; default 262,144, about 0.3-0.6 GB per worker on replication-3). Speed only: results do not depend on it.")
+    var keptStates: Int?
+
     @Option(help: "A campaign directory: violations and runs that reached new states are kept there (atomically); rerunning with it resumes the seed sequence.")
     var corpus: String?
 
@@ -41,6 +44,9 @@ struct Fuzz: ParsableCommand {
     func validate() throws {
         if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
         if let depth, depth < 1 { throw ValidationError("--depth must be at least 1") }
+        if let keptStates, !(0...1 << 24).contains(keptStates) {
+            throw ValidationError("--kept-states must be between 0 and 16,777,216")
+        }
     }
 
     func run() throws {
@@ -67,6 +73,7 @@ struct Fuzz: ParsableCommand {
         options.novelty = novelty ?? spec.fuzz.novelty
         options.pct = pct
         options.frontier = frontier
+        if let keptStates { options.rememberedStatesLog2 = keptStates == 0 ? 0 : Int.bitWidth - 1 - keptStates.leadingZeroBitCount }
         options.firstRun = campaign.nextRun
         // Variant i of the search walks specs[i]; traces carry the spec their run walked.
         let specs = swarm ? spec.swarmVariants : [spec]

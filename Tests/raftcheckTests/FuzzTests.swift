@@ -10,11 +10,13 @@ import Testing
     @Test func sameSeedSameResultAcrossProcessesAndWorkers() throws {
         let dir = try CLI.temporaryDirectory()
         var results: [([String: Any], Data)] = []
-        for workers in [1, 2, 1] {
+        // Kept states are for speed only: none, or a few crowded ones, give the same result.
+        let configs: [(workers: Int, flags: [String])] = [(1, []), (2, []), (1, []), (1, ["--kept-states", "0"]), (2, ["--kept-states", "31"])]
+        for (workers, flags) in configs {
             let stats = dir.appendingPathComponent("s\(results.count).json").path
             let trace = dir.appendingPathComponent("t\(results.count).json").path
             let run = try CLI.run(["fuzz", "specs/crash-restart-3.yaml", "--seed", "1", "--runs", "3000", "--workers", "\(workers)",
-                                   "--mutation", "vote-before-persist", "--trace-out", trace, "--stats-json", stats])
+                                   "--mutation", "vote-before-persist", "--trace-out", trace, "--stats-json", stats] + flags)
             #expect(run.status == 1, "\(run.output)\(run.error)")
             #expect(run.output.hasPrefix("raftcheck fuzz specs/crash-restart-3.yaml: spec 'crash-restart-3', seed 1"))
             results.append((try CLI.json(stats), try Data(contentsOf: URL(fileURLWithPath: trace))))
@@ -192,7 +194,8 @@ import Testing
     @Test func badFlagsExitTwo() throws {
         for arguments in [["fuzz", "specs/ci.yaml", "--runs", "0"], ["fuzz", "specs/ci.yaml", "--workers", "0"],
                           ["fuzz", "specs/ci.yaml", "--seed", "minus-one"], ["fuzz", "specs/tla/small.yaml", "--runs", "1"],
-                          ["fuzz", "/nonexistent.yaml"], ["fuzz", "specs/ci.yaml", "--mutation", "nope", "--runs", "1"]] {
+                          ["fuzz", "/nonexistent.yaml"], ["fuzz", "specs/ci.yaml", "--mutation", "nope", "--runs", "1"],
+                          ["fuzz", "specs/ci.yaml", "--kept-states", "-1"], ["fuzz", "specs/ci.yaml", "--kept-states", "16777217"]] {
             let run = try CLI.run(arguments)
             #expect(run.status == 2, "\(arguments): \(run.error)")
         }
