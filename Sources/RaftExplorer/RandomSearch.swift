@@ -364,7 +364,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
                 model.actions(of: held.unsafelyUnwrapped, into: &enabled)
                 kinds.removeAll(keepingCapacity: true)
-                for action in enabled { kinds.append(UInt8(model.kind(of: action))) }
+                for i in enabled.indices { kinds.append(UInt8(model.kind(of: enabled[i]))) }
                 if let place { states.unsafelyUnwrapped.list(enabled, kinds: kinds, at: place) }
             }
             // Candidates by weight; try them in a random weighted order until one stays inside the
