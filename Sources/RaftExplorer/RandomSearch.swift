@@ -381,29 +381,33 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // that, the first inside the boundary. Its state is computed once it is picked for good.
             var picked: Pick?
             for group in 0..<(groups?.count ?? 1) where picked == nil {
-                candidates.removeAll(keepingCapacity: true)
-                candidates.append(contentsOf: groups?[group] ?? weighted)
+                // The group's actions not drawn yet: the whole group until a draw fails, then
+                // `candidates`, a copy without the actions drawn (most steps draw once: no copy).
+                let pool = groups?[group] ?? weighted
+                var whole = true
                 var tries = options.novelty ? 4 : 1
-                while !candidates.isEmpty && tries > 0 {
-                    let total = candidates.reduce(0) { $0 + weights[Int(kinds[$1])] }
-                    var pick = rng.next(below: total)
-                    var position = 0
-                    for (p, i) in candidates.enumerated() {
-                        let w = weights[Int(kinds[i])]
-                        if pick < w { position = p; break }
-                        pick -= w
+                while tries > 0 && !(whole ? pool.isEmpty : candidates.isEmpty) {
+                    let position = whole ? Self.draw(from: pool, kinds: kinds, weights: weights, rng: &rng)
+                        : Self.draw(from: candidates, kinds: kinds, weights: weights, rng: &rng)
+                    let index = whole ? pool[position] : candidates[position]
+                    let candidate = successor(of: &held, canonical, enabled, index, model: model, variant: result.variant,
+                                              fingerprinting: fingerprinting, transitions: transitions,
+                                              kept: place.map { (states.unsafelyUnwrapped, $0) }, encoder: &encoder)
+                    if let candidate {
+                        if !options.novelty || candidate.fingerprint.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
+                            picked = candidate
+                            break
+                        }
+                        if picked == nil { picked = candidate }
+                        tries -= 1
+                        if tries == 0 { break }
                     }
-                    let index = candidates.remove(at: position)
-                    guard let candidate = successor(of: &held, canonical, enabled, index, model: model, variant: result.variant,
-                                                    fingerprinting: fingerprinting, transitions: transitions,
-                                                    kept: place.map { (states.unsafelyUnwrapped, $0) }, encoder: &encoder)
-                    else { continue }
-                    if !options.novelty || candidate.fingerprint.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
-                        picked = candidate
-                        break
+                    if whole {
+                        candidates.removeAll(keepingCapacity: true)
+                        candidates.append(contentsOf: pool)
+                        whole = false
                     }
-                    if picked == nil { picked = candidate }
-                    tries -= 1
+                    candidates.remove(at: position)
                 }
             }
             guard var pick = picked.take() else { break }
@@ -445,6 +449,18 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             held = consume state
         }
         return result
+    }
+
+    /// A position in `list` (indices of actions, of kinds `kinds`, at least one of positive
+    /// weight), drawn with probability proportional to its action's kind's weight.
+    private static func draw(from list: [Int], kinds: [UInt8], weights: [UInt64], rng: inout Xoshiro256) -> Int {
+        var pick = rng.next(below: list.reduce(0) { $0 + weights[Int(kinds[$1])] })
+        for (position, i) in list.enumerated() {
+            let w = weights[Int(kinds[i])]
+            if pick < w { return position }
+            pick -= w
+        }
+        return 0
     }
 
     /// A successor a walk may take: its state (nil if the cache knew the rest: computed once
