@@ -364,6 +364,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
                 model.actions(of: held.unsafelyUnwrapped, into: &enabled)
                 kinds.removeAll(keepingCapacity: true)
+                // By index: `for action in enabled` would copy each event (retaining its payload).
                 for i in enabled.indices { kinds.append(UInt8(model.kind(of: enabled[i]))) }
                 if let place { states.unsafelyUnwrapped.list(enabled, kinds: kinds, at: place) }
             }
