@@ -78,6 +78,10 @@ public struct FuzzOptions: Sendable {
     public var rememberedStatesLog2 = 18
     /// The first run (to continue a campaign).
     public var firstRun = 0
+    /// Report the runs that found new states with their walks (`FuzzRound.novelRuns`: a
+    /// coverage corpus). Walks go as their choices; only a walk reported (this, or a violation)
+    /// is rebuilt as actions, by replaying it: without this, walks never build their actions.
+    public var reportsNovelRuns = true
 
     public init() {}
 }
@@ -139,7 +143,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// Per worker, the transitions its walks learned (nil: none remembered).
     private let transitions: [TransitionCache?]
     /// Per worker, the states its walks retraced (nil when transitions are not remembered).
-    private let states: [StateCache<M.State, M.Action>?]
+    private let states: [StateCache<M.State>?]
     /// How many candidates the workers' caches answered for, dropped or not (a measure, not a
     /// result: it depends on the workers).
     var rememberedSuccessors: Int { transitions.reduce(0) { $0 + ($1?.hits ?? 0) } }
@@ -175,14 +179,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
 
     private struct Walk {
         var variant = 0
+        /// Each action's index among the actions the model listed for its step.
+        var choices: [UInt16] = []
+        /// The actions, rebuilt from `choices` only for a walk reported (a violation, or a
+        /// novel run with `options.reportsNovelRuns`).
         var actions: [M.Action] = []
         /// The fingerprints of the states reached, in order: novelty also avoids these.
         var fingerprints: [Fingerprint] = []
         var violation: String?
-        /// Each action's index among the actions the model listed for its step (with
-        /// `options.frontier` only).
-        var choices: [UInt16] = []
-        /// How many of `actions` replay a frontier walk's prefix.
+        /// How many of `choices` replay a frontier walk's prefix.
         var prefix = 0
     }
 
@@ -241,15 +246,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             var novel: [(run: Int, variant: Int, actions: [M.Action])] = []
             for (run, walk) in zip(indexes, walks) {
                 stats.runs += 1
-                stats.events += walk.actions.count - walk.prefix
-                stats.maxDepth = max(stats.maxDepth, walk.actions.count)
+                stats.events += walk.choices.count - walk.prefix
+                stats.maxDepth = max(stats.maxDepth, walk.choices.count)
                 var firstSeen: [Int] = []
                 for (i, fp) in walk.fingerprints.enumerated() where seen.insert(fp) {
                     stats.distinct += 1
                     firstSeen.append(walk.prefix + i + 1)
                 }
                 if !firstSeen.isEmpty {
-                    novel.append((run, walk.variant, walk.actions))
+                    if options.reportsNovelRuns { novel.append((run, walk.variant, walk.actions)) }
                     extendFrontier(variant: walk.variant, choices: walk.choices, firstSeen: firstSeen)
                 }
                 if let property = walk.violation {
@@ -310,7 +315,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
 
     /// One run: a walk from `initial` (a worker's initial states of the variants) whose every
     /// choice comes from the run's own seed; `transitions` and `states` are the worker's.
-    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State, M.Action>?) -> Walk {
+    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State>?) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
@@ -330,10 +335,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         // The state's canonical fingerprint, while transitions are remembered.
         var canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)? = transitions == nil ? nil : initialCanonical[result.variant]
         // Buffers reused from step to step: a walk allocates per step only the states it makes.
-        var enabled: [M.Action] = [], kinds: [UInt8] = [], weighted: [Int] = [], candidates: [Int] = []
+        var enabled: [M.Action] = [], kinds: [UInt8] = [], weighted: [Int] = [], draws = WeightedDraws()
+        // The listing (`Listing`) of each state the walk does not keep.
+        var scratch = ScratchListing()
         if let start {
             // The prefix stays inside the boundary and breaks no property: its walk went on.
-            (result.actions, state) = model.replay(start.choices, from: state)
+            state = model.replay(start.choices, from: state).state
             (result.choices, result.prefix) = (Array(start.choices), start.choices.count)
             if canonical != nil { canonical = model.canonicalFingerprint(of: state, width: options.hashWidth, encoder: &encoder) }
         }
@@ -349,7 +356,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         var held: M.State? = consume state
         // Room for a typical walk at once (a deep one grows as it goes).
-        result.actions.reserveCapacity(min(options.depth, 256))
+        result.choices.reserveCapacity(min(options.depth, 256))
         if fingerprinting { result.fingerprints.reserveCapacity(min(options.depth, 256)) }
         // PCT: a random priority per thread (higher runs first) and the steps where the running
         // thread is demoted, among those the walk takes (after a frontier walk's prefix).
@@ -357,71 +364,71 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let steps = UInt64(max(options.depth - result.prefix, 1))
         let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in result.prefix + Int(rng.next(below: steps)) } : []
         for step in result.prefix..<max(result.prefix, options.depth) {
-            if let place, let listed = states.unsafelyUnwrapped.actions(at: place) {
-                (enabled, kinds) = listed
+            // The state's listing: kept with the state, or else made now. The actions themselves
+            // are listed only when the walk needs them (`listed`): to compute from the state, to
+            // look up a transition not learned here, or for PCT's threads.
+            var listed = false
+            let listing: Listing
+            if let place, let kept = states.unsafelyUnwrapped.listing(at: place) {
+                listing = kept
             } else {
-                enabled.removeAll(keepingCapacity: true)
-                if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
-                model.actions(of: held.unsafelyUnwrapped, into: &enabled)
+                list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
                 kinds.removeAll(keepingCapacity: true)
                 // By index: `for action in enabled` would copy each event (retaining its payload).
                 for i in enabled.indices { kinds.append(UInt8(model.kind(of: enabled[i]))) }
-                if let place { states.unsafelyUnwrapped.list(enabled, kinds: kinds, at: place) }
+                listing = place.map { states.unsafelyUnwrapped.list(kinds: kinds, at: $0) } ?? scratch.fill(kinds: kinds)
             }
+            let stepKinds = listing.kinds
             // Candidates by weight; try them in a random weighted order until one stays inside the
             // boundary. With novelty, a few draws look for a successor never seen.
-            weighted.removeAll(keepingCapacity: true)
-            for i in kinds.indices where weights[Int(kinds[i])] > 0 { weighted.append(i) }
             // The groups to draw from, in order: everything at once, or with PCT one thread at a
             // time by priority (the network's own events go with the first), moving on only if
             // no action of a thread stays inside the boundary.
-            let groups = options.pct
-                ? Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
-                : nil
+            var groups: [[Int]]?
+            if options.pct {
+                list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
+                weighted.removeAll(keepingCapacity: true)
+                for i in stepKinds.indices where weights[Int(stepKinds[i])] > 0 { weighted.append(i) }
+                groups = Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
+            }
             // A successor never seen (or, without novelty, the first inside the boundary); failing
             // that, the first inside the boundary. Its state is computed once it is picked for good.
             var picked: Pick?
             for group in 0..<(groups?.count ?? 1) where picked == nil {
-                // The group's actions not drawn yet: the whole group until a draw fails, then
-                // `candidates`, a copy without the actions drawn (most steps draw once: no copy).
-                let pool = groups?[group] ?? weighted
-                var whole = true
+                if let groups {
+                    draws.reset(count: stepKinds.count, members: groups[group]) { weights[Int(stepKinds[$0])] }
+                } else {
+                    draws.reset(count: stepKinds.count, members: stepKinds.indices) { weights[Int(stepKinds[$0])] }
+                }
                 var tries = options.novelty ? 4 : 1
-                while tries > 0 && !(whole ? pool.isEmpty : candidates.isEmpty) {
-                    let position = whole ? Self.draw(from: pool, kinds: kinds, weights: weights, rng: &rng)
-                        : Self.draw(from: candidates, kinds: kinds, weights: weights, rng: &rng)
-                    let index = whole ? pool[position] : candidates[position]
-                    let candidate = successor(of: &held, canonical, enabled, index, model: model, variant: result.variant,
-                                              fingerprinting: fingerprinting, transitions: transitions,
-                                              kept: place.map { (states.unsafelyUnwrapped, $0) }, encoder: &encoder)
-                    if let candidate {
-                        if !options.novelty || candidate.fingerprint.map({ !seen.contains($0) && !result.fingerprints.contains($0) }) == true {
-                            picked = candidate
-                            break
-                        }
-                        if picked == nil { picked = candidate }
-                        tries -= 1
-                        if tries == 0 { break }
+                while tries > 0 && !draws.isEmpty {
+                    let index = draws.next(&rng)
+                    guard let candidate = successor(index, in: listing, of: &held, enabled: &enabled, listed: &listed,
+                                                    canonical, model: model, variant: result.variant, fingerprinting: fingerprinting,
+                                                    transitions: transitions, place: place, states: states, encoder: &encoder)
+                    else { continue }
+                    if !options.novelty || isNovel(candidate, in: listing, walked: result.fingerprints) {
+                        picked = candidate
+                        break
                     }
-                    if whole {
-                        candidates.removeAll(keepingCapacity: true)
-                        candidates.append(contentsOf: pool)
-                        whole = false
-                    }
-                    candidates.remove(at: position)
+                    if picked == nil { picked = candidate }
+                    tries -= 1
                 }
             }
             guard var pick = picked.take() else { break }
-            result.actions.append(enabled[pick.index])
-            if options.frontier { result.choices.append(UInt16(pick.index)) }
+            result.choices.append(UInt16(pick.index))
             if let fp = pick.fingerprint { result.fingerprints.append(fp) }
-            // Moved out, not copied: the walk goes on from the state alone. A successor the cache
-            // answered for is taken from the states kept, already checked, or else computed now
-            // (the cache said it stays inside the boundary), from the state given up: the encoder
+            // A successor learned before: its relabeling composed now it is picked.
+            if let relative = pick.relative, let base = canonical?.relabeling {
+                pick.relabeling = Relabeling(packed: UInt64(relative), count: base.count).after(base)
+            }
+            // Moved out, not copied: the walk goes on from the state alone. A successor learned
+            // before is taken from the states kept, already checked, or else computed now
+            // (it is known to stay inside the boundary), from the state given up: the encoder
             // lets go of its nodes, so the one that changes, if the walk alone holds it, changes
             // in place.
             var state: M.State
-            // Whether the walk retraces a transition (the cache knew it): its successor, reached
+            // Whether the walk retraces a transition (learned before): its successor, reached
             // before, is kept; a state reached for the first time is not (most are never reached
             // again, and keeping one would cost its copy-on-write buffers being copied next step).
             var retraced = false
@@ -433,8 +440,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 if canonical != nil { canonical = (fp, relabeling) }
                 continue
             } else {
+                list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
                 encoder.forgetParts()
-                if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
                 state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: enabled[pick.index]).unsafelyUnwrapped
                 retraced = true
             }
@@ -449,70 +456,96 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             held = consume state
         }
+        // Rebuilt only if reported: a violation, or a run that may have found new states (one of
+        // its states was not seen before its round; the merge tells for sure).
+        if result.violation != nil || options.reportsNovelRuns && result.fingerprints.contains(where: { !seen.contains($0) }) {
+            result.actions = model.replay(result.choices, from: initial[result.variant]).actions
+        }
         return result
     }
 
-    /// A position in `list` (indices of actions, of kinds `kinds`, at least one of positive
-    /// weight), drawn with probability proportional to its action's kind's weight.
-    private static func draw(from list: [Int], kinds: [UInt8], weights: [UInt64], rng: inout Xoshiro256) -> Int {
-        var pick = rng.next(below: list.reduce(0) { $0 + weights[Int(kinds[$1])] })
-        for (position, i) in list.enumerated() {
-            let w = weights[Int(kinds[i])]
-            if pick < w { return position }
-            pick -= w
-        }
-        return 0
-    }
-
-    /// A successor a walk may take: its state (nil if the cache knew the rest: computed once
-    /// taken), fingerprint and canonicalizing relabeling, and the action's index.
+    /// A successor a walk may take: its state (nil if learned before: computed once taken),
+    /// fingerprint, canonicalizing relabeling or, if learned before, that relabeling relative
+    /// to the state's (`Listing.Learned.relative`), whether the seen set was known to hold it,
+    /// and the action's index.
     private struct Pick {
         var state: M.State?
         var fingerprint: Fingerprint?
         var relabeling: Relabeling?
+        var relative: UInt32?
+        var seen = false
         var index: Int
     }
 
-    /// The successor of the state (`held`, or else taken out of `kept`; its canonical
-    /// fingerprint is `canonical`, if known) by `enabled[index]`, or nil if it is dropped (none,
-    /// or outside the boundary). Answered from `kept`'s outcomes or `transitions` when they hold
-    /// the transition, without the state; learned in both otherwise. `kept`: the states kept
-    /// and where the state is, if it is.
-    private func successor(of held: inout M.State?, _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?,
-                           _ enabled: [M.Action], _ index: Int, model: M, variant: Int, fingerprinting: Bool, transitions: TransitionCache?,
-                           kept: (states: StateCache<M.State, M.Action>, place: Int)?, encoder: inout StateEncoder) -> Pick? {
+    /// Whether `candidate` is a state never seen: not in the seen set (as of the round's start),
+    /// nor among the states the walk went through. Marks it seen in `listing` if the set holds
+    /// it, so the next walk here need not look.
+    private func isNovel(_ candidate: Pick, in listing: Listing, walked: [Fingerprint]) -> Bool {
+        guard !candidate.seen, let fp = candidate.fingerprint else { return false }
+        if seen.contains(fp) {
+            listing.markSeen(candidate.index)
+            return false
+        }
+        return !walked.contains(fp)
+    }
+
+    /// Lists the actions of the walk's state (`held`, or else taken out of `states` at
+    /// `place`) into `enabled`, unless `listed` this step already.
+    private func list(_ enabled: inout [M.Action], listed: inout Bool, of held: inout M.State?, at place: Int?,
+                      in states: StateCache<M.State>?, model: M) {
+        guard !listed else { return }
+        if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
+        enabled.removeAll(keepingCapacity: true)
+        model.actions(of: held.unsafelyUnwrapped, into: &enabled)
+        listed = true
+    }
+
+    /// The successor of the walk's state (`held`, or else taken out of `states` at `place`;
+    /// its canonical fingerprint is `canonical`, if known) by its action `index`, or nil if it
+    /// is dropped (none, or outside the boundary). Answered from what `listing` or else
+    /// `transitions` learned of the transition, without the state; learned in both otherwise.
+    private func successor(_ index: Int, in listing: Listing, of held: inout M.State?, enabled: inout [M.Action], listed: inout Bool,
+                           _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?, model: M, variant: Int,
+                           fingerprinting: Bool, transitions: TransitionCache?, place: Int?, states: StateCache<M.State>?,
+                           encoder: inout StateEncoder) -> Pick? {
+        let learned = listing[index]
+        switch learned.tag {
+        case .dropped:
+            return nil
+        case .successor, .seenSuccessor:
+            return Pick(fingerprint: learned.successor, relative: learned.relative, seen: learned.tag == .seenSuccessor, index: index)
+        case .unknown:
+            break
+        }
+        list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
         var key: Fingerprint?
         if let transitions, let canonical, let relabeling = canonical.relabeling {
-            var outcome = kept.flatMap { $0.states.outcome(at: $0.place, action: index) }
-            if outcome == nil {
-                let k = TransitionCache.key(enabled[index], model: model, variant: variant, state: canonical.fingerprint,
-                                            relabeling: relabeling, encoder: &encoder)
-                outcome = transitions.outcome(of: k)
-                if let outcome, let kept { kept.states.remember(outcome, at: kept.place, action: index) }
-                key = k
-            }
-            switch outcome {
+            let k = TransitionCache.key(enabled[index], model: model, variant: variant, state: canonical.fingerprint,
+                                        relabeling: relabeling, encoder: &encoder)
+            switch transitions.outcome(of: k) {
             case .dropped?:
+                listing.learn(.dropped, action: index)
                 return nil
             case .successor(let fp, let relative)?:
-                return Pick(state: nil, fingerprint: fp, relabeling: Relabeling(packed: relative, count: relabeling.count).after(relabeling),
-                            index: index)
+                listing.learn(.successor(fp, relative: relative), action: index)
+                return Pick(fingerprint: fp, relative: UInt32(truncatingIfNeeded: relative), index: index)
             case nil:
-                break
+                key = k
             }
         }
-        if held == nil { held = kept.unsafelyUnwrapped.states.state(at: kept.unsafelyUnwrapped.place) }
         let learn = { (outcome: TransitionCache.Outcome) in
-            if let key { transitions.unsafelyUnwrapped.remember(outcome, of: key) }
-            if let kept { kept.states.remember(outcome, at: kept.place, action: index) }
+            if let key {
+                transitions.unsafelyUnwrapped.remember(outcome, of: key)
+                listing.learn(outcome, action: index)
+            }
         }
         guard let next = model.nextState(after: held.unsafelyUnwrapped, action: enabled[index]), model.withinBoundary(next) else {
-            if key != nil { learn(.dropped) }
+            learn(.dropped)
             return nil
         }
         guard fingerprinting else { return Pick(state: next, index: index) }
         let (fp, relabeling) = model.canonicalFingerprint(of: next, width: options.hashWidth, encoder: &encoder)
-        if key != nil, let relabeling, let from = canonical?.relabeling {
+        if let relabeling, let from = canonical?.relabeling {
             learn(.successor(fp, relative: relabeling.relative(to: from).packed))
         }
         return Pick(state: next, fingerprint: fp, relabeling: relabeling, index: index)

@@ -75,6 +75,7 @@ struct Fuzz: ParsableCommand {
         options.frontier = frontier
         if let keptStates { options.rememberedStatesLog2 = keptStates == 0 ? 0 : Int.bitWidth - 1 - keptStates.leadingZeroBitCount }
         options.firstRun = campaign.nextRun
+        options.reportsNovelRuns = corpus != nil
         // Variant i of the search walks specs[i]; traces carry the spec their run walked.
         let specs = swarm ? spec.swarmVariants : [spec]
         let search = RandomSearch(model: ClusterModel(spec: spec), options: options,
