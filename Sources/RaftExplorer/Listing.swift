@@ -29,32 +29,47 @@ struct Listing {
 
     private let base: UnsafeMutableRawPointer
 
-    /// The number of actions, then the most the block has room for.
-    private static let header = 2 * MemoryLayout<Int>.stride
+    /// A listing made in place (`initialize`) at `base`.
+    init(at base: UnsafeMutableRawPointer) { self.base = base }
+
+    /// The number of actions, then the most the listing has room for (32 bits each).
+    private static let header = 8
     private static func recordsOffset(_ count: Int) -> Int {
         let alignment = MemoryLayout<Learned>.alignment
         return header + (count + alignment - 1) / alignment * alignment
     }
 
-    /// A block with room for `capacity` actions, listing none.
-    static func allocate(capacity: Int) -> Listing {
-        let size = recordsOffset(capacity) + capacity * MemoryLayout<Learned>.stride
-        let listing = Listing(base: .allocate(byteCount: size, alignment: MemoryLayout<Learned>.alignment))
-        listing.base.storeBytes(of: 0, as: Int.self)
-        listing.base.storeBytes(of: capacity, toByteOffset: MemoryLayout<Int>.stride, as: Int.self)
-        return listing
+    /// The bytes a listing with room for `capacity` actions takes (aligned as a `UInt64`).
+    static func byteCount(capacity: Int) -> Int { recordsOffset(capacity) + capacity * MemoryLayout<Learned>.stride }
+
+    /// The bytes this listing takes.
+    var byteCount: Int { Self.byteCount(capacity: capacity) }
+
+    /// Makes a listing with room for `capacity` actions, listing none, at `base` (aligned as a
+    /// `UInt64`, `byteCount(capacity:)` bytes).
+    static func initialize(at base: UnsafeMutableRawPointer, capacity: Int) -> Listing {
+        precondition(capacity <= Int(UInt32.max), "too many actions")
+        base.storeBytes(of: 0, as: UInt32.self)
+        base.storeBytes(of: UInt32(capacity), toByteOffset: 4, as: UInt32.self)
+        return Listing(at: base)
     }
 
+    /// A block of its own with room for `capacity` actions, listing none (freed by `deallocate`).
+    static func allocate(capacity: Int) -> Listing {
+        initialize(at: .allocate(byteCount: byteCount(capacity: capacity), alignment: MemoryLayout<Learned>.alignment), capacity: capacity)
+    }
+
+    /// Frees a block `allocate` made.
     func deallocate() { base.deallocate() }
 
-    /// The most actions the block has room for.
-    var capacity: Int { base.load(fromByteOffset: MemoryLayout<Int>.stride, as: Int.self) }
+    /// The most actions the listing has room for.
+    var capacity: Int { Int(base.load(fromByteOffset: 4, as: UInt32.self)) }
 
     /// Lists actions of kinds `kinds` (at most `capacity`), nothing learned of them.
     func fill(kinds: [UInt8]) {
         let count = kinds.count
         precondition(count <= capacity, "a listing fills only its room")
-        base.storeBytes(of: count, as: Int.self)
+        base.storeBytes(of: UInt32(count), as: UInt32.self)
         kinds.withUnsafeBytes { bytes in
             if let start = bytes.baseAddress { base.advanced(by: Self.header).copyMemory(from: start, byteCount: count) }
         }
@@ -63,7 +78,7 @@ struct Listing {
     }
 
     /// The number of actions.
-    var count: Int { base.load(as: Int.self) }
+    var count: Int { Int(base.load(as: UInt32.self)) }
 
     /// The actions' kinds (`WeightedModel.kind(of:)`), in the order the model lists the actions.
     var kinds: UnsafeBufferPointer<UInt8> {
@@ -75,7 +90,7 @@ struct Listing {
     }
 
     /// What walks learned of the transition by action `action` (an index into the listed actions).
-    subscript(action: Int) -> Learned {
+    @inline(__always) subscript(action: Int) -> Learned {
         get {
             precondition(action >= 0 && action < count, "no such action")
             return records[action]

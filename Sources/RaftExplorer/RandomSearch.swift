@@ -75,7 +75,7 @@ public struct FuzzOptions: Sendable {
     /// checked (`StateCache`). A kept state costs a 64-byte slot and the buffers no other kept
     /// state shares, more as a campaign goes on: on `replication-3` at the default, 0.3 GB per
     /// worker after 7 s, 0.6 GB after 3 min. Speed only: results do not depend on it.
-    public var rememberedStatesLog2 = 18
+    public var rememberedStatesLog2 = 20
     /// The first run (to continue a campaign).
     public var firstRun = 0
     /// Report the runs that found new states with their walks (`FuzzRound.novelRuns`: a
@@ -349,12 +349,18 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         // takes a kept state out only to compute from it (`held`): most steps need only its
         // actions and what the caches know of their transitions.
         var place: Int?
+        var held: M.State? = consume state
+        // Whether the walk's state's actions are in `enabled` (and their kinds in `kinds`): listed
+        // only when the walk needs them, to compute from the state, to keep it, to look up a
+        // transition its listing has not learned, or for PCT's threads.
+        var listed = false
         if let states, let canonical, let relabeling = canonical.relabeling {
             place = states.find(canonical.fingerprint, relabeling, variant: result.variant)
-                ?? (violated(in: state, variant: result.variant) == nil
-                    ? states.keep(state, canonical.fingerprint, relabeling, variant: result.variant) : nil)
+            if place == nil && violated(in: held.unsafelyUnwrapped, variant: result.variant) == nil {
+                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
+                place = states.keep(held.unsafelyUnwrapped, kinds: kinds, canonical.fingerprint, relabeling, variant: result.variant)
+            }
         }
-        var held: M.State? = consume state
         // Room for a typical walk at once (a deep one grows as it goes).
         result.choices.reserveCapacity(min(options.depth, 256))
         if fingerprinting { result.fingerprints.reserveCapacity(min(options.depth, 256)) }
@@ -364,19 +370,13 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let steps = UInt64(max(options.depth - result.prefix, 1))
         let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in result.prefix + Int(rng.next(below: steps)) } : []
         for step in result.prefix..<max(result.prefix, options.depth) {
-            // The state's listing: kept with the state, or else made now. The actions themselves
-            // are listed only when the walk needs them (`listed`): to compute from the state, to
-            // look up a transition not learned here, or for PCT's threads.
-            var listed = false
+            // The state's listing: kept with the state, or else made now.
             let listing: Listing
-            if let place, let kept = states.unsafelyUnwrapped.listing(at: place) {
-                listing = kept
+            if let place {
+                listing = states.unsafelyUnwrapped.listing(at: place)
             } else {
-                list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
-                kinds.removeAll(keepingCapacity: true)
-                // By index: `for action in enabled` would copy each event (retaining its payload).
-                for i in enabled.indices { kinds.append(UInt8(model.kind(of: enabled[i]))) }
-                listing = place.map { states.unsafelyUnwrapped.list(kinds: kinds, at: $0) } ?? scratch.fill(kinds: kinds)
+                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
+                listing = scratch.fill(kinds: kinds)
             }
             let stepKinds = listing.kinds
             // Candidates by weight; try them in a random weighted order until one stays inside the
@@ -386,7 +386,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // no action of a thread stays inside the boundary.
             var groups: [[Int]]?
             if options.pct {
-                list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
+                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
                 weighted.removeAll(keepingCapacity: true)
                 for i in stepKinds.indices where weights[Int(stepKinds[i])] > 0 { weighted.append(i) }
                 groups = Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
@@ -394,6 +394,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // A successor never seen (or, without novelty, the first inside the boundary); failing
             // that, the first inside the boundary. Its state is computed once it is picked for good.
             var picked: Pick?
+            // The states of `picked` and of the candidate, if computed (plain words apart: a
+            // pick is copied around, its state is only moved).
+            var pickedState: M.State?, computed: M.State?
             for group in 0..<(groups?.count ?? 1) where picked == nil {
                 if let groups {
                     draws.reset(count: stepKinds.count, members: groups[group]) { weights[Int(stepKinds[$0])] }
@@ -403,15 +406,16 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 var tries = options.novelty ? 4 : 1
                 while tries > 0 && !draws.isEmpty {
                     let index = draws.next(&rng)
-                    guard let candidate = successor(index, in: listing, of: &held, enabled: &enabled, listed: &listed,
+                    guard let candidate = successor(index, in: listing, of: &held, enabled: &enabled, kinds: &kinds, listed: &listed,
                                                     canonical, model: model, variant: result.variant, fingerprinting: fingerprinting,
-                                                    transitions: transitions, place: place, states: states, encoder: &encoder)
+                                                    transitions: transitions, place: place, states: states, computed: &computed,
+                                                    encoder: &encoder)
                     else { continue }
                     if !options.novelty || isNovel(candidate, in: listing, walked: result.fingerprints) {
-                        picked = candidate
+                        (picked, pickedState) = (candidate, computed.take())
                         break
                     }
-                    if picked == nil { picked = candidate }
+                    if picked == nil { (picked, pickedState) = (candidate, computed.take()) } else { computed = nil }
                     tries -= 1
                 }
             }
@@ -432,29 +436,31 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // before, is kept; a state reached for the first time is not (most are never reached
             // again, and keeping one would cost its copy-on-write buffers being copied next step).
             var retraced = false
-            if let next = pick.state.take() {
+            if let next = pickedState.take() {
                 state = next
             } else if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling,
                       let found = states.find(fp, relabeling, variant: result.variant) {
-                (held, place) = (nil, found)
+                (held, place, listed) = (nil, found, false)
                 if canonical != nil { canonical = (fp, relabeling) }
                 continue
             } else {
-                list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
+                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
                 encoder.forgetParts()
                 state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: enabled[pick.index]).unsafelyUnwrapped
                 retraced = true
             }
-            place = nil
+            (place, listed) = (nil, false)
             if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property
                 break
             }
-            if retraced, let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
-                place = states.keep(state, fp, relabeling, variant: result.variant)
-            }
             held = consume state
+            if retraced, let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
+                // Listed now to keep the state with its listing (the next step lists them anyway).
+                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
+                place = states.keep(held.unsafelyUnwrapped, kinds: kinds, fp, relabeling, variant: result.variant)
+            }
         }
         // Rebuilt only if reported: a violation, or a run that may have found new states (one of
         // its states was not seen before its round; the merge tells for sure).
@@ -464,12 +470,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         return result
     }
 
-    /// A successor a walk may take: its state (nil if learned before: computed once taken),
-    /// fingerprint, canonicalizing relabeling or, if learned before, that relabeling relative
-    /// to the state's (`Listing.Learned.relative`), whether the seen set was known to hold it,
-    /// and the action's index.
+    /// A successor a walk may take: its fingerprint, canonicalizing relabeling or, if learned
+    /// before, that relabeling relative to the state's (`Listing.Learned.relative`), whether the
+    /// seen set was known to hold it, and the action's index.
     private struct Pick {
-        var state: M.State?
         var fingerprint: Fingerprint?
         var relabeling: Relabeling?
         var relative: UInt32?
@@ -490,24 +494,29 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     }
 
     /// Lists the actions of the walk's state (`held`, or else taken out of `states` at
-    /// `place`) into `enabled`, unless `listed` this step already.
-    private func list(_ enabled: inout [M.Action], listed: inout Bool, of held: inout M.State?, at place: Int?,
-                      in states: StateCache<M.State>?, model: M) {
+    /// `place`) into `enabled` and their kinds into `kinds`, unless `listed` already.
+    private func list(_ enabled: inout [M.Action], _ kinds: inout [UInt8], listed: inout Bool, of held: inout M.State?,
+                      at place: Int?, in states: StateCache<M.State>?, model: M) {
         guard !listed else { return }
         if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
         enabled.removeAll(keepingCapacity: true)
         model.actions(of: held.unsafelyUnwrapped, into: &enabled)
+        kinds.removeAll(keepingCapacity: true)
+        // By index: `for action in enabled` would copy each event (retaining its payload).
+        for i in enabled.indices { kinds.append(UInt8(model.kind(of: enabled[i]))) }
         listed = true
     }
 
     /// The successor of the walk's state (`held`, or else taken out of `states` at `place`;
     /// its canonical fingerprint is `canonical`, if known) by its action `index`, or nil if it
     /// is dropped (none, or outside the boundary). Answered from what `listing` or else
-    /// `transitions` learned of the transition, without the state; learned in both otherwise.
-    private func successor(_ index: Int, in listing: Listing, of held: inout M.State?, enabled: inout [M.Action], listed: inout Bool,
+    /// `transitions` learned of the transition, without the state; learned in both otherwise,
+    /// and the successor's state put in `computed`.
+    private func successor(_ index: Int, in listing: Listing, of held: inout M.State?, enabled: inout [M.Action],
+                           kinds: inout [UInt8], listed: inout Bool,
                            _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?, model: M, variant: Int,
                            fingerprinting: Bool, transitions: TransitionCache?, place: Int?, states: StateCache<M.State>?,
-                           encoder: inout StateEncoder) -> Pick? {
+                           computed: inout M.State?, encoder: inout StateEncoder) -> Pick? {
         let learned = listing[index]
         switch learned.tag {
         case .dropped:
@@ -517,7 +526,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         case .unknown:
             break
         }
-        list(&enabled, listed: &listed, of: &held, at: place, in: states, model: model)
+        list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
         var key: Fingerprint?
         if let transitions, let canonical, let relabeling = canonical.relabeling {
             let k = TransitionCache.key(enabled[index], model: model, variant: variant, state: canonical.fingerprint,
@@ -543,11 +552,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             learn(.dropped)
             return nil
         }
-        guard fingerprinting else { return Pick(state: next, index: index) }
+        guard fingerprinting else {
+            computed = next
+            return Pick(index: index)
+        }
         let (fp, relabeling) = model.canonicalFingerprint(of: next, width: options.hashWidth, encoder: &encoder)
         if let relabeling, let from = canonical?.relabeling {
             learn(.successor(fp, relative: relabeling.relative(to: from).packed))
         }
-        return Pick(state: next, fingerprint: fp, relabeling: relabeling, index: index)
+        computed = next
+        return Pick(fingerprint: fp, relabeling: relabeling, index: index)
     }
 }

@@ -12,39 +12,58 @@
 /// check. Direct-mapped, a newer state replacing an older; one per worker, touched by one
 /// thread. A state shares its buffers with the walk that put it in (copy-on-write): what one
 /// holds beyond the others is mostly the node its last event changed.
+///
+/// Each kept state is one block of memory: its key, then its listing (`Listing`), then the
+/// state. A walk's step from a kept state reads the block's first cache line (the key and,
+/// for up to 32 actions, their kinds) and the records of the actions it draws; the state
+/// itself only to compute from it.
 final class StateCache<State> {
-    /// What a walk reads on every step it takes from here: 32 bytes, two to a cache line; the
-    /// states themselves are apart (`states`), read only to compute from one.
-    private struct Slot {
-        var fingerprint = Fingerprint(low: 0)
-        /// The state's listing, once a walk listed its actions (owned here).
-        var listing: Listing?
+    /// A block's first bytes.
+    private struct Key {
+        var fingerprint: Fingerprint
         /// `Relabeling.packed` (3 bits a node, at most 8 nodes).
-        var relabeling: UInt32 = 0
-        /// The model's index among the search's variants; `UInt16.max` for an empty slot.
-        var variant = UInt16.max
+        var relabeling: UInt32
+        /// The model's index among the search's variants.
+        var variant: UInt16
         /// Whether a walk took the state since it came or since a newer state was turned away.
         var used = false
     }
 
-    private let slots: UnsafeMutablePointer<Slot>
-    /// Each slot's state.
-    private var states: [State?]
+    /// Each slot's block, or nil.
+    private let blocks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     private let mask: Int
     /// How many lookups found their state.
     private(set) var hits = 0
 
+    private static var listingOffset: Int { align(MemoryLayout<Key>.size, to: 8) }
+
+    /// Where the state is in a block whose listing has room for `capacity` actions.
+    private static func stateOffset(capacity: Int) -> Int {
+        align(listingOffset + Listing.byteCount(capacity: capacity), to: MemoryLayout<State>.alignment)
+    }
+
+    private static func align(_ offset: Int, to alignment: Int) -> Int {
+        (offset + alignment - 1) / alignment * alignment
+    }
+
     /// Room for 2^`log2Entries` states.
     init(log2Entries: Int) {
-        slots = .allocate(capacity: 1 << log2Entries)
-        slots.initialize(repeating: Slot(), count: 1 << log2Entries)
-        states = Array(repeating: nil, count: 1 << log2Entries)
+        blocks = .allocate(capacity: 1 << log2Entries)
+        blocks.initialize(repeating: nil, count: 1 << log2Entries)
         mask = (1 << log2Entries) - 1
     }
 
     deinit {
-        for i in 0...mask { slots[i].listing?.deallocate() }
-        slots.deallocate()
+        for i in 0...mask { free(i) }
+        blocks.deallocate()
+    }
+
+    private func free(_ place: Int) {
+        guard let block = blocks[place] else { return }
+        let listing = Listing(at: block + Self.listingOffset)
+        (block + Self.stateOffset(capacity: listing.capacity)).assumingMemoryBound(to: State.self).deinitialize(count: 1)
+        block.deallocate()
+        blocks[place] = nil
     }
 
     private func index(_ fingerprint: Fingerprint, _ relabeling: UInt32, _ variant: UInt16) -> Int {
@@ -54,54 +73,59 @@ final class StateCache<State> {
         return Int(truncatingIfNeeded: mixed) & mask
     }
 
-    /// The slot's key for a state: its relabeling and variant as a slot holds them.
-    private static func key(_ relabeling: Relabeling, _ variant: Int) -> (UInt32, UInt16) {
-        precondition(variant < Int(UInt16.max), "at most 65,534 models")
-        return (UInt32(truncatingIfNeeded: relabeling.packed), UInt16(variant))
+    /// A state's key as a block holds it.
+    private static func key(_ fingerprint: Fingerprint, _ relabeling: Relabeling, _ variant: Int) -> Key {
+        precondition(variant <= Int(UInt16.max), "at most 65,536 models")
+        return Key(fingerprint: fingerprint, relabeling: UInt32(truncatingIfNeeded: relabeling.packed), variant: UInt16(variant))
     }
 
     /// Where the state of the model `variant` (of the search's models) with canonical
     /// fingerprint `fingerprint`, written canonically by `relabeling`, is kept, if it is.
     /// The place holds it until the next `keep`.
     func find(_ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int) -> Int? {
-        let (relabeling, variant) = Self.key(relabeling, variant)
-        let i = index(fingerprint, relabeling, variant)
-        guard slots[i].variant == variant && slots[i].fingerprint == fingerprint && slots[i].relabeling == relabeling
+        let wanted = Self.key(fingerprint, relabeling, variant)
+        let i = index(fingerprint, wanted.relabeling, wanted.variant)
+        guard let block = blocks[i] else { return nil }
+        let key = block.assumingMemoryBound(to: Key.self)
+        guard key.pointee.fingerprint == fingerprint && key.pointee.relabeling == wanted.relabeling
+                && key.pointee.variant == wanted.variant
         else { return nil }
         hits += 1
-        slots[i].used = true
+        key.pointee.used = true
         return i
     }
 
-    func state(at place: Int) -> State { states[place].unsafelyUnwrapped }
-
-    /// The state's listing, if a walk listed its actions (`list`). Valid until the next `keep`.
-    func listing(at place: Int) -> Listing? { slots[place].listing }
-
-    /// Lists the state's actions, as kinds `kinds`; returns the listing (valid until the next
-    /// `keep`).
-    func list(kinds: [UInt8], at place: Int) -> Listing {
-        let listing = Listing.allocate(capacity: kinds.count)
-        listing.fill(kinds: kinds)
-        slots[place].listing?.deallocate()
-        slots[place].listing = listing
-        return listing
+    /// The state kept at `place` (a copy).
+    func state(at place: Int) -> State {
+        let block = blocks[place].unsafelyUnwrapped
+        return (block + Self.stateOffset(capacity: listing(at: place).capacity)).assumingMemoryBound(to: State.self).pointee
     }
 
-    /// Keeps `state` (checked: it breaks no property) and returns its place, unless the state
-    /// in that place was taken since it came or since the last state turned away from there
-    /// (a second chance, as in CLOCK): then the newcomer is turned away (nil). So states walks
-    /// come back to stay, rather than being pushed out by states reached once.
-    func keep(_ state: State, _ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int) -> Int? {
-        let (relabeling, variant) = Self.key(relabeling, variant)
-        let i = index(fingerprint, relabeling, variant)
-        if slots[i].used {
-            slots[i].used = false
+    /// The listing of the state kept at `place`. Valid until the next `keep`.
+    func listing(at place: Int) -> Listing { Listing(at: blocks[place].unsafelyUnwrapped + Self.listingOffset) }
+
+    /// Keeps `state` (checked: it breaks no property), whose actions are of kinds `kinds`, and
+    /// returns its place, unless the state in that place was taken since it came or since the
+    /// last state turned away from there (a second chance, as in CLOCK): then the newcomer is
+    /// turned away (nil). So states walks come back to stay, rather than being pushed out by
+    /// states reached once.
+    func keep(_ state: State, kinds: [UInt8], _ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int) -> Int? {
+        let key = Self.key(fingerprint, relabeling, variant)
+        let i = index(fingerprint, key.relabeling, key.variant)
+        if let old = blocks[i], old.load(as: Key.self).used {
+            old.assumingMemoryBound(to: Key.self).pointee.used = false
             return nil
         }
-        slots[i].listing?.deallocate()
-        slots[i] = Slot(fingerprint: fingerprint, relabeling: relabeling, variant: variant)
-        states[i] = state
+        free(i)
+        let stateOffset = Self.stateOffset(capacity: kinds.count)
+        // On a cache line of its own, so the key and the first kinds are read at once.
+        let block = UnsafeMutableRawPointer.allocate(byteCount: stateOffset + MemoryLayout<State>.size,
+                                                     alignment: max(64, MemoryLayout<State>.alignment))
+        block.initializeMemory(as: Key.self, to: key)
+        let listing = Listing.initialize(at: block + Self.listingOffset, capacity: kinds.count)
+        listing.fill(kinds: kinds)
+        (block + stateOffset).initializeMemory(as: State.self, to: state)
+        blocks[i] = block
         return i
     }
 }
