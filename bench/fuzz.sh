@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fuzzer benchmark (release build):
 #  1. throughput on specs/replication-3.yaml: events/s with 1 and 2 workers (fixed runs), without
-#     novelty and with it (the default);
+#     novelty and with it (the default), and over a 30 s campaign (with novelty), where most
+#     steps are taken from the states workers keep;
 #  2. time to the first violation for every implemented mutation: random walks, swarm walks,
 #     walks from the frontier (median over seeds 1..10, each run capped at a time limit) and BFS
 #     (deterministic);
@@ -18,6 +19,10 @@ for novelty in no-novelty novelty; do
         .build/release/raftcheck fuzz specs/replication-3.yaml --seed 1 --runs 20000 --workers "$workers" "--$novelty" \
             --stats-json "$out/fuzz-$novelty-w$workers.json" >/dev/null
     done
+done
+for workers in 1 2; do
+    .build/release/raftcheck fuzz specs/replication-3.yaml --seed 1 --time-limit 30 --workers "$workers" \
+        --stats-json "$out/campaign-w$workers.json" >/dev/null
 done
 # Every mutation of the bug zoo, on the spec `raftcheck mutants` catches it with.
 pairs="commit-previous-term:figure8-3 vote-before-persist:crash-restart-3 forget-vote-on-step-down:forget-vote-3
@@ -50,6 +55,9 @@ for novelty in ("no-novelty", "novelty"):
     one, two = (json.load(open(f"{out}/fuzz-{novelty}-w{w}.json")) for w in (1, 2))
     print(f"throughput, specs/replication-3.yaml, 20,000 runs, --{novelty}: 1 worker {one['events_per_second']:,.0f} events/s, "
           f"2 workers {two['events_per_second']:,.0f} events/s ({one['elapsed_seconds'] / two['elapsed_seconds']:.2f}x)")
+one, two = (json.load(open(f"{out}/campaign-w{w}.json")) for w in (1, 2))
+print(f"throughput, specs/replication-3.yaml, 30 s campaign, --novelty: 1 worker {one['events_per_second']:,.0f} events/s "
+      f"({one['events']:,} events), 2 workers {two['events_per_second']:,.0f} events/s ({two['events']:,} events)")
 print()
 print(f"| mutation | spec | random: median s (caught/10) | swarm | frontier | BFS: s (states) |")
 print("|---|---|---|---|---|---|")

@@ -21,6 +21,9 @@ struct Listing {
 
         /// The successor's canonical fingerprint.
         var successor = Fingerprint(low: 0)
+        /// Where the successor was kept when a walk last took it from the kept states: only a
+        /// hint, to prefetch (it may have gone since).
+        var hint: UnsafeRawPointer?
         /// The successor's canonicalizing relabeling relative to the state's (`Relabeling.packed`,
         /// 3 bits a node, at most 8 nodes).
         var relative: UInt32 = 0
@@ -110,6 +113,9 @@ struct Listing {
             self[action] = Learned(successor: fp, relative: UInt32(truncatingIfNeeded: relative), tag: .successor)
         }
     }
+
+    /// Records where the successor by action `action` is kept (`Learned.hint`).
+    func hint(_ address: UnsafeRawPointer, action: Int) { records[action].hint = address }
 
     /// Records that the seen set holds the successor by action `action`, if learned.
     func markSeen(_ action: Int) {

@@ -1,3 +1,5 @@
+import CXXHash
+
 /// The states random walks reached and checked, with what walks learned of each, so a walk that
 /// reaches one again takes it from here: not computed, not checked, its actions not listed, and
 /// what walks learned of its transitions at hand (no key hashed, no `TransitionCache` lookup).
@@ -94,6 +96,27 @@ final class StateCache<State> {
         key.pointee.used = true
         return i
     }
+
+    /// Where the state kept at `place` is in memory (for `Listing.Learned.hint`).
+    func address(at place: Int) -> UnsafeRawPointer { UnsafeRawPointer(blocks[place].unsafelyUnwrapped) }
+
+    /// Brings in what `find` reads first for that key, and `hint`'s first bytes (where the
+    /// state was kept last: `find` reads them next if it still is), while the walk does
+    /// something else.
+    func prefetch(_ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int, hint: UnsafeRawPointer) {
+        let key = Self.key(fingerprint, relabeling, variant)
+        raftcheck_prefetch(blocks + index(fingerprint, key.relabeling, key.variant))
+        raftcheck_prefetch(hint)
+    }
+
+    /// Brings in the listing of the state kept at `hint` (as `prefetch`), past its first cache
+    /// line: the walk draws its actions next.
+    func prefetchListing(_ hint: UnsafeRawPointer) {
+        for line in 1..<Self.listingLines { raftcheck_prefetch(hint + 64 * line) }
+    }
+
+    /// The cache lines `prefetchListing` brings in (the first one too): a listing of 21 actions.
+    private static var listingLines: Int { 12 }
 
     /// The state kept at `place` (a copy).
     func state(at place: Int) -> State {
