@@ -23,7 +23,7 @@ struct Listing {
         var successor = Fingerprint(low: 0)
         /// Where the successor was kept when a walk last took it from the kept states: only a
         /// hint, to prefetch (it may have gone since).
-        var hint: UnsafeRawPointer?
+        var hint = KeptHint.none
         /// The successor's canonicalizing relabeling relative to the state's (`Relabeling.packed`,
         /// 3 bits a node, at most 8 nodes).
         var relative: UInt32 = 0
@@ -115,7 +115,7 @@ struct Listing {
     }
 
     /// Records where the successor by action `action` is kept (`Learned.hint`).
-    func hint(_ address: UnsafeRawPointer, action: Int) { records[action].hint = address }
+    func hint(_ hint: KeptHint, action: Int) { records[action].hint = hint }
 
     /// Records that the seen set holds the successor by action `action`, if learned.
     func markSeen(_ action: Int) {

@@ -426,7 +426,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             if let relative = pick.relative, let base = canonical?.relabeling {
                 pick.relabeling = Relabeling(packed: UInt64(relative), count: base.count).after(base)
             }
-            if let hint = pick.hint { states.unsafelyUnwrapped.prefetchListing(hint) }
+            if !pick.hint.isNone { states.unsafelyUnwrapped.prefetchListing(pick.hint) }
             // Moved out, not copied: the walk goes on from the state alone. A successor learned
             // before is taken from the states kept, already checked, or else computed now
             // (it is known to stay inside the boundary), from the state given up: the encoder
@@ -441,7 +441,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 state = next
             } else if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling,
                       let found = states.find(fp, relabeling, variant: result.variant) {
-                listing.hint(states.address(at: found), action: pick.index)
+                listing.hint(states.hint(at: found), action: pick.index)
                 (held, place, listed) = (nil, found, false)
                 if canonical != nil { canonical = (fp, relabeling) }
                 continue
@@ -480,7 +480,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var relabeling: Relabeling?
         var relative: UInt32?
         var seen = false
-        var hint: UnsafeRawPointer?
+        var hint = KeptHint.none
         var index: Int
     }
 
@@ -528,10 +528,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             var pick = Pick(fingerprint: learned.successor, relative: learned.relative, seen: learned.tag == .seenSuccessor, index: index)
             // Kept when last taken: the walk may go there, and its slot and block come in while
             // the walk weighs the other candidates.
-            if let hint = learned.hint, let states, let base = canonical?.relabeling {
+            if !learned.hint.isNone, let states, let base = canonical?.relabeling {
                 let relabeling = Relabeling(packed: UInt64(learned.relative), count: base.count).after(base)
-                states.prefetch(learned.successor, relabeling, variant: variant, hint: hint)
-                (pick.relabeling, pick.relative, pick.hint) = (relabeling, nil, hint)
+                states.prefetch(learned.successor, relabeling, variant: variant, hint: learned.hint)
+                (pick.relabeling, pick.relative, pick.hint) = (relabeling, nil, learned.hint)
             }
             return pick
         case .unknown:

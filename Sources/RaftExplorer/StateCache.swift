@@ -33,6 +33,9 @@ final class StateCache<State> {
 
     /// Each slot's block, or nil.
     private let blocks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let table: HugePages
+    /// Where blocks are.
+    private let arena = BlockArena()
     private let mask: Int
     /// How many lookups found their state.
     private(set) var hits = 0
@@ -44,27 +47,31 @@ final class StateCache<State> {
         align(listingOffset + Listing.byteCount(capacity: capacity), to: MemoryLayout<State>.alignment)
     }
 
+    /// The cache lines of a block whose listing has room for `capacity` actions.
+    private static func lines(capacity: Int) -> Int { (stateOffset(capacity: capacity) + MemoryLayout<State>.size + 63) / 64 }
+
     private static func align(_ offset: Int, to alignment: Int) -> Int {
         (offset + alignment - 1) / alignment * alignment
     }
 
     /// Room for 2^`log2Entries` states.
     init(log2Entries: Int) {
-        blocks = .allocate(capacity: 1 << log2Entries)
-        blocks.initialize(repeating: nil, count: 1 << log2Entries)
+        precondition(MemoryLayout<State>.alignment <= 64, "a state aligned within a cache line")
+        // Zeroed: all nil.
+        table = HugePages(bytes: MemoryLayout<UnsafeMutableRawPointer?>.stride << log2Entries)
+        blocks = table.start.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: 1 << log2Entries)
         mask = (1 << log2Entries) - 1
     }
 
     deinit {
         for i in 0...mask { free(i) }
-        blocks.deallocate()
     }
 
     private func free(_ place: Int) {
         guard let block = blocks[place] else { return }
-        let listing = Listing(at: block + Self.listingOffset)
-        (block + Self.stateOffset(capacity: listing.capacity)).assumingMemoryBound(to: State.self).deinitialize(count: 1)
-        block.deallocate()
+        let capacity = Listing(at: block + Self.listingOffset).capacity
+        (block + Self.stateOffset(capacity: capacity)).assumingMemoryBound(to: State.self).deinitialize(count: 1)
+        arena.deallocate(block, lines: Self.lines(capacity: capacity))
         blocks[place] = nil
     }
 
@@ -98,25 +105,24 @@ final class StateCache<State> {
     }
 
     /// Where the state kept at `place` is in memory (for `Listing.Learned.hint`).
-    func address(at place: Int) -> UnsafeRawPointer { UnsafeRawPointer(blocks[place].unsafelyUnwrapped) }
+    func hint(at place: Int) -> KeptHint {
+        let block = blocks[place].unsafelyUnwrapped
+        return KeptHint(block, lines: Self.lines(capacity: listing(at: place).capacity))
+    }
 
-    /// Brings in what `find` reads first for that key, and `hint`'s first bytes (where the
-    /// state was kept last: `find` reads them next if it still is), while the walk does
-    /// something else.
-    func prefetch(_ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int, hint: UnsafeRawPointer) {
+    /// Brings in what `find` reads first for that key, and the first cache line of the block at
+    /// `hint` (where the state was kept last: `find` reads it next if it still is), while the
+    /// walk does something else.
+    func prefetch(_ fingerprint: Fingerprint, _ relabeling: Relabeling, variant: Int, hint: KeptHint) {
         let key = Self.key(fingerprint, relabeling, variant)
         raftcheck_prefetch(blocks + index(fingerprint, key.relabeling, key.variant))
-        raftcheck_prefetch(hint)
+        raftcheck_prefetch(hint.address)
     }
 
-    /// Brings in the listing of the state kept at `hint` (as `prefetch`), past its first cache
-    /// line: the walk draws its actions next.
-    func prefetchListing(_ hint: UnsafeRawPointer) {
-        for line in 1..<Self.listingLines { raftcheck_prefetch(hint + 64 * line) }
+    /// Brings in the rest of the block at `hint` (as `prefetch`): the walk draws its actions next.
+    func prefetchListing(_ hint: KeptHint) {
+        for line in 1..<hint.lines { raftcheck_prefetch(hint.address + 64 * line) }
     }
-
-    /// The cache lines `prefetchListing` brings in (the first one too): a listing of 21 actions.
-    private static var listingLines: Int { 12 }
 
     /// The state kept at `place` (a copy).
     func state(at place: Int) -> State {
@@ -142,8 +148,7 @@ final class StateCache<State> {
         free(i)
         let stateOffset = Self.stateOffset(capacity: kinds.count)
         // On a cache line of its own, so the key and the first kinds are read at once.
-        let block = UnsafeMutableRawPointer.allocate(byteCount: stateOffset + MemoryLayout<State>.size,
-                                                     alignment: max(64, MemoryLayout<State>.alignment))
+        let block = arena.allocate(lines: Self.lines(capacity: kinds.count))
         block.initializeMemory(as: Key.self, to: key)
         let listing = Listing.initialize(at: block + Self.listingOffset, capacity: kinds.count)
         listing.fill(kinds: kinds)
@@ -151,4 +156,23 @@ final class StateCache<State> {
         blocks[i] = block
         return i
     }
+}
+
+/// Where a state was kept, to prefetch it (it may have gone since: only ever prefetched): its
+/// block's address and length in cache lines (at most 63), in one word, blocks being 64-byte
+/// aligned. All zero: nowhere.
+struct KeptHint {
+    private let bits: UInt
+
+    static let none = KeptHint(bits: 0)
+
+    private init(bits: UInt) { self.bits = bits }
+
+    init(_ block: UnsafeMutableRawPointer, lines: Int) {
+        bits = UInt(bitPattern: block) | UInt(min(lines, 63))
+    }
+
+    var isNone: Bool { bits == 0 }
+    var address: UnsafeRawPointer { UnsafeRawPointer(bitPattern: bits & ~63).unsafelyUnwrapped }
+    var lines: Int { Int(bits & 63) }
 }

@@ -29,14 +29,17 @@ final class TransitionCache {
         var kind: UInt8 = 0
     }
 
-    private var entries: [Entry]
+    private let entries: UnsafeMutablePointer<Entry>
+    /// Where `entries` are (zeroed: all empty).
+    private let memory: HugePages
     private let mask: Int
     /// How many lookups found their transition.
     private(set) var hits = 0
 
     /// Room for 2^`log2Entries` transitions (48 bytes each).
     init(log2Entries: Int) {
-        entries = Array(repeating: Entry(), count: 1 << log2Entries)
+        memory = HugePages(bytes: MemoryLayout<Entry>.stride << log2Entries)
+        entries = memory.start.bindMemory(to: Entry.self, capacity: 1 << log2Entries)
         mask = (1 << log2Entries) - 1
     }
 
