@@ -25,13 +25,17 @@ public struct Xoshiro256: Sendable {
         return result
     }
 
-    /// Uniform in `0..<bound` (multiply-and-reject, no floating point).
+    /// Uniform in `0..<bound` (multiply-and-reject, no floating point; Lemire 2019: the
+    /// rejection threshold, a division, is computed only when a draw comes near it).
     public mutating func next(below bound: UInt64) -> UInt64 {
         precondition(bound > 0, "empty range")
-        while true {
-            let product = next().multipliedFullWidth(by: bound)
-            if product.low >= (0 &- bound) % bound { return product.high }
+        var product = next().multipliedFullWidth(by: bound)
+        // Rejected: the draws below (2^64 mod bound), which is less than `bound`.
+        if product.low < bound {
+            let threshold = (0 &- bound) % bound
+            while product.low < threshold { product = next().multipliedFullWidth(by: bound) }
         }
+        return product.high
     }
 
     /// True with probability `numerator / denominator`.

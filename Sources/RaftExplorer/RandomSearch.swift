@@ -439,9 +439,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             var retraced = false
             if let next = pickedState.take() {
                 state = next
-            } else if let states, let fp = pick.fingerprint, let relabeling = pick.relabeling,
-                      let found = states.find(fp, relabeling, variant: result.variant) {
-                listing.hint(states.hint(at: found), action: pick.index)
+            } else if states != nil, let fp = pick.fingerprint, let relabeling = pick.relabeling,
+                      let found = states.unsafelyUnwrapped.find(fp, relabeling, variant: result.variant) {
+                listing.hint(states.unsafelyUnwrapped.hint(at: found), action: pick.index)
                 (held, place, listed) = (nil, found, false)
                 if canonical != nil { canonical = (fp, relabeling) }
                 continue
@@ -528,9 +528,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             var pick = Pick(fingerprint: learned.successor, relative: learned.relative, seen: learned.tag == .seenSuccessor, index: index)
             // Kept when last taken: the walk may go there, and its slot and block come in while
             // the walk weighs the other candidates.
-            if !learned.hint.isNone, let states, let base = canonical?.relabeling {
+            // (`states` unbound: binding it would retain it.)
+            if !learned.hint.isNone, states != nil, let base = canonical?.relabeling {
                 let relabeling = Relabeling(packed: UInt64(learned.relative), count: base.count).after(base)
-                states.prefetch(learned.successor, relabeling, variant: variant, hint: learned.hint)
+                states.unsafelyUnwrapped.prefetch(learned.successor, relabeling, variant: variant, hint: learned.hint)
                 (pick.relabeling, pick.relative, pick.hint) = (relabeling, nil, learned.hint)
             }
             return pick
