@@ -184,8 +184,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         /// The actions, rebuilt from `choices` only for a walk reported (a violation, or a
         /// novel run with `options.reportsNovelRuns`).
         var actions: [M.Action] = []
-        /// The fingerprints of the states reached, in order: novelty also avoids these.
-        var fingerprints: [Fingerprint] = []
+        /// The fingerprints of the states reached that the seen set was not known to hold (as
+        /// of the round's start), in order, each with the walk's length on reaching it: novelty
+        /// also avoids these, and the merge inserts only these (it holds the others).
+        var unseen: [(fingerprint: Fingerprint, length: Int32)] = []
         var violation: String?
         /// How many of `choices` replay a frontier walk's prefix.
         var prefix = 0
@@ -249,9 +251,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 stats.events += walk.choices.count - walk.prefix
                 stats.maxDepth = max(stats.maxDepth, walk.choices.count)
                 var firstSeen: [Int] = []
-                for (i, fp) in walk.fingerprints.enumerated() where seen.insert(fp) {
+                for (fp, length) in walk.unseen where seen.insert(fp) {
                     stats.distinct += 1
-                    firstSeen.append(walk.prefix + i + 1)
+                    firstSeen.append(Int(length))
                 }
                 if !firstSeen.isEmpty {
                     if options.reportsNovelRuns { novel.append((run, walk.variant, walk.actions)) }
@@ -363,7 +365,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         // Room for a typical walk at once (a deep one grows as it goes).
         result.choices.reserveCapacity(min(options.depth, 256))
-        if fingerprinting { result.fingerprints.reserveCapacity(min(options.depth, 256)) }
+        if fingerprinting { result.unseen.reserveCapacity(min(options.depth, 256)) }
         // PCT: a random priority per thread (higher runs first) and the steps where the running
         // thread is demoted, among those the walk takes (after a frontier walk's prefix).
         var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
@@ -406,12 +408,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 var tries = options.novelty ? 4 : 1
                 while tries > 0 && !draws.isEmpty {
                     let index = draws.next(&rng)
-                    guard let candidate = successor(index, in: listing, of: &held, enabled: &enabled, kinds: &kinds, listed: &listed,
+                    guard var candidate = successor(index, in: listing, of: &held, enabled: &enabled, kinds: &kinds, listed: &listed,
                                                     canonical, model: model, variant: result.variant, fingerprinting: fingerprinting,
                                                     transitions: transitions, place: place, states: states, computed: &computed,
                                                     encoder: &encoder)
                     else { continue }
-                    if !options.novelty || isNovel(candidate, in: listing, walked: result.fingerprints) {
+                    if !options.novelty || isNovel(&candidate, in: listing, walked: result.unseen) {
                         (picked, pickedState) = (candidate, computed.take())
                         break
                     }
@@ -421,7 +423,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             guard var pick = picked.take() else { break }
             result.choices.append(UInt16(pick.index))
-            if let fp = pick.fingerprint { result.fingerprints.append(fp) }
+            if let fp = pick.fingerprint, !pick.seen { result.unseen.append((fp, Int32(result.choices.count))) }
             // A successor learned before: its relabeling composed now it is picked.
             if let relative = pick.relative, let base = canonical?.relabeling {
                 pick.relabeling = Relabeling(packed: UInt64(relative), count: base.count).after(base)
@@ -466,7 +468,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
         // Rebuilt only if reported: a violation, or a run that may have found new states (one of
         // its states was not seen before its round; the merge tells for sure).
-        if result.violation != nil || options.reportsNovelRuns && result.fingerprints.contains(where: { !seen.contains($0) }) {
+        if result.violation != nil || options.reportsNovelRuns && result.unseen.contains(where: { !seen.contains($0.fingerprint) }) {
             result.actions = model.replay(result.choices, from: initial[result.variant]).actions
         }
         return result
@@ -487,13 +489,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// Whether `candidate` is a state never seen: not in the seen set (as of the round's start),
     /// nor among the states the walk went through. Marks it seen in `listing` if the set holds
     /// it, so the next walk here need not look.
-    private func isNovel(_ candidate: Pick, in listing: Listing, walked: [Fingerprint]) -> Bool {
+    private func isNovel(_ candidate: inout Pick, in listing: Listing, walked: [(fingerprint: Fingerprint, length: Int32)]) -> Bool {
         guard !candidate.seen, let fp = candidate.fingerprint else { return false }
         if seen.contains(fp) {
+            candidate.seen = true
             listing.markSeen(candidate.index)
             return false
         }
-        return !walked.contains(fp)
+        // The walk's states the seen set holds are not among `walked`: the set said so first.
+        return !walked.contains { $0.fingerprint == fp }
     }
 
     /// Lists the actions of the walk's state (`held`, or else taken out of `states` at
