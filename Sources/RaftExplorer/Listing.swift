@@ -4,9 +4,9 @@
 /// actions drawn); never the actions themselves, which are far larger: a walk lists them again
 /// only to compute from the state.
 ///
-/// A view, not an owner: `allocate` makes a block, `deallocate` frees it, and the owner (a kept
-/// state's slot in `StateCache`, or a walk's scratch listing for a state not kept) makes sure
-/// no view outlives its block.
+/// A view, not an owner: the owner (a kept state's block in `StateCache`, made in place with
+/// `initialize(at:capacity:)`, or a walk's scratch listing for states not kept, from
+/// `allocate(capacity:)`) makes sure no view outlives its memory.
 struct Listing {
     /// What walks learned of one transition.
     struct Learned {

@@ -72,9 +72,10 @@ public struct FuzzOptions: Sendable {
     public var rememberedTransitionsLog2 = 18
     /// Each worker keeps up to 2^this states its walks retraced (with remembered transitions
     /// only; 0: none), so that a walk reaching one again takes it, neither computed nor
-    /// checked (`StateCache`). A kept state costs a 64-byte slot and the buffers no other kept
-    /// state shares, more as a campaign goes on: on `replication-3` at the default, 0.3 GB per
-    /// worker after 7 s, 0.6 GB after 3 min. Speed only: results do not depend on it.
+    /// checked (`StateCache`). An 8-byte slot each (allocated up front); a kept state costs a
+    /// block (its listing and the state) and the buffers no other kept state shares, more as a
+    /// campaign goes on: on `replication-3` at the default, 0.25 GB per worker after 100,000
+    /// runs, 0.56 GB after 60 s, 0.72 GB after 3 min. Speed only: results do not depend on it.
     public var rememberedStatesLog2 = 20
     /// The first run (to continue a campaign).
     public var firstRun = 0

@@ -31,7 +31,7 @@ struct Fuzz: ParsableCommand {
     @Flag(help: "Start three walks in four at a state an earlier walk saw first (replaying that walk to it), not at the initial state.")
     var frontier = false
 
-    @Option(help: "States each worker keeps for walks that come back to them, rounded down to a power of two (0: none; at most 16,777,216; default 262,144, about 0.3-0.6 GB per worker on replication-3). Speed only: results do not depend on it.")
+    @Option(help: "States each worker keeps for walks that come back to them, rounded down to a power of two (0: none; at most 16,777,216; default 1,048,576, about 0.25-0.75 GB per worker on replication-3). Speed only: results do not depend on it.")
     var keptStates: Int?
 
     @Option(help: "A campaign directory: violations and runs that reached new states are kept there (atomically); rerunning with it resumes the seed sequence.")
