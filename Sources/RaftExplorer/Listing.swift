@@ -45,9 +45,6 @@ struct Listing {
     /// The bytes a listing with room for `capacity` actions takes (aligned as a `UInt64`).
     static func byteCount(capacity: Int) -> Int { recordsOffset(capacity) + capacity * MemoryLayout<Learned>.stride }
 
-    /// The bytes this listing takes.
-    var byteCount: Int { Self.byteCount(capacity: capacity) }
-
     /// Makes a listing with room for `capacity` actions, listing none, at `base` (aligned as a
     /// `UInt64`, `byteCount(capacity:)` bytes).
     static func initialize(at base: UnsafeMutableRawPointer, capacity: Int) -> Listing {

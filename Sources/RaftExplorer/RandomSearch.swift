@@ -338,7 +338,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         // The state's canonical fingerprint, while transitions are remembered.
         var canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)? = transitions == nil ? nil : initialCanonical[result.variant]
         // Buffers reused from step to step: a walk allocates per step only the states it makes.
-        var enabled: [M.Action] = [], kinds: [UInt8] = [], weighted: [Int] = [], draws = WeightedDraws()
+        var actions = Actions(), weighted: [Int] = [], draws = WeightedDraws()
         // The listing (`Listing`) of each state the walk does not keep.
         var scratch = ScratchListing()
         if let start {
@@ -353,15 +353,11 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         // actions and what the caches know of their transitions.
         var place: Int?
         var held: M.State? = consume state
-        // Whether the walk's state's actions are in `enabled` (and their kinds in `kinds`): listed
-        // only when the walk needs them, to compute from the state, to keep it, to look up a
-        // transition its listing has not learned, or for PCT's threads.
-        var listed = false
         if let states, let canonical, let relabeling = canonical.relabeling {
             place = states.find(canonical.fingerprint, relabeling, variant: result.variant)
             if place == nil && violated(in: held.unsafelyUnwrapped, variant: result.variant) == nil {
-                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
-                place = states.keep(held.unsafelyUnwrapped, kinds: kinds, canonical.fingerprint, relabeling, variant: result.variant)
+                list(&actions, of: &held, at: place, in: states, model: model)
+                place = states.keep(held.unsafelyUnwrapped, kinds: actions.kinds, canonical.fingerprint, relabeling, variant: result.variant)
             }
         }
         // Room for a typical walk at once (a deep one grows as it goes).
@@ -378,8 +374,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             if let place {
                 listing = states.unsafelyUnwrapped.listing(at: place)
             } else {
-                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
-                listing = scratch.fill(kinds: kinds)
+                list(&actions, of: &held, at: place, in: states, model: model)
+                listing = scratch.fill(kinds: actions.kinds)
             }
             let stepKinds = listing.kinds
             // Candidates by weight; try them in a random weighted order until one stays inside the
@@ -389,10 +385,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // no action of a thread stays inside the boundary.
             var groups: [[Int]]?
             if options.pct {
-                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
+                list(&actions, of: &held, at: place, in: states, model: model)
                 weighted.removeAll(keepingCapacity: true)
                 for i in stepKinds.indices where weights[Int(stepKinds[i])] > 0 { weighted.append(i) }
-                groups = Self.threadGroups(weighted, of: enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
+                groups = Self.threadGroups(weighted, of: actions.enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
             }
             // A successor never seen (or, without novelty, the first inside the boundary); failing
             // that, the first inside the boundary. Its state is computed once it is picked for good.
@@ -409,7 +405,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 var tries = options.novelty ? 4 : 1
                 while tries > 0 && !draws.isEmpty {
                     let index = draws.next(&rng)
-                    guard var candidate = successor(index, in: listing, of: &held, enabled: &enabled, kinds: &kinds, listed: &listed,
+                    guard var candidate = successor(index, in: listing, of: &held, actions: &actions,
                                                     canonical, model: model, variant: result.variant, fingerprinting: fingerprinting,
                                                     transitions: transitions, place: place, states: states, computed: &computed,
                                                     encoder: &encoder)
@@ -425,10 +421,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             guard var pick = picked.take() else { break }
             result.choices.append(UInt16(pick.index))
             if let fp = pick.fingerprint, !pick.seen { result.unseen.append((fp, Int32(result.choices.count))) }
-            // A successor learned before: its relabeling composed now it is picked.
-            if let relative = pick.relative, let base = canonical?.relabeling {
-                pick.relabeling = Relabeling(packed: UInt64(relative), count: base.count).after(base)
-            }
+            // A successor learned before: its relabeling composed now it is picked (if not yet).
+            if let base = canonical?.relabeling { pick.compose(after: base) }
             if !pick.hint.isNone { states.unsafelyUnwrapped.prefetchListing(pick.hint) }
             // Moved out, not copied: the walk goes on from the state alone. A successor learned
             // before is taken from the states kept, already checked, or else computed now
@@ -445,16 +439,16 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             } else if states != nil, let fp = pick.fingerprint, let relabeling = pick.relabeling,
                       let found = states.unsafelyUnwrapped.find(fp, relabeling, variant: result.variant) {
                 listing.hint(states.unsafelyUnwrapped.hint(at: found), action: pick.index)
-                (held, place, listed) = (nil, found, false)
+                (held, place, actions.listed) = (nil, found, false)
                 if canonical != nil { canonical = (fp, relabeling) }
                 continue
             } else {
-                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
+                list(&actions, of: &held, at: place, in: states, model: model)
                 encoder.forgetParts()
-                state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: enabled[pick.index]).unsafelyUnwrapped
+                state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: actions.enabled[pick.index]).unsafelyUnwrapped
                 retraced = true
             }
-            (place, listed) = (nil, false)
+            (place, actions.listed) = (nil, false)
             if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
             if let property = violated(in: state, variant: result.variant) {
                 result.violation = property
@@ -463,8 +457,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             held = consume state
             if retraced, let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
                 // Listed now to keep the state with its listing (the next step lists them anyway).
-                list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
-                place = states.keep(held.unsafelyUnwrapped, kinds: kinds, fp, relabeling, variant: result.variant)
+                list(&actions, of: &held, at: place, in: states, model: model)
+                place = states.keep(held.unsafelyUnwrapped, kinds: actions.kinds, fp, relabeling, variant: result.variant)
             }
         }
         // Rebuilt only if reported: a violation, or a run that may have found new states (one of
@@ -485,6 +479,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var seen = false
         var hint = KeptHint.none
         var index: Int
+
+        /// Composes `relabeling` from `relative` and the state's relabeling `base`, if still to do.
+        mutating func compose(after base: Relabeling) {
+            guard let relative = relative.take() else { return }
+            relabeling = Relabeling(packed: UInt64(relative), count: base.count).after(base)
+        }
     }
 
     /// Whether `candidate` is a state never seen: not in the seen set (as of the round's start),
@@ -501,18 +501,27 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         return !walked.contains { $0.fingerprint == fp }
     }
 
+    /// The actions of the walk's state as the model lists them, and their kinds: listed only
+    /// when the walk needs them, to compute from the state, to keep it, to look up a transition
+    /// its listing has not learned, or for PCT's threads. Buffers reused from step to step.
+    private struct Actions {
+        var enabled: [M.Action] = []
+        var kinds: [UInt8] = []
+        /// Whether `enabled` and `kinds` are the walk's state's.
+        var listed = false
+    }
+
     /// Lists the actions of the walk's state (`held`, or else taken out of `states` at
-    /// `place`) into `enabled` and their kinds into `kinds`, unless `listed` already.
-    private func list(_ enabled: inout [M.Action], _ kinds: inout [UInt8], listed: inout Bool, of held: inout M.State?,
-                      at place: Int?, in states: StateCache<M.State>?, model: M) {
-        guard !listed else { return }
+    /// `place`) into `actions`, unless listed already.
+    private func list(_ actions: inout Actions, of held: inout M.State?, at place: Int?, in states: StateCache<M.State>?, model: M) {
+        guard !actions.listed else { return }
         if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
-        enabled.removeAll(keepingCapacity: true)
-        model.actions(of: held.unsafelyUnwrapped, into: &enabled)
-        kinds.removeAll(keepingCapacity: true)
+        actions.enabled.removeAll(keepingCapacity: true)
+        model.actions(of: held.unsafelyUnwrapped, into: &actions.enabled)
+        actions.kinds.removeAll(keepingCapacity: true)
         // By index: `for action in enabled` would copy each event (retaining its payload).
-        for i in enabled.indices { kinds.append(UInt8(model.kind(of: enabled[i]))) }
-        listed = true
+        for i in actions.enabled.indices { actions.kinds.append(UInt8(model.kind(of: actions.enabled[i]))) }
+        actions.listed = true
     }
 
     /// The successor of the walk's state (`held`, or else taken out of `states` at `place`;
@@ -520,8 +529,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// is dropped (none, or outside the boundary). Answered from what `listing` or else
     /// `transitions` learned of the transition, without the state; learned in both otherwise,
     /// and the successor's state put in `computed`.
-    private func successor(_ index: Int, in listing: Listing, of held: inout M.State?, enabled: inout [M.Action],
-                           kinds: inout [UInt8], listed: inout Bool,
+    private func successor(_ index: Int, in listing: Listing, of held: inout M.State?, actions: inout Actions,
                            _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?, model: M, variant: Int,
                            fingerprinting: Bool, transitions: TransitionCache?, place: Int?, states: StateCache<M.State>?,
                            computed: inout M.State?, encoder: inout StateEncoder) -> Pick? {
@@ -535,18 +543,18 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // the walk weighs the other candidates.
             // (`states` unbound: binding it would retain it.)
             if !learned.hint.isNone, states != nil, let base = canonical?.relabeling {
-                let relabeling = Relabeling(packed: UInt64(learned.relative), count: base.count).after(base)
-                states.unsafelyUnwrapped.prefetch(learned.successor, relabeling, variant: variant, hint: learned.hint)
-                (pick.relabeling, pick.relative, pick.hint) = (relabeling, nil, learned.hint)
+                pick.compose(after: base)
+                states.unsafelyUnwrapped.prefetch(learned.successor, pick.relabeling.unsafelyUnwrapped, variant: variant, hint: learned.hint)
+                pick.hint = learned.hint
             }
             return pick
         case .unknown:
             break
         }
-        list(&enabled, &kinds, listed: &listed, of: &held, at: place, in: states, model: model)
+        list(&actions, of: &held, at: place, in: states, model: model)
         var key: Fingerprint?
         if let transitions, let canonical, let relabeling = canonical.relabeling {
-            let k = TransitionCache.key(enabled[index], model: model, variant: variant, state: canonical.fingerprint,
+            let k = TransitionCache.key(actions.enabled[index], model: model, variant: variant, state: canonical.fingerprint,
                                         relabeling: relabeling, encoder: &encoder)
             switch transitions.outcome(of: k) {
             case .dropped?:
@@ -565,7 +573,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 listing.learn(outcome, action: index)
             }
         }
-        guard let next = model.nextState(after: held.unsafelyUnwrapped, action: enabled[index]), model.withinBoundary(next) else {
+        guard let next = model.nextState(after: held.unsafelyUnwrapped, action: actions.enabled[index]), model.withinBoundary(next) else {
             learn(.dropped)
             return nil
         }
