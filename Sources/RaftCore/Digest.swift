@@ -144,6 +144,7 @@ extension Raft {
         d.write(fault == nil ? 0 : 1)
         d.write(log.committed.rawValue)
         d.write(log.applied.rawValue)
+        d.write(log.applying.rawValue)
         d.write(log.unstable.offset.rawValue)
         d.writeLog(log.unstable.entries)
         if let snapshot = log.unstable.snapshot {

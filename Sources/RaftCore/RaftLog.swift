@@ -1,7 +1,7 @@
 /// A node's log: the durable part in `storage`, the rest in `unstable`, and the commit and
 /// apply cursors.
 ///
-/// Invariants: `applied <= committed <= lastIndex`; `firstIndex - 1 <= committed`.
+/// Invariants: `applied <= applying <= committed <= lastIndex`; `firstIndex - 1 <= committed`.
 public struct RaftLog<S: Storage> {
     public internal(set) var storage: S
     var unstable: Unstable
@@ -9,6 +9,9 @@ public struct RaftLog<S: Storage> {
     public internal(set) var committed: LogIndex
     /// The highest index the application has applied.
     public internal(set) var applied: LogIndex
+    /// The highest index handed to the application to apply (a Ready's `committedEntries`),
+    /// applied or not: entries are handed out once.
+    public internal(set) var applying: LogIndex
 
     init(storage: S) {
         let first = storage.firstIndex
@@ -16,6 +19,7 @@ public struct RaftLog<S: Storage> {
         self.unstable = Unstable(offset: storage.lastIndex + 1)
         self.committed = first - 1
         self.applied = first - 1
+        self.applying = first - 1
     }
 
     public var firstIndex: LogIndex { unstable.firstIndex ?? storage.firstIndex }
@@ -63,15 +67,15 @@ public struct RaftLog<S: Storage> {
     /// The entries not yet durable: the application persists them with the next Ready.
     public var unstableEntries: [Entry] { unstable.entries }
 
-    /// Committed entries the application has not applied yet. Entries that are still
-    /// unstable are included: the application persists a Ready's entries before applying.
+    /// Committed entries not yet handed to the application. Entries that are still unstable
+    /// are included: the application persists a Ready's entries before applying.
     func nextCommittedEntries(maxSize: UInt64) -> [Entry] {
-        let low = max(applied + 1, firstIndex)
+        let low = max(applying + 1, firstIndex)
         guard committed >= low else { return [] }
         return (try? entries(from: low, to: committed + 1, maxSize: maxSize)) ?? []
     }
 
-    var hasNextCommittedEntries: Bool { committed > max(applied, firstIndex - 1) }
+    var hasNextCommittedEntries: Bool { committed > max(applying, firstIndex - 1) }
 
     // MARK: Conflicts
 
@@ -122,6 +126,13 @@ public struct RaftLog<S: Storage> {
         guard index != .zero else { return }
         precondition(index <= committed && index >= applied, "applied \(index) outside [\(applied), \(committed)]")
         applied = index
+        applying = max(applying, index)
+    }
+
+    /// Records that the entries through `index` were handed to the application.
+    mutating func applyingTo(_ index: LogIndex) {
+        precondition(index <= committed && index >= applying, "applying \(index) outside [\(applying), \(committed)]")
+        applying = index
     }
 
     mutating func stableTo(index: LogIndex, term: Term) {

@@ -158,6 +158,7 @@ public struct RawNode<S: Storage> {
         rd.entries = raft.log.unstableEntries
         rd.snapshot = raft.log.unstableSnapshot
         rd.committedEntries = raft.log.nextCommittedEntries(maxSize: raft.options.maxCommittedSizePerReady)
+        if let last = rd.committedEntries.last { raft.log.applyingTo(last.index) }
         rd.messages = raft.messages
         raft.messages.removeAll()
         rd.readStates = raft.readStates
@@ -179,6 +180,26 @@ public struct RawNode<S: Storage> {
     /// applied. Steps the node's own acknowledgements, which may commit entries or win an
     /// election (then `hasReady` turns true again).
     public mutating func advance(_ rd: Ready) {
+        advance(rd, applied: true)
+    }
+
+    /// Acknowledges `rd`'s writes (steps 1-3) but not its committed entries: the application
+    /// applies those on its own time and reports them with `advanceApply(to:)`. Meanwhile the
+    /// node takes input as usual, hands each committed entry out once, and counts the entries
+    /// handed out as not yet applied (no campaign while a configuration change among them is
+    /// unapplied, no second change proposed).
+    public mutating func advanceAppend(_ rd: Ready) {
+        advance(rd, applied: false)
+    }
+
+    /// Reports that the application applied every committed entry through `index` (handed out
+    /// by earlier Readies, in order).
+    public mutating func advanceApply(to index: LogIndex) {
+        precondition(index <= raft.log.applying, "applied \(index) was never handed out (last: \(raft.log.applying))")
+        raft.appliedTo(index)
+    }
+
+    private mutating func advance(_ rd: Ready, applied: Bool) {
         precondition(awaitingAdvance, "advance() without ready()")
         awaitingAdvance = false
         if let hard = rd.hardState { lastHardState = hard }
@@ -187,7 +208,7 @@ public struct RawNode<S: Storage> {
             raft.log.stableSnapshotTo(index: snapshot.metadata.index)
             raft.appliedTo(snapshot.metadata.index)
         }
-        if let last = rd.committedEntries.last { raft.appliedTo(last.index) }
+        if applied, let last = rd.committedEntries.last { raft.appliedTo(last.index) }
         for message in rd.selfMessages {
             // Own acknowledgements are never refused: they carry this node's ID and term.
             try? raft.step(message)

@@ -61,6 +61,10 @@ public struct ClusterModel: Model {
                 continue
             }
             if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
+            // The application's apply loop runs beside its Ready loop, between Readies.
+            if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > LogIndex(UInt64(sim.applied.count)) {
+                actions.append(.applyEntries(id))
+            }
             if let stage = sim.box.pending?.stage {
                 switch stage {
                 case .sent: actions.append(.persist(id))
@@ -83,6 +87,8 @@ public struct ClusterModel: Model {
             if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
                 for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
             }
+            if events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
+            if leads { listLeaderRequests(of: state, at: id, into: &actions) }
         }
         if events.partition {
             if state.partition != 0 {
@@ -99,6 +105,55 @@ public struct ClusterModel: Model {
             if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }
             if events.duplicate && Int(counters.duplicates) < bounds.maxDuplicates { actions.append(.duplicate(message)) }
         }
+    }
+
+    /// What the application and the operator may ask of leader `id` besides values and reads:
+    /// snapshot reports for peers it is sending a snapshot to, unreachable reports, a transfer
+    /// to any other node, and joint changes (enter, or leave).
+    private func listLeaderRequests(of state: ClusterState, at id: NodeID, into actions: inout [Event]) {
+        let events = spec.events, bounds = spec.bounds, counters = state.counters
+        let raft = state[id].box.upNode.raft
+        for peer in spec.nodeIDs where peer != id {
+            if events.compact, raft.tracker.progress(of: peer, { $0.state == .snapshot }) == true {
+                actions.append(.reportSnapshot(id, peer, failed: false))
+                actions.append(.reportSnapshot(id, peer, failed: true))
+            }
+            if events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && raft.tracker.tracks(peer) {
+                actions.append(.unreachable(id, peer))
+            }
+            if events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
+        }
+        guard events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
+        if raft.tracker.config.voters.isJoint {
+            actions.append(.leaveJoint(id))
+        } else {
+            for joint in jointChanges(of: raft.tracker.config) { actions.append(.enterJoint(id, joint)) }
+        }
+    }
+
+    /// The joint changes a leader with `config` may be asked for: a node outside the voters
+    /// (learner or outsider) replaces a voter, which is removed or demoted to learner; each left
+    /// automatically or explicitly. In node ID order.
+    func jointChanges(of config: TrackerConfig) -> [JointChange] {
+        let voters = config.voters.incoming.voters
+        var joints: [JointChange] = []
+        for incoming in spec.nodeIDs where !voters.contains(incoming) {
+            for outgoing in voters {
+                for kind in [ConfChangeSingle.Kind.remove, .addLearner] {
+                    for explicit in [false, true] {
+                        joints.append(JointChange(ConfChangeSingle(.addVoter, incoming), ConfChangeSingle(kind, outgoing), explicit: explicit))
+                    }
+                }
+            }
+        }
+        return joints
+    }
+
+    /// Whether the application of `sim` (up) has applied entries its latest snapshot does not
+    /// hold yet, all in its storage: it may snapshot and compact there.
+    static func canCompact(_ sim: SimNode) -> Bool {
+        let applied = LogIndex(UInt64(sim.applied.count))
+        return applied >= sim.view.storedFirst && applied <= sim.box.upNode.raft.log.storage.lastIndex
     }
 
     /// The single-step changes a leader with `config` may be asked for, per node in ID order:
@@ -138,6 +193,10 @@ public struct ClusterModel: Model {
         switch event {
         case .deliver(let message):
             guard next.remove(message), next[id].isUp else { return nil }
+            if message.type == .timeoutNow { next.history.reached.insert(.transferCampaign) }
+            if spec.events.asyncApply, next[id].box.upNode.raft.log.applying > LogIndex(UInt64(next[id].applied.count)) {
+                next.history.reached.insert(.appliedLate)
+            }
             update(id, &next) { node in try? node.step(message) }
         case .drop(let message):
             guard next.remove(message) else { return nil }
@@ -180,6 +239,38 @@ public struct ClusterModel: Model {
         case .reconfigure(_, let change):
             next.counters.confChanges += 1
             update(id, &next) { node in try? node.proposeConfChange(ConfChange([change])) }
+        case .enterJoint(_, let joint):
+            next.counters.confChanges += 1
+            update(id, &next) { node in try? node.proposeConfChange(joint.confChange) }
+        case .leaveJoint:
+            next.counters.confChanges += 1
+            update(id, &next) { node in try? node.proposeConfChange(.leaveJoint) }
+        case .transfer(_, let target):
+            next.counters.transfers += 1
+            update(id, &next) { node in try? node.transferLeader(to: target) }
+        case .reportSnapshot(_, let peer, let failed):
+            update(id, &next) { node in node.reportSnapshot(to: peer, failed: failed) }
+        case .unreachable(_, let peer):
+            next.counters.unreachables += 1
+            update(id, &next) { node in node.reportUnreachable(peer) }
+        case .compact:
+            guard next[id].isUp else { return nil }
+            next.counters.compactions += 1
+            change(id, &next) { parts, _ in
+                let index = LogIndex(UInt64(parts.applied.count))
+                let image = StateMachineImage.encode(parts.applied)
+                try? parts.node!.storage.createSnapshot(at: index, data: image)
+                try? parts.node!.storage.compact(to: index)
+            }
+        case .applyEntries:
+            guard next[id].isUp else { return nil }
+            change(id, &next) { parts, next in
+                let (from, through) = (LogIndex(UInt64(parts.applied.count + 1)), parts.node!.raft.log.applying)
+                apply((try? parts.node!.raft.log.entries(from: from, to: through + 1)) ?? [], &parts, &next)
+                parts.node!.advanceApply(to: through)
+                serveReads([], id, parts.applied.count, &next)
+                settle(id, &parts, &next)
+            }
         case .partition(let side):
             next.partition = side
             next.counters.partitions += 1
@@ -194,8 +285,14 @@ public struct ClusterModel: Model {
             let storage = sim.storage
             // The application restarts the node at what it has applied; never past the
             // persisted commit (that would be a broken core: flag it, do not crash the checker).
-            var applied = LogIndex(UInt64(sim.applied.count))
-            if applied > storage.hardState.commit {
+            // A snapshot persisted but not yet applied (a crash fell between) is what the
+            // application reloads its state machine from.
+            if storage.latestSnapshot.metadata.index > LogIndex(UInt64(sim.applied.count)) {
+                next[id].applied = StateMachineImage.decode(storage.latestSnapshot.data) ?? []
+            }
+            if !storage.latestSnapshot.isEmpty { next.history.reached.insert(.restartedFromSnapshot) }
+            var applied = LogIndex(UInt64(next[id].applied.count))
+            if applied > max(storage.hardState.commit, storage.firstIndex - 1) {
                 next.history.broken.insert(.monotonicCommit)
                 applied = storage.hardState.commit
             }
@@ -223,10 +320,7 @@ public struct ClusterModel: Model {
         case .apply:
             guard next[id].pending != nil else { return nil }
             change(id, &next) { parts, next in
-                let rd = parts.pending!.ready
-                apply(rd.committedEntries, &parts, &next)
-                serveReads(rd.readStates, id, parts.applied.count, &next)
-                parts.node!.advance(rd)
+                finish(parts.pending!.ready, id, &parts, &next)
                 parts.pending = nil
             }
         }
@@ -289,10 +383,34 @@ public struct ClusterModel: Model {
             state.send(rd.messages)
             persist(rd, &parts, &state)
             state.send(rd.messagesAfterPersist)
-            apply(rd.committedEntries, &parts, &state)
-            serveReads(rd.readStates, id, parts.applied.count, &state)
-            parts.node!.advance(rd)
+            finish(rd, id, &parts, &state)
         }
+    }
+
+    /// The last step of a Ready (its writes are durable and its messages sent): restore the
+    /// state machine from its snapshot, apply its committed entries (unless the application
+    /// applies on its own time: `apply-entries`), serve the reads it can, and advance.
+    private func finish(_ rd: Ready, _ id: NodeID, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
+        if let snapshot = rd.snapshot { restore(snapshot, &parts, &state) }
+        if spec.events.asyncApply {
+            serveReads(rd.readStates, id, parts.applied.count, &state)
+            parts.node!.advanceAppend(rd)
+            return
+        }
+        apply(rd.committedEntries, &parts, &state)
+        serveReads(rd.readStates, id, parts.applied.count, &state)
+        parts.node!.advance(rd)
+    }
+
+    /// Replaces the node's state machine with the one `snapshot` carries; it must not go back.
+    private func restore(_ snapshot: Snapshot, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
+        guard let image = StateMachineImage.decode(snapshot.data), image.count == Int(snapshot.metadata.index.rawValue),
+              image.count >= parts.applied.count else {
+            state.history.broken.insert(.monotonicCommit)
+            return
+        }
+        parts.applied = image
+        state.history.reached.insert(.snapshotInstalled)
     }
 
     /// Records the reads a Ready of `id` confirmed, then serves every read of `id` whose index
@@ -313,8 +431,9 @@ public struct ClusterModel: Model {
         state.reads.removeAll(where: served)
     }
 
-    /// Writes a Ready's entries and hard state to the node's storage (the node is up).
+    /// Writes a Ready's snapshot, entries and hard state to the node's storage (the node is up).
     private func persist(_ rd: Ready, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
+        if let snapshot = rd.snapshot { try? parts.node!.storage.applySnapshot(snapshot) }
         parts.node!.storage.append(rd.entries)
         guard let hardState = rd.hardState else { return }
         if hardState.commit < parts.node!.storage.hardState.commit { state.history.broken.insert(.monotonicCommit) }
@@ -333,6 +452,7 @@ public struct ClusterModel: Model {
             guard entry.kind == .confChange else { continue }
             if let change = ConfChange(encoded: entry.data), let conf = try? parts.node!.applyConfChange(change) {
                 parts.node!.storage.setConfState(conf)
+                state.history.reached.insert(conf.votersOutgoing.isEmpty ? (change.isLeaveJoint ? .jointLeft : []) : .jointEntered)
             } else {
                 state.history.broken.insert(.invalidConfChange)
             }
@@ -397,8 +517,10 @@ public struct ClusterModel: Model {
     /// `SimNode.View`) is a prefix of the whole log of `b`.
     static func isPrefix(_ log: (first: LogIndex, terms: [Term]), of b: SimNode) -> Bool {
         guard Int(log.first.rawValue) + log.terms.count - 2 <= Int(b.logBounds.last.rawValue) else { return false }
-        for (offset, term) in log.terms.dropFirst().enumerated() where b.logTerm(at: log.first + UInt64(offset)) != term {
-            return false
+        // Entries `b` compacted away since are in its snapshot: committed, and so not overwritten.
+        let compacted = b.view.logFirst
+        for (offset, term) in log.terms.dropFirst().enumerated() where log.first + UInt64(offset) >= compacted {
+            if b.logTerm(at: log.first + UInt64(offset)) != term { return false }
         }
         return true
     }
@@ -407,7 +529,7 @@ public struct ClusterModel: Model {
 extension ClusterModel: WeightedModel {
     /// Event kinds, as named in traces and in `fuzz.weights`.
     public static let kinds = Event.kinds
-    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3, 2]
+    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3, 2, 2, 10, 2, 3, 1, 2, 2]
 
     public var actionKinds: [String] { Self.kinds }
 
@@ -459,6 +581,15 @@ extension ClusterModel {
             return false
         }
         if case .crash = event { return events.crash && Int(counters.crashes) < bounds.maxCrashes }
+        switch event {
+        case .compact, .applyEntries, .transfer, .reportSnapshot, .unreachable, .enterJoint, .leaveJoint:
+            // Rare events: listed, not decided apart.
+            var listed: [Event] = []
+            listActions(of: state, into: &listed)
+            return listed.contains(event)
+        default:
+            break
+        }
         if let stage = sim.box.pending?.stage {
             switch (event, stage) {
             case (.persist, .sent), (.announce, .persisted), (.apply, .announced): return true

@@ -260,6 +260,8 @@ public struct History: Hashable, Sendable {
     public var leaders: [TermLeader] = []
     /// Transition properties found broken (bits of `BrokenTransition`).
     public var broken: BrokenTransition = []
+    /// What the features a spec turns on have done so far (vacuity checks).
+    public var reached: Milestones = []
 
     /// Whether the entries of `applied` from `offset` on were all committed, each at its index.
     func appliedSafely(_ applied: [Entry], from offset: Int) -> Bool {
@@ -293,6 +295,26 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     public static let stateMachineSafety = BrokenTransition(rawValue: 1 << 5)
 }
 
+/// Things a feature does that a spec turning it on should see happen: a complete search that
+/// never reaches one says so (`sometimes` properties), so bounds too tight to exercise a feature
+/// do not pass as a clean check of it.
+public struct Milestones: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// A node restored its state machine from a snapshot a leader sent it.
+    public static let snapshotInstalled = Milestones(rawValue: 1 << 0)
+    /// A node restarted from storage holding a snapshot.
+    public static let restartedFromSnapshot = Milestones(rawValue: 1 << 1)
+    /// A leader told the transferee to campaign (`TimeoutNow` delivered).
+    public static let transferCampaign = Milestones(rawValue: 1 << 2)
+    /// A node applied a change entering a joint configuration.
+    public static let jointEntered = Milestones(rawValue: 1 << 3)
+    /// A node applied the change leaving a joint configuration.
+    public static let jointLeft = Milestones(rawValue: 1 << 4)
+    /// A node took a message while a committed entry handed out was not yet applied.
+    public static let appliedLate = Milestones(rawValue: 1 << 5)
+}
+
 /// A client read in progress: requested at `node` when `committedBefore` entries were known
 /// committed anywhere; `index` is set once a Ready confirms it (ReadIndex or lease).
 public struct PendingRead: Hashable, Sendable {
@@ -312,6 +334,9 @@ public struct Counters: Hashable, Sendable {
     public var partitions: UInt8 = 0
     public var reads: UInt8 = 0
     public var confChanges: UInt8 = 0
+    public var compactions: UInt8 = 0
+    public var transfers: UInt8 = 0
+    public var unreachables: UInt8 = 0
 }
 
 /// The whole simulated cluster: a value, so successor states share what did not change.

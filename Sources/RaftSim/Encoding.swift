@@ -130,12 +130,21 @@ extension ClusterModel {
         case .reconfigure(let id, let change):
             e.write(labels(id))
             e.write(UInt64(change.kind.rawValue) << 8 | labels(change.node))
+        case .enterJoint(let id, let joint):
+            e.write(labels(id))
+            e.write(UInt64(joint.first.kind.rawValue) << 8 | labels(joint.first.node))
+            e.write(UInt64(joint.second.kind.rawValue) << 8 | labels(joint.second.node) | (joint.explicit ? 1 << 16 : 0))
+        case .transfer(let id, let peer), .unreachable(let id, let peer):
+            e.write(labels(id) << 8 | labels(peer))
+        case .reportSnapshot(let id, let peer, let failed):
+            e.write(labels(id) << 8 | labels(peer) | (failed ? 1 << 16 : 0))
         case .partition(let side):
             e.write(Self.cut(side, labels, nodes: relabeling.count))
         case .heal:
             break
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id), .propose(let id), .read(let id),
-             .ready(let id), .persist(let id), .announce(let id), .apply(let id):
+             .ready(let id), .persist(let id), .announce(let id), .apply(let id), .compact(let id), .applyEntries(let id),
+             .leaveJoint(let id):
             e.write(labels(id))
         }
     }
@@ -294,6 +303,7 @@ extension ClusterModel {
         counters |= UInt64(c.drops) << 24 | UInt64(c.duplicates) << 32 | UInt64(c.partitions) << 40 | UInt64(c.reads) << 48
         counters |= UInt64(c.confChanges) << 56
         e.write(counters)
+        e.write(UInt64(c.compactions) | UInt64(c.transfers) << 8 | UInt64(c.unreachables) << 16)
         e.write(state.reads.count)
         for read in state.reads {
             e.write(labels(read.node))
@@ -316,7 +326,7 @@ extension ClusterModel {
             e.write(leaders.count)
             for leader in leaders { e.write(leader) }
         }
-        e.write(UInt64(state.history.broken.rawValue))
+        e.write(UInt64(state.history.broken.rawValue) | UInt64(state.history.reached.rawValue) << 8)
     }
 
     /// One node: its RaftCore digest (or storage while down), its state machine, and the Ready
@@ -346,6 +356,12 @@ extension ClusterModel {
             e.write(0)
         }
         e.writeLog(rd.entries)
+        if let snapshot = rd.snapshot {
+            e.write(1)
+            snapshot.digest(into: &e, labels: labels)
+        } else {
+            e.write(0)
+        }
         e.writeLog(rd.committedEntries)
         Message.digestMultiset(rd.messages, into: &e, labels: labels)
         Message.digestMultiset(rd.messagesAfterPersist, into: &e, labels: labels)

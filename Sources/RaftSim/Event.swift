@@ -36,6 +36,24 @@ public enum Event: Hashable, Sendable {
     case persist(NodeID)
     case announce(NodeID)
     case apply(NodeID)
+    /// The application snapshots its state machine at what it has applied and compacts the
+    /// node's stored log up to there.
+    case compact(NodeID)
+    /// Asynchronous apply (`events.async_apply`): the application applies the committed
+    /// entries the node handed out and reports them (`RawNode.advanceApply(to:)`).
+    case applyEntries(NodeID)
+    /// The application asks the node (a leader) to hand leadership to the second node.
+    case transfer(NodeID, NodeID)
+    /// The application reports to the node (a leader) that sending a snapshot to the second
+    /// node finished (`failed == false`) or failed.
+    case reportSnapshot(NodeID, NodeID, failed: Bool)
+    /// The application reports to the node (a leader) that the second node was unreachable.
+    case unreachable(NodeID, NodeID)
+    /// The operator asks the node (a leader) for two changes at once, through a joint
+    /// configuration left automatically or, if `explicit`, by a later `leaveJoint`.
+    case enterJoint(NodeID, JointChange)
+    /// The operator asks the node (a leader) to leave the joint configuration.
+    case leaveJoint(NodeID)
 
     /// The node the event happens at (node 1 for network-wide events).
     public var node: NodeID {
@@ -45,13 +63,23 @@ public enum Event: Hashable, Sendable {
         case .partition, .heal: 1
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id),
              .propose(let id), .read(let id), .reconfigure(let id, _), .ready(let id), .persist(let id), .announce(let id),
-             .apply(let id): id
+             .apply(let id), .compact(let id), .applyEntries(let id), .transfer(let id, _), .reportSnapshot(let id, _, _),
+             .unreachable(let id, _), .enterJoint(let id, _), .leaveJoint(let id): id
+        }
+    }
+
+    /// The second node an event names: the transferee, the peer a report is about.
+    public var peer: NodeID? {
+        switch self {
+        case .transfer(_, let peer), .reportSnapshot(_, let peer, _), .unreachable(_, let peer): peer
+        default: nil
         }
     }
 
     /// Every event kind, as named in traces and in `fuzz.weights`, in `kindIndex` order.
     public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
-                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read", "reconfigure"]
+                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read", "reconfigure",
+                               "compact", "apply-entries", "transfer", "report-snapshot", "unreachable", "enter-joint", "leave-joint"]
 
     /// The event's kind: its position in `kinds` (the fuzzer weighs kinds on its hot path).
     public var kindIndex: Int {
@@ -73,6 +101,13 @@ public enum Event: Hashable, Sendable {
         case .apply: 14
         case .read: 15
         case .reconfigure: 16
+        case .compact: 17
+        case .applyEntries: 18
+        case .transfer: 19
+        case .reportSnapshot: 20
+        case .unreachable: 21
+        case .enterJoint: 22
+        case .leaveJoint: 23
         }
     }
 
@@ -108,11 +143,16 @@ extension Event {
             (shape.messageType, shape.term, shape.actor, shape.target) = (m.type.rawValue, m.term.rawValue, m.from.rawValue, m.to.rawValue)
         case .reconfigure(let id, let change):
             (shape.change, shape.actor, shape.target) = (change.kind.rawValue, id.rawValue, change.node.rawValue)
+        case .enterJoint(let id, let joint):
+            (shape.change, shape.actor, shape.target) = (joint.first.kind.rawValue, id.rawValue, joint.first.node.rawValue)
         case .partition(let side):
             shape.target = UInt64(side)
         case .ready, .persist, .announce, .apply, .heal:
             break
-        case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id), .propose(let id), .read(let id):
+        case .transfer(let id, let peer), .reportSnapshot(let id, let peer, _), .unreachable(let id, let peer):
+            (shape.actor, shape.target) = (id.rawValue, peer.rawValue)
+        case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id), .propose(let id), .read(let id),
+             .compact(let id), .applyEntries(let id), .leaveJoint(let id):
             shape.actor = id.rawValue
         }
         return shape
@@ -126,6 +166,11 @@ extension Event: CustomStringConvertible {
         case .partition(let side): return "partition \((0..<8).filter { side & (1 << $0) != 0 }.map { "\($0 + 1)" }.joined(separator: ",")) | rest"
         case .heal: return "heal"
         case .reconfigure(let id, let change): return "reconfigure \(id): \(change.kind.name) \(change.node)"
+        case .enterJoint(let id, let joint):
+            return "enter-joint \(id): \(joint.first.kind.name) \(joint.first.node), \(joint.second.kind.name) \(joint.second.node)"
+                + (joint.explicit ? " (explicit leave)" : "")
+        case .reportSnapshot(let id, let peer, let failed): return "report-snapshot \(id): \(peer) \(failed ? "failed" : "finished")"
+        case .transfer(let id, let peer), .unreachable(let id, let peer): return "\(kind) \(id): \(peer)"
         default: return "\(kind) \(node)"
         }
     }
@@ -136,4 +181,21 @@ extension ConfChangeSingle.Kind {
     public static let named: [(name: String, kind: Self)] = [("add-voter", .addVoter), ("add-learner", .addLearner), ("remove", .remove)]
 
     public var name: String { Self.named.first { $0.kind == self }?.name ?? "update" }
+}
+
+/// Two membership changes proposed together: they enter a joint configuration, which the
+/// leader leaves by itself once it is applied, or (`explicit`) when asked (`Event.leaveJoint`).
+public struct JointChange: Hashable, Sendable {
+    public var first: ConfChangeSingle
+    public var second: ConfChangeSingle
+    public var explicit: Bool
+
+    public init(_ first: ConfChangeSingle, _ second: ConfChangeSingle, explicit: Bool) {
+        (self.first, self.second, self.explicit) = (first, second, explicit)
+    }
+
+    /// The change as RaftCore takes it.
+    public var confChange: ConfChange {
+        ConfChange([first, second], transition: explicit ? .jointExplicit : .jointImplicit)
+    }
 }

@@ -58,6 +58,23 @@ extension Event {
             guard let at = at.shifted(removing: id), let node = change.node.shifted(removing: id) else { return nil }
             change.node = node
             return .reconfigure(at, change)
+        case .enterJoint(let at, var joint):
+            guard let at = at.shifted(removing: id), let first = joint.first.node.shifted(removing: id),
+                  let second = joint.second.node.shifted(removing: id) else { return nil }
+            (joint.first.node, joint.second.node) = (first, second)
+            return .enterJoint(at, joint)
+        case .transfer(let at, let peer):
+            guard let at = at.shifted(removing: id), let peer = peer.shifted(removing: id) else { return nil }
+            return .transfer(at, peer)
+        case .unreachable(let at, let peer):
+            guard let at = at.shifted(removing: id), let peer = peer.shifted(removing: id) else { return nil }
+            return .unreachable(at, peer)
+        case .reportSnapshot(let at, let peer, let failed):
+            guard let at = at.shifted(removing: id), let peer = peer.shifted(removing: id) else { return nil }
+            return .reportSnapshot(at, peer, failed: failed)
+        case .leaveJoint(let n): return n.shifted(removing: id).map(Event.leaveJoint)
+        case .compact(let n): return n.shifted(removing: id).map(Event.compact)
+        case .applyEntries(let n): return n.shifted(removing: id).map(Event.applyEntries)
         case .tick(let n): return n.shifted(removing: id).map(Event.tick)
         case .timeout(let n): return n.shifted(removing: id).map(Event.timeout)
         case .heartbeat(let n): return n.shifted(removing: id).map(Event.heartbeat)

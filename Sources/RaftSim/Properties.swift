@@ -20,6 +20,19 @@ extension ClusterModel {
             // Vacuity checks: a complete search that never reaches these says so.
             .sometimes("leader_elected") { state in state.nodes.contains { $0.view.role == .leader } },
         ] + (proposes ? [.sometimes("value_committed") { state in state.history.committed.contains { !$0.entry.data.isEmpty } }] : [])
+            + milestones(spec).map { name, milestone in .sometimes(name) { $0.history.reached.contains(milestone) } }
+    }
+
+    /// The milestones the spec's features should reach, by name.
+    static func milestones(_ spec: Spec) -> [(String, Milestones)] {
+        let events = spec.events
+        var list: [(String, Milestones)] = []
+        if events.compact { list.append(("snapshot_installed", .snapshotInstalled)) }
+        if events.compact && events.restart { list.append(("restarted_from_snapshot", .restartedFromSnapshot)) }
+        if events.transfer { list.append(("transfer_campaign", .transferCampaign)) }
+        if events.joint { list += [("joint_entered", .jointEntered), ("joint_left", .jointLeft)] }
+        if events.asyncApply { list.append(("applied_late", .appliedLate)) }
+        return list
     }
 }
 
@@ -35,15 +48,18 @@ extension ClusterState {
     }
 
     /// Log matching: if two logs hold an entry with the same index and term, they are identical
-    /// up to that index. Equivalently: once two logs differ at an index, they agree at no later one.
+    /// up to that index. Equivalently: once two logs differ at an index, they agree at no later
+    /// one. Compared where both logs reach, a snapshot's index and term counting as an entry.
     public var logMatching: Bool {
         for i in nodes.indices {
             for j in nodes.indices where j > i {
-                guard nodes[i].view.logFirst == 1 && nodes[j].view.logFirst == 1 else { continue }  // Compacted logs: RaftCore II.
-                // Both term arrays start at index 0.
+                // `logTerms[k]` is the term at index `logFirst - 1 + k`.
+                let (firstI, firstJ) = (Int(nodes[i].view.logFirst.rawValue) - 1, Int(nodes[j].view.logFirst.rawValue) - 1)
+                let low = max(firstI, firstJ)
+                let high = min(firstI + nodes[i].view.logTerms.count, firstJ + nodes[j].view.logTerms.count)
                 var differed = false
-                for index in 1..<min(nodes[i].view.logTerms.count, nodes[j].view.logTerms.count) {
-                    let same = nodes[i].view.logTerms[index] == nodes[j].view.logTerms[index]
+                for index in stride(from: low, to: high, by: 1) where index > 0 {
+                    let same = nodes[i].view.logTerms[index - firstI] == nodes[j].view.logTerms[index - firstJ]
                     if same && differed { return false }
                     differed = differed || !same
                 }
@@ -53,11 +69,12 @@ extension ClusterState {
     }
 
     /// Leader completeness: an entry committed in term T is in the log of every leader of a
-    /// term after T.
+    /// term after T (or in its snapshot: a compacted entry was committed and applied there).
     public var leaderCompleteness: Bool {
         for i in nodes.indices where nodes[i].view.role == .leader {
             let term = nodes[i].box.upNode.raft.term
-            for offset in history.committed.indices where history.committed[offset].term < term {
+            let compacted = Int(nodes[i].view.logFirst.rawValue) - 1
+            for offset in history.committed.indices where offset + 1 > compacted && history.committed[offset].term < term {
                 if nodes[i].logTerm(at: LogIndex(UInt64(offset + 1))) != history.committed[offset].entry.term { return false }
             }
         }
@@ -71,7 +88,8 @@ extension ClusterState {
         nodes.allSatisfy { history.appliedSafely($0.applied, from: 0) }
     }
 
-    /// A committed entry stays durable on a quorum of the configuration that committed it.
+    /// A committed entry stays durable on a quorum of the configuration that committed it: in
+    /// a stored log, or in a stored snapshot (which holds every entry up to its index).
     public var committedDurable: Bool {
         let count = history.committed.count
         guard count > 0 else { return true }
@@ -80,6 +98,7 @@ extension ClusterState {
             for i in nodes.indices {
                 // `storedTerms[k]` is the term at index `storedFirst - 1 + k`.
                 let skip = Int(nodes[i].view.storedFirst.rawValue) - 1
+                for offset in 0..<min(max(skip - 1, 0), count) { holders[offset] += 1 }
                 let (low, high) = (max(skip - 1, 0), min(count, skip + nodes[i].view.storedTerms.count - 1))
                 guard low < high else { continue }
                 for offset in low..<high where nodes[i].view.storedTerms[offset + 1 - skip] == history.committed[offset].entry.term {

@@ -51,8 +51,13 @@ public struct Spec: Hashable, Codable, Sendable {
         public var maxSizePerMessage: UInt64?
         /// Seeds each node's election-timeout generator (mixed with its ID).
         public var seed: UInt64 = 0
+        /// How a leader confirms a read: a heartbeat round (`safe`, ReadIndex) or its lease
+        /// (`lease`, which needs `check_quorum`).
+        public var readOnly = ReadMode.safe
         public init() {}
     }
+
+    public enum ReadMode: String, Hashable, Codable, Sendable, CaseIterable { case safe, lease }
 
     /// Which events the explorer may choose.
     public struct EventOptions: Hashable, Codable, Sendable {
@@ -77,6 +82,20 @@ public struct Spec: Hashable, Codable, Sendable {
         /// The network splits the nodes into two sides (bounded by max_partitions); messages
         /// across the cut are not delivered until `heal` (they may still be dropped).
         public var partition = false
+        /// The application snapshots its state machine and compacts the node's log (bounded by
+        /// max_compactions); leaders then send snapshots to followers that need compacted
+        /// entries, and report whether sending one finished or failed.
+        public var compact = false
+        /// Applying committed entries is an event of its own (`apply-entries`): a node takes
+        /// messages, ticks and campaigns while entries handed out are not yet applied.
+        public var asyncApply = false
+        /// A leader is asked to hand leadership to a voter (bounded by max_transfers).
+        public var transfer = false
+        /// A leader is told a follower was unreachable (bounded by max_unreachable).
+        public var unreachable = false
+        /// A leader is asked for two membership changes at once, through a joint configuration
+        /// left automatically or explicitly (bounded by max_conf_changes, with `reconfigure`).
+        public var joint = false
         /// `atomic`: a node carries out each Ready at once after every input. `split`: sending,
         /// persisting, sending after persist, and applying are separate events, so a crash can
         /// fall between any two.
@@ -96,6 +115,12 @@ public struct Spec: Hashable, Codable, Sendable {
         public var maxReads = 1
         /// Membership changes proposed in total.
         public var maxConfChanges = 1
+        /// Log compactions in total.
+        public var maxCompactions = 1
+        /// Leadership transfers requested in total.
+        public var maxTransfers = 1
+        /// Unreachable reports in total.
+        public var maxUnreachable = 1
         /// States with more messages in flight are outside the boundary.
         public var maxInFlight = 6
         public var maxCrashes = 0
@@ -148,6 +173,7 @@ public struct Spec: Hashable, Codable, Sendable {
         config.maxInflightMessages = raft.maxInflight
         config.maxSizePerMessage = raft.maxSizePerMessage ?? .max
         config.randomSeed = raft.seed
+        config.readOnlyOption = raft.readOnly == .lease ? .leaseBased : .safe
         config.mutations = mutations
         config.applied = applied
         return config
@@ -158,9 +184,12 @@ public struct Spec: Hashable, Codable, Sendable {
         var problems: [(String, String)] = []
         if !(1...7).contains(nodes) { problems.append(("nodes", "must be between 1 and 7")) }
         if let voters, !(1...nodes).contains(voters) { problems.append(("voters", "must be between 1 and nodes (\(nodes))")) }
-        if events.reconfigure && symmetry {
+        for (field, on) in [("events.reconfigure", events.reconfigure), ("events.joint", events.joint)] where on && symmetry {
             // Configuration entries name nodes inside their payload, which relabeling leaves alone.
-            problems.append(("events.reconfigure", "needs symmetry: false (membership changes name nodes in log entries)"))
+            problems.append((field, "needs symmetry: false (membership changes name nodes in log entries)"))
+        }
+        if raft.readOnly == .lease && !raft.checkQuorum {
+            problems.append(("raft.read_only", "lease reads need check_quorum: true"))
         }
         if raft.heartbeatTicks < 1 { problems.append(("raft.heartbeat_ticks", "must be at least 1")) }
         if raft.electionTicks <= raft.heartbeatTicks { problems.append(("raft.election_ticks", "must be greater than heartbeat_ticks")) }
@@ -176,7 +205,9 @@ public struct Spec: Hashable, Codable, Sendable {
                                ("bounds.max_crashes", bounds.maxCrashes), ("bounds.max_restarts", bounds.maxRestarts),
                                ("bounds.max_drops", bounds.maxDrops), ("bounds.max_duplicates", bounds.maxDuplicates),
                                ("bounds.max_partitions", bounds.maxPartitions),
-                               ("bounds.max_reads", bounds.maxReads), ("bounds.max_conf_changes", bounds.maxConfChanges)]
+                               ("bounds.max_reads", bounds.maxReads), ("bounds.max_conf_changes", bounds.maxConfChanges),
+                               ("bounds.max_compactions", bounds.maxCompactions), ("bounds.max_transfers", bounds.maxTransfers),
+                               ("bounds.max_unreachable", bounds.maxUnreachable)]
         where !(0...255).contains(value) {
             problems.append((field, "must be between 0 and 255"))
         }
@@ -269,6 +300,7 @@ extension Spec.RaftOptions {
         maxInflight = try c.value(.maxInflight, default: d.maxInflight)
         maxSizePerMessage = try c.decodeIfPresent(UInt64.self, forKey: .maxSizePerMessage)
         seed = try c.value(.seed, default: d.seed)
+        readOnly = try c.value(.readOnly, default: d.readOnly)
     }
 }
 
@@ -288,6 +320,11 @@ extension Spec.EventOptions {
         read = try c.value(.read, default: d.read)
         reconfigure = try c.value(.reconfigure, default: d.reconfigure)
         partition = try c.value(.partition, default: d.partition)
+        compact = try c.value(.compact, default: d.compact)
+        asyncApply = try c.value(.asyncApply, default: d.asyncApply)
+        transfer = try c.value(.transfer, default: d.transfer)
+        unreachable = try c.value(.unreachable, default: d.unreachable)
+        joint = try c.value(.joint, default: d.joint)
         readySteps = try c.value(.readySteps, default: d.readySteps)
     }
 }
@@ -306,6 +343,9 @@ extension Spec.Bounds {
         maxDrops = try c.value(.maxDrops, default: d.maxDrops)
         maxDuplicates = try c.value(.maxDuplicates, default: d.maxDuplicates)
         maxPartitions = try c.value(.maxPartitions, default: d.maxPartitions)
+        maxCompactions = try c.value(.maxCompactions, default: d.maxCompactions)
+        maxTransfers = try c.value(.maxTransfers, default: d.maxTransfers)
+        maxUnreachable = try c.value(.maxUnreachable, default: d.maxUnreachable)
         maxDepth = try c.decodeIfPresent(Int.self, forKey: .maxDepth)
     }
 }

@@ -49,8 +49,16 @@ public struct TraceEvent: Codable, Hashable, Sendable {
     public var message: WireMessage?
     /// `partition`: the nodes split off from the others.
     public var side: [UInt64]?
-    /// `reconfigure`: the membership change asked for.
+    /// `reconfigure`: the membership change asked for; `enter-joint`: the first of two.
     public var change: WireConfChange?
+    /// `enter-joint`: the second change.
+    public var second: WireConfChange?
+    /// `enter-joint`: whether the joint configuration is left explicitly (`leave-joint`).
+    public var explicit: Bool?
+    /// `transfer`, `report-snapshot`, `unreachable`: the other node named.
+    public var peer: UInt64?
+    /// `report-snapshot`: whether sending the snapshot failed.
+    public var failed: Bool?
 
     public init(_ event: Event) {
         kind = event.kind
@@ -61,7 +69,14 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             break
         case .reconfigure(let id, let change):
             node = id.rawValue
-            self.change = WireConfChange(type: change.kind.name, node: change.node.rawValue)
+            self.change = WireConfChange(change)
+        case .enterJoint(let id, let joint):
+            node = id.rawValue
+            (change, second, explicit) = (WireConfChange(joint.first), WireConfChange(joint.second), joint.explicit)
+        case .reportSnapshot(let id, let peer, let failed):
+            (node, self.peer, self.failed) = (id.rawValue, peer.rawValue, failed)
+        case .transfer(let id, let peer), .unreachable(let id, let peer):
+            (node, self.peer) = (id.rawValue, peer.rawValue)
         default:
             if let message = event.message {
                 self.message = WireMessage(message)
@@ -113,9 +128,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             return .partition(mask)
         }
         guard let node else {
-            if ["tick", "timeout", "heartbeat", "crash", "restart", "propose", "read", "reconfigure", "ready", "persist", "announce", "apply"].contains(kind) {
-                throw .missing("node")
-            }
+            if Event.kinds.contains(kind) { throw .missing("node") }
             throw .unknownKind(kind)
         }
         let id = NodeID(node)
@@ -129,14 +142,25 @@ public struct TraceEvent: Codable, Hashable, Sendable {
         case "read": return .read(id)
         case "reconfigure":
             guard let change else { throw .missing("change") }
-            guard let kind = ConfChangeSingle.Kind.named.first(where: { $0.name == change.type })?.kind else {
-                throw .unknownChangeType(change.type)
-            }
-            return .reconfigure(id, ConfChangeSingle(kind, NodeID(change.node)))
+            return .reconfigure(id, try change.single())
+        case "enter-joint":
+            guard let change else { throw .missing("change") }
+            guard let second else { throw .missing("second") }
+            guard let explicit else { throw .missing("explicit") }
+            return .enterJoint(id, JointChange(try change.single(), try second.single(), explicit: explicit))
+        case "leave-joint": return .leaveJoint(id)
         case "ready": return .ready(id)
         case "persist": return .persist(id)
         case "announce": return .announce(id)
         case "apply": return .apply(id)
+        case "compact": return .compact(id)
+        case "apply-entries": return .applyEntries(id)
+        case "transfer", "report-snapshot", "unreachable":
+            guard let peer else { throw .missing("peer") }
+            if kind == "transfer" { return .transfer(id, NodeID(peer)) }
+            if kind == "unreachable" { return .unreachable(id, NodeID(peer)) }
+            guard let failed else { throw .missing("failed") }
+            return .reportSnapshot(id, NodeID(peer), failed: failed)
         default: throw .unknownKind(kind)
         }
     }
@@ -147,6 +171,15 @@ public struct TraceEvent: Codable, Hashable, Sendable {
 public struct WireConfChange: Codable, Hashable, Sendable {
     public var type: String
     public var node: UInt64
+
+    init(_ change: ConfChangeSingle) {
+        (type, node) = (change.kind.name, change.node.rawValue)
+    }
+
+    func single() throws(TraceEvent.Invalid) -> ConfChangeSingle {
+        guard let kind = ConfChangeSingle.Kind.named.first(where: { $0.name == type })?.kind else { throw .unknownChangeType(type) }
+        return ConfChangeSingle(kind, NodeID(node))
+    }
 }
 
 /// A message as written in a trace: every field by name.

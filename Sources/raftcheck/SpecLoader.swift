@@ -160,7 +160,7 @@ struct SpecLoader {
     }
 
     private mutating func readRaft(_ node: Node, _ raft: inout Spec.RaftOptions) throws(InputError) {
-        let known = ["pre_vote", "check_quorum", "election_ticks", "heartbeat_ticks", "max_inflight", "max_size_per_message", "seed"]
+        let known = ["pre_vote", "check_quorum", "election_ticks", "heartbeat_ticks", "max_inflight", "max_size_per_message", "seed", "read_only"]
         for (key, value) in try pairs(node, "raft") {
             let field = "raft.\(key)"
             switch key {
@@ -171,6 +171,7 @@ struct SpecLoader {
             case "max_inflight": raft.maxInflight = try int(value, field)
             case "max_size_per_message": raft.maxSizePerMessage = try uint(value, field)
             case "seed": raft.seed = try uint(value, field)
+            case "read_only": raft.readOnly = try choice(value, field, Spec.ReadMode.self)
             default: throw unknown(value, field, known)
             }
         }
@@ -181,6 +182,8 @@ struct SpecLoader {
             ("deliver", \.deliver), ("drop", \.drop), ("duplicate", \.duplicate), ("tick", \.tick),
             ("timeout", \.timeout), ("heartbeat", \.heartbeat), ("crash", \.crash), ("restart", \.restart),
             ("propose", \.propose), ("read", \.read), ("reconfigure", \.reconfigure), ("partition", \.partition),
+            ("compact", \.compact), ("async_apply", \.asyncApply), ("transfer", \.transfer), ("unreachable", \.unreachable),
+            ("joint", \.joint),
         ]
         for (key, value) in try pairs(node, "events") {
             let field = "events.\(key)"
@@ -199,6 +202,7 @@ struct SpecLoader {
             ("max_proposals", \.maxProposals), ("max_in_flight", \.maxInFlight), ("max_crashes", \.maxCrashes),
             ("max_restarts", \.maxRestarts), ("max_drops", \.maxDrops), ("max_duplicates", \.maxDuplicates),
             ("max_partitions", \.maxPartitions), ("max_reads", \.maxReads), ("max_conf_changes", \.maxConfChanges),
+            ("max_compactions", \.maxCompactions), ("max_transfers", \.maxTransfers), ("max_unreachable", \.maxUnreachable),
         ]
         for (key, value) in try pairs(node, "bounds") {
             let field = "bounds.\(key)"

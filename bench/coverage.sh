@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# How much of RaftCore the explorer alone reaches: builds `raftcheck` with LLVM coverage in its
+# own scratch path (.build-coverage), runs `check` on every spec in specs/ (each within
+# COVERAGE_CHECK seconds, or its own budget if smaller) and a swarm fuzz campaign on each
+# (COVERAGE_FUZZ seconds), then the bug zoo (`mutants`), and prints RaftCore's region and line coverage per file and in total.
+# No unit test runs here: only the explorer's own events reach the core.
+#
+# Usage: bench/coverage.sh [SPEC ...]   (default: specs/*.yaml)
+# Environment: COVERAGE_CHECK (default 20), COVERAGE_FUZZ (default 10), COVERAGE_OUT (default
+# .build-coverage/report).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+check_seconds=${COVERAGE_CHECK:-20}
+fuzz_seconds=${COVERAGE_FUZZ:-10}
+out=${COVERAGE_OUT:-.build-coverage/report}
+scratch=.build-coverage
+
+make deps >/dev/null
+swift build -c release --scratch-path "$scratch" --product raftcheck \
+    -Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping >/dev/null
+bin="$scratch/release/raftcheck"
+toolchain=$(dirname "$(readlink -f "$(command -v swift)")")
+profdata=$toolchain/llvm-profdata
+cov=$toolchain/llvm-cov
+
+rm -rf "$out"
+mkdir -p "$out/profiles" "$out/traces"
+specs=("$@")
+[ ${#specs[@]} -gt 0 ] || specs=(specs/*.yaml)
+for spec in "${specs[@]}"; do
+    name=$(basename "$spec" .yaml)
+    # Each run writes its own profile (%p: the process ID); exit 1 (a violation) is a finding of
+    # the run, not a failure of this script.
+    LLVM_PROFILE_FILE="$out/profiles/$name-check-%p.profraw" \
+        "$bin" check "$spec" --workers 2 --time-limit "$check_seconds" \
+        --trace-out "$out/traces/$name-check.json" >"$out/$name-check.log" 2>&1 || true
+    LLVM_PROFILE_FILE="$out/profiles/$name-fuzz-%p.profraw" \
+        "$bin" fuzz "$spec" --swarm --seed 1 --workers 2 --time-limit "$fuzz_seconds" \
+        --trace-out "$out/traces/$name-fuzz.json" >"$out/$name-fuzz.log" 2>&1 || true
+    echo "ran $name: $(tail -n 1 "$out/$name-check.log")"
+done
+
+# Mutation code counts as reached only where its mutation runs: the bug zoo, under coverage too.
+LLVM_PROFILE_FILE="$out/profiles/mutants-%p.profraw" \
+    "$bin" mutants --time-limit 5 --out "$out/mutants" >"$out/mutants.log" 2>&1 || true
+echo "ran mutants: $(tail -n 1 "$out/mutants.log")"
+
+"$profdata" merge -sparse "$out"/profiles/*.profraw -o "$out/raftcheck.profdata"
+sources=$(ls Sources/RaftCore/*.swift)
+# shellcheck disable=SC2086
+"$cov" report "$bin" -instr-profile="$out/raftcheck.profdata" $sources >"$out/report.txt"
+# shellcheck disable=SC2086
+"$cov" show "$bin" -instr-profile="$out/raftcheck.profdata" -show-regions -format=text $sources >"$out/show.txt"
+# The per-file table, as `llvm-cov report` prints it: regions, missed, cover, ..., lines.
+awk 'NR == 1 || /^Sources|^TOTAL|^-/' "$out/report.txt" | sed 's|^Sources/RaftCore/||'
+echo "regions not reached: llvm-cov show output in $out/show.txt (look for lines marked ^0)"
