@@ -13,12 +13,17 @@ import Testing
             .crash(1), .restart(1), .propose(2), .ready(1), .persist(1), .announce(1), .apply(1),
             .partition(0b101), .heal, .read(1), .reconfigure(1, ConfChangeSingle(.remove, 3)),
             .reconfigure(2, ConfChangeSingle(.addVoter, 4)), .reconfigure(3, ConfChangeSingle(.addLearner, 1)),
+            .compact(2), .applyEntries(3), .transfer(1, 3), .unreachable(2, 1), .reportSnapshot(1, 2, failed: true),
+            .reportSnapshot(3, 1, failed: false), .leaveJoint(1),
+            .enterJoint(1, JointChange(ConfChangeSingle(.addVoter, 3), ConfChangeSingle(.addLearner, 2), explicit: true)),
         ]
         for event in events {
             #expect(try TraceEvent(event).event() == event, "\(event)")
         }
         #expect(throws: TraceEvent.Invalid.unknownKind("warp")) { try TraceEvent(.tick(1)).with(kind: "warp").event() }
         #expect(throws: TraceEvent.Invalid.missing("change")) { try TraceEvent(.tick(1)).with(kind: "reconfigure").event() }
+        #expect(throws: TraceEvent.Invalid.missing("peer")) { try TraceEvent(.tick(1)).with(kind: "transfer").event() }
+        #expect(throws: TraceEvent.Invalid.missing("failed")) { try TraceEvent(.transfer(1, 2)).with(kind: "report-snapshot").event() }
         var unknown = TraceEvent(.reconfigure(1, ConfChangeSingle(.remove, 2)))
         unknown.change?.type = "promote"
         #expect(throws: TraceEvent.Invalid.unknownChangeType("promote")) { try unknown.event() }
@@ -97,7 +102,7 @@ extension TraceEvent {
 /// `isEnabled` agrees with `actions(of:)` on every event of many random walks.
 @Suite struct EnabledTests {
     @Test(arguments: ["specs-like split with crashes", "atomic with partitions, drops, duplicates, ticks",
-                      "membership of 4 nodes, 3 voters"])
+                      "membership of 4 nodes, 3 voters", "whole core: compaction, async apply, transfer, joint"])
     func isEnabledMatchesActions(variant: String) {
         var spec = Spec()
         spec.events.heartbeat = true
@@ -117,6 +122,12 @@ extension TraceEvent {
             spec.symmetry = false
             spec.events.reconfigure = true
             spec.bounds.maxConfChanges = 3
+        } else if variant.hasPrefix("whole") {
+            (spec.voters, spec.symmetry) = (2, false)
+            (spec.raft.preVote, spec.raft.checkQuorum) = (true, true)
+            (spec.events.compact, spec.events.asyncApply, spec.events.transfer, spec.events.unreachable, spec.events.joint) =
+                (true, true, true, true, true)
+            (spec.bounds.maxProposals, spec.bounds.maxConfChanges, spec.bounds.maxCompactions) = (3, 3, 2)
         } else {
             spec.events.partition = true
             spec.events.tick = true
