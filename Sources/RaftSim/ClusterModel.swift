@@ -62,7 +62,7 @@ public struct ClusterModel: Model {
             }
             if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
             // The application's apply loop runs beside its Ready loop, between Readies.
-            if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > LogIndex(UInt64(sim.applied.count)) {
+            if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > sim.appliedIndex {
                 actions.append(.applyEntries(id))
             }
             if let stage = sim.box.pending?.stage {
@@ -112,22 +112,23 @@ public struct ClusterModel: Model {
     /// to any other node, and joint changes (enter, or leave).
     private func listLeaderRequests(of state: ClusterState, at id: NodeID, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
-        let raft = state[id].box.upNode.raft
+        guard events.compact || events.unreachable || events.transfer || events.joint else { return }
+        // The tracker is read in place (binding the node's state would copy it).
         for peer in spec.nodeIDs where peer != id {
-            if events.compact, raft.tracker.progress(of: peer, { $0.state == .snapshot }) == true {
+            if events.compact, state[id].box.upNode.raft.tracker.progress(of: peer, { $0.state == .snapshot }) == true {
                 actions.append(.reportSnapshot(id, peer, failed: false))
                 actions.append(.reportSnapshot(id, peer, failed: true))
             }
-            if events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && raft.tracker.tracks(peer) {
+            if events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && state[id].box.upNode.raft.tracker.tracks(peer) {
                 actions.append(.unreachable(id, peer))
             }
             if events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
         }
         guard events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
-        if raft.tracker.config.voters.isJoint {
+        if state[id].box.upNode.raft.tracker.config.voters.isJoint {
             actions.append(.leaveJoint(id))
         } else {
-            for joint in jointChanges(of: raft.tracker.config) { actions.append(.enterJoint(id, joint)) }
+            for joint in jointChanges(of: state[id].box.upNode.raft.tracker.config) { actions.append(.enterJoint(id, joint)) }
         }
     }
 
@@ -152,7 +153,7 @@ public struct ClusterModel: Model {
     /// Whether the application of `sim` (up) has applied entries its latest snapshot does not
     /// hold yet, all in its storage: it may snapshot and compact there.
     static func canCompact(_ sim: SimNode) -> Bool {
-        let applied = LogIndex(UInt64(sim.applied.count))
+        let applied = sim.appliedIndex
         return applied >= sim.view.storedFirst && applied <= sim.box.upNode.raft.log.storage.lastIndex
     }
 
@@ -194,7 +195,7 @@ public struct ClusterModel: Model {
         case .deliver(let message):
             guard next.remove(message), next[id].isUp else { return nil }
             if message.type == .timeoutNow { next.history.reached.insert(.transferCampaign) }
-            if spec.events.asyncApply, next[id].box.upNode.raft.log.applying > LogIndex(UInt64(next[id].applied.count)) {
+            if spec.events.asyncApply, next[id].box.upNode.raft.log.applying > next[id].appliedIndex {
                 next.history.reached.insert(.appliedLate)
             }
             update(id, &next) { node in try? node.step(message) }
@@ -287,11 +288,11 @@ public struct ClusterModel: Model {
             // persisted commit (that would be a broken core: flag it, do not crash the checker).
             // A snapshot persisted but not yet applied (a crash fell between) is what the
             // application reloads its state machine from.
-            if storage.latestSnapshot.metadata.index > LogIndex(UInt64(sim.applied.count)) {
+            if storage.latestSnapshot.metadata.index > sim.appliedIndex {
                 next[id].applied = StateMachineImage.decode(storage.latestSnapshot.data) ?? []
             }
             if !storage.latestSnapshot.isEmpty { next.history.reached.insert(.restartedFromSnapshot) }
-            var applied = LogIndex(UInt64(next[id].applied.count))
+            var applied = next[id].appliedIndex
             if applied > max(storage.hardState.commit, storage.firstIndex - 1) {
                 next.history.broken.insert(.monotonicCommit)
                 applied = storage.hardState.commit

@@ -206,6 +206,9 @@ public struct SimNode: Sendable {
         }
     }
 
+    /// The index of the last entry the state machine applied (its length).
+    var appliedIndex: LogIndex { LogIndex(UInt64(box.applied.count)) }
+
     /// A node's parts, taken out of its box to be changed (`take`, then `put`).
     struct Parts {
         var node: RawNode<MemoryStorage>?
