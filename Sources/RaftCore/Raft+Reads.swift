@@ -71,8 +71,10 @@ extension Raft {
     }
 
     /// A leader answers a ReadIndex request (its own, or forwarded by a follower).
+    /// A configuration of one voter answers at once only if that voter is this leader: a leader
+    /// that removed itself and leads on must still confirm its leadership with the voters.
     mutating func handleReadIndex(_ m: Message) {
-        if tracker.isSingleton {
+        if tracker.isSingleton && tracker.voterIDs.first == id {
             answerRead(index: log.committed, from: m.from, requestContext: m.context)
             return
         }

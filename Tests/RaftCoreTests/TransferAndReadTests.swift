@@ -116,6 +116,27 @@ import Testing
         }
     }
 
+    /// A leader that removed itself and leads on (no step-down on removal) is left with a
+    /// configuration of one voter, not itself: that voter may already lead a later term, so
+    /// the removed leader must not answer reads as if it were a one-node cluster. Found by
+    /// fuzzing specs/production-5.yaml (minimized to 15 events on 2 nodes).
+    @Test func aRemovedLeaderDoesNotReadAlone() {
+        var cluster = Cluster(size: 2)
+        cluster.campaign(2)
+        MembershipTests.propose(&cluster, 2, ConfChange([ConfChangeSingle(.remove, 2)]))
+        #expect(MembershipTests.voters(cluster, 2) == [1])
+        #expect(cluster[2].raft.role == .leader)
+        // Node 1, now the only voter, takes over in a later term and commits a write.
+        cluster.isolated = [2]
+        cluster.tick(1, times: 30)
+        cluster.stabilize()
+        #expect(cluster[1].raft.role == .leader)
+        cluster.propose(1, "w")
+        try? cluster[2].readIndex(requestContext: 5)
+        cluster.stabilize()
+        #expect(cluster.readStates[1].isEmpty)
+    }
+
     @Test func leaseReadsAnswerAtOnceAndNeedCheckQuorum() {
         var config = testConfig(1)
         config.readOnlyOption = .leaseBased
