@@ -339,10 +339,11 @@ public struct ClusterModel: Model {
         var hardState: HardState
         var applied: Int
         var isUp = false
-        /// While up: its RaftCore node's term, vote, commit, role, and the nodes a commit needed.
-        var term = Term.zero, vote = NodeID.none, committed = LogIndex.zero, role = Role.follower, quorum = Int.max
+        /// While up: its RaftCore node's term, vote, commit, role, and the voters a commit needed.
+        var term = Term.zero, vote = NodeID.none, committed = LogIndex.zero, role = Role.follower
         /// While it led: its whole log's terms, as `SimNode.View` holds them.
         var leaderLog: (first: LogIndex, terms: [Term])?
+        var voters: History.Voters?
 
         init(_ sim: borrowing SimNode) {
             (hardState, applied, isUp) = (sim.hardState, sim.box.applied.count, sim.isUp)
@@ -350,7 +351,7 @@ public struct ClusterModel: Model {
             // Field by field, in place: binding the node would copy its whole state.
             (term, vote, committed, role) = (sim.box.upNode.raft.term, sim.box.upNode.raft.vote, sim.box.upNode.raft.log.committed,
                                              sim.box.upNode.raft.role)
-            quorum = ClusterModel.quorum(sim.box.upNode.raft.tracker.config)
+            voters = History.Voters(sim.box.upNode.raft.tracker.config)
             if role == .leader { leaderLog = (sim.view.logFirst, sim.view.logTerms) }
         }
     }
@@ -492,20 +493,15 @@ public struct ClusterModel: Model {
         if committed > LogIndex(UInt64(known)),
            let entries = try? new.box.upNode.raft.log.entries(from: LogIndex(UInt64(known + 1)), to: committed + 1) {
             // The configuration that decided the commit: the node's before the event, or, if a
-            // change applied during the event let it commit more, the one after (the smaller).
-            let quorum = min(Self.quorum(new.box.upNode.raft.tracker.config), old.quorum)
-            after.history.committed += entries.map { History.Committed(entry: $0, term: term, quorum: UInt8(quorum)) }
+            // change applied during the event let it commit more, the one after.
+            let now = History.Voters(new.box.upNode.raft.tracker.config)
+            after.history.committed += entries.map { History.Committed(entry: $0, term: term, before: old.voters ?? now, after: now) }
         }
         // The applied entries and the committed history only grow: the entries `id` applied in
         // this event are the ones state machine safety has not yet checked.
         if !after.history.appliedSafely(new.applied, from: min(old.applied, new.applied.count)) {
             after.history.broken.insert(.stateMachineSafety)
         }
-    }
-
-    /// How many nodes a commit under `config` needs (joint: the larger half's majority).
-    static func quorum(_ config: TrackerConfig) -> Int {
-        max(config.voters.incoming.quorum, config.voters.outgoing.quorum)
     }
 
     /// Whether a vote cast in a term was changed or withdrawn within that term (Raft §5.2: one

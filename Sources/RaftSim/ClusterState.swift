@@ -249,12 +249,39 @@ public struct SimNode: Sendable {
 /// What the properties need to remember of the past (TLA+'s history variables).
 public struct History: Hashable, Sendable {
     /// An entry known committed, with the term of the node that first reported it committed
-    /// and how many nodes must keep it durable: a majority of the configuration that committed
-    /// it (`ClusterModel.recordHistory` says which).
+    /// and the voters that must keep it durable: majorities of the configuration that committed
+    /// it. That is the node's configuration before the event that committed it, or after it
+    /// when a change applied within the event (`ClusterModel.recordHistory`): either suffices.
     public struct Committed: Hashable, Sendable {
         public var entry: Entry
         public var term: Term
-        public var quorum: UInt8
+        public var before: Voters
+        public var after: Voters
+
+        /// Whether the nodes in `holders` (bit i: node i + 1) keep it durable.
+        func isDurable(on holders: UInt8) -> Bool {
+            before.isMajority(of: holders) || after.isMajority(of: holders)
+        }
+    }
+
+    /// A configuration's voters as node bitmasks (bit i: node i + 1): the incoming half and, in
+    /// a joint configuration, the outgoing one (0 outside).
+    public struct Voters: Hashable, Sendable {
+        public var incoming: UInt8
+        public var outgoing: UInt8
+
+        public init(incoming: UInt8, outgoing: UInt8 = 0) { (self.incoming, self.outgoing) = (incoming, outgoing) }
+
+        public init(_ config: TrackerConfig) {
+            let mask = { (ids: [NodeID]) in ids.reduce(UInt8(0)) { $0 | 1 << ($1.rawValue - 1) } }
+            (incoming, outgoing) = (mask(config.voters.incoming.voters), mask(config.voters.outgoing.voters))
+        }
+
+        /// Whether `holders` holds a majority of each half (an empty half is no constraint).
+        public func isMajority(of holders: UInt8) -> Bool {
+            let majority = { (half: UInt8) in half == 0 || (holders & half).nonzeroBitCount > half.nonzeroBitCount / 2 }
+            return majority(incoming) && majority(outgoing)
+        }
     }
 
     /// Every entry ever committed, by index (index 1 first).

@@ -151,9 +151,15 @@ extension ClusterModel {
 
     /// A partition's cut (bit i: node i + 1 on one side; 0 for none) as the pair of relabeled
     /// sides, smaller first: the same for every way of naming the one cut.
+    /// A set of nodes (bit i: node i + 1) under `labels`.
+    static func relabeled(_ nodes: UInt8, _ labels: Labels, nodes n: Int) -> UInt64 {
+        var set: UInt64 = 0
+        for slot in 0..<n where nodes & (1 << slot) != 0 { set |= 1 << (labels(NodeID(UInt64(slot + 1))) - 1) }
+        return set
+    }
+
     static func cut(_ partition: UInt8, _ labels: Labels, nodes n: Int) -> UInt64 {
-        var side: UInt64 = 0
-        for slot in 0..<n where partition & (1 << slot) != 0 { side |= 1 << (labels(NodeID(UInt64(slot + 1))) - 1) }
+        let side = relabeled(partition, labels, nodes: n)
         let all: UInt64 = (1 << UInt64(n)) - 1
         let other: UInt64 = partition == 0 ? 0 : all & ~side
         return min(side, other) | max(side, other) << 8
@@ -315,7 +321,10 @@ extension ClusterModel {
         e.write(state.history.committed.count)
         for i in state.history.committed.indices {
             state.history.committed[i].entry.digest(into: &e)
-            e.write(state.history.committed[i].term.rawValue << 8 | UInt64(state.history.committed[i].quorum))
+            let deciders = [state.history.committed[i].before, state.history.committed[i].after].reduce(UInt64(0)) { word, voters in
+                word << 16 | Self.relabeled(voters.incoming, labels, nodes: n) << 8 | Self.relabeled(voters.outgoing, labels, nodes: n)
+            }
+            e.write(state.history.committed[i].term.rawValue << 32 | deciders)
         }
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: state.history.leaders.count) { buffer in
             var leaders = buffer

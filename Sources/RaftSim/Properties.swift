@@ -88,8 +88,9 @@ extension ClusterState {
         nodes.allSatisfy { history.appliedSafely($0.applied, from: 0) }
     }
 
-    /// A committed entry stays durable on a quorum of the configuration that committed it: in
-    /// a stored log, or in a stored snapshot (which holds every entry up to its index).
+    /// A committed entry stays durable on a quorum of the configuration that committed it (in a
+    /// joint configuration, on a majority of each half): in a stored log, or in a stored
+    /// snapshot (which holds every entry up to its index).
     public var committedDurable: Bool {
         let count = history.committed.count
         guard count > 0 else { return true }
@@ -98,14 +99,15 @@ extension ClusterState {
             for i in nodes.indices {
                 // `storedTerms[k]` is the term at index `storedFirst - 1 + k`.
                 let skip = Int(nodes[i].view.storedFirst.rawValue) - 1
-                for offset in 0..<min(max(skip - 1, 0), count) { holders[offset] += 1 }
+                let node = UInt8(1) << i
+                for offset in 0..<min(max(skip - 1, 0), count) { holders[offset] |= node }
                 let (low, high) = (max(skip - 1, 0), min(count, skip + nodes[i].view.storedTerms.count - 1))
                 guard low < high else { continue }
                 for offset in low..<high where nodes[i].view.storedTerms[offset + 1 - skip] == history.committed[offset].entry.term {
-                    holders[offset] += 1
+                    holders[offset] |= node
                 }
             }
-            return history.committed.indices.allSatisfy { holders[$0] >= history.committed[$0].quorum }
+            return history.committed.indices.allSatisfy { history.committed[$0].isDurable(on: holders[$0]) }
         }
     }
 

@@ -47,10 +47,12 @@ import Testing
         #expect(model.violation(in: state) == nil)
         // The change itself was committed by the old configuration; entries after it need three
         // of the four nodes.
-        #expect(state.history.committed.last?.quorum == 2)
+        #expect(state.history.committed.last?.before.incoming == 0b0111)
+        #expect(state.history.committed.last?.after.incoming == 0b1111)
         state = try #require(model.nextState(after: state, action: .propose(1)))
         Self.settle(model, &state)
-        #expect(state.history.committed.last?.entry.data == [1] && state.history.committed.last?.quorum == 3)
+        #expect(state.history.committed.last?.entry.data == [1])
+        #expect(state.history.committed.last?.before == History.Voters(incoming: 0b1111))
     }
 
     @Test func theLastVoterCannotBeRemoved() throws {

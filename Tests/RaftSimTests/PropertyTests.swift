@@ -58,7 +58,7 @@ import Testing
 
     @Test func leaderCompleteness() {
         var s = state([leader(1, terms: [1], term: 1), node(2, terms: [1]), node(3)])
-        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, before: Self.nodes123, after: Self.nodes123)]
         #expect(holds(.leaderCompleteness, s))
         s.nodes[0] = SimNode(node: leader(1, terms: [2], term: 2))
         #expect(!holds(.leaderCompleteness, s))
@@ -69,7 +69,7 @@ import Testing
     @Test func stateMachineSafety() {
         let model = ClusterModel(spec: Spec())
         var before = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
-        before.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
+        before.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, before: Self.nodes123, after: Self.nodes123)]
         var after = before
         after.nodes[1].applied = [Entry(term: 1, index: 1)]
         model.recordHistory(of: 2, before: .init(before[2]), after: &after)
@@ -84,12 +84,26 @@ import Testing
         #expect(!holds(.stateMachineSafety, early) && !early.stateMachineSafety)
     }
 
+    /// Voters 1, 2 and 3 (bit i: node i + 1).
+    static let nodes123 = History.Voters(incoming: 0b111)
+
     @Test func committedDurable() {
         var s = state([node(1, terms: [1]), node(2, terms: [1]), node(3)])
-        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, quorum: 2)]
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, before: Self.nodes123, after: Self.nodes123)]
         #expect(holds(.committedDurable, s))
         s.nodes[1] = SimNode(node: node(2))
         #expect(!holds(.committedDurable, s))
+    }
+
+    /// In a joint configuration an entry needs a majority of each half: nodes 1 and 3 are all
+    /// of the incoming half {1, 3} but only half of the outgoing {1, 2}.
+    @Test func committedDurableInAJointConfiguration() {
+        var s = state([node(1, terms: [1]), node(2), node(3, terms: [1])])
+        let joint = History.Voters(incoming: 0b101, outgoing: 0b011)
+        s.history.committed = [.init(entry: Entry(term: 1, index: 1), term: 1, before: joint, after: joint)]
+        #expect(!holds(.committedDurable, s))
+        s.nodes[1] = SimNode(node: node(2, terms: [1]))
+        #expect(holds(.committedDurable, s))
     }
 
     @Test func coreInvariants() {
