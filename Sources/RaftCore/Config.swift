@@ -31,6 +31,21 @@ public struct Mutation: OptionSet, Hashable, Sendable {
     public static let twoPendingConfChanges = Mutation(rawValue: 1 << 10)
     /// ReadIndex is served before the leader committed an entry of its own term.
     public static let readIndexBeforeTermCommit = Mutation(rawValue: 1 << 11)
+    /// Heartbeats carry the leader's whole commit index, and a follower commits up to its own
+    /// last index whether or not its log is known to match the leader's.
+    public static let heartbeatCommitUnsynced = Mutation(rawValue: 1 << 12)
+    /// A snapshot whose index and term the log already holds replaces the whole log, dropping
+    /// the acknowledged entries after it.
+    public static let snapshotReplacesMatchingLog = Mutation(rawValue: 1 << 13)
+    /// In a joint configuration, commit and elections count the incoming half only.
+    public static let jointQuorumIncomingOnly = Mutation(rawValue: 1 << 14)
+    /// A candidate counts a late pre-vote grant for its term as a vote.
+    public static let countPreVotesAsVotes = Mutation(rawValue: 1 << 15)
+    /// Granting a pre-vote records it as the node's vote in its current term.
+    public static let preVoteRecordsVote = Mutation(rawValue: 1 << 16)
+    /// A transfer campaign's vote requests are granted without comparing logs: the leader that
+    /// sent TimeoutNow is trusted to have caught the transferee up.
+    public static let transferVoteSkipsLogCheck = Mutation(rawValue: 1 << 17)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -46,6 +61,12 @@ public struct Mutation: OptionSet, Hashable, Sendable {
         ("term-not-persisted", .termNotPersisted),
         ("two-pending-conf-changes", .twoPendingConfChanges),
         ("read-index-before-term-commit", .readIndexBeforeTermCommit),
+        ("heartbeat-commit-unsynced", .heartbeatCommitUnsynced),
+        ("snapshot-replaces-matching-log", .snapshotReplacesMatchingLog),
+        ("joint-quorum-incoming-only", .jointQuorumIncomingOnly),
+        ("count-prevotes-as-votes", .countPreVotesAsVotes),
+        ("pre-vote-records-vote", .preVoteRecordsVote),
+        ("transfer-vote-skips-log-check", .transferVoteSkipsLogCheck),
     ]
 
     public init?(name: String) {

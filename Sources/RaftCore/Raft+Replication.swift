@@ -68,7 +68,8 @@ extension Raft {
     /// A heartbeat commits at most what the peer is known to hold (rule 5).
     mutating func sendHeartbeat(to peer: NodeID, round: UInt64) {
         guard let match = tracker.progress(of: peer, { $0.match }) else { return }
-        send(Message(type: .heartbeat, to: peer, commit: min(match, log.committed), context: round))
+        let commit = options.mutations.contains(.heartbeatCommitUnsynced) ? log.committed : min(match, log.committed)
+        send(Message(type: .heartbeat, to: peer, commit: commit, context: round))
     }
 
     mutating func handleAppendResponse(_ m: Message) {
@@ -175,7 +176,9 @@ extension Raft {
     }
 
     mutating func handleHeartbeat(_ m: Message) {
-        if m.commit > log.lastIndex {
+        if options.mutations.contains(.heartbeatCommitUnsynced) {
+            log.commitTo(min(m.commit, log.lastIndex))
+        } else if m.commit > log.lastIndex {
             recordFault(.commitBeyondLastIndex(commit: m.commit, lastIndex: log.lastIndex))
         } else {
             log.commitTo(m.commit)

@@ -40,7 +40,7 @@ extension Raft {
         guard meta.index > log.committed else { return false }
         let conf = meta.confState
         guard (conf.voters + conf.learners + conf.votersOutgoing).contains(id) else { return false }
-        if log.matchTerm(meta.index, meta.term) {
+        if log.matchTerm(meta.index, meta.term) && !options.mutations.contains(.snapshotReplacesMatchingLog) {
             log.commitTo(meta.index)
             return false
         }

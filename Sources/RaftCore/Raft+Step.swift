@@ -93,11 +93,12 @@ extension Raft {
             || (vote == .none && leader == .none)
             || (m.type == .preVote && m.term > term)
         let upToDate = options.mutations.contains(.skipLogUpToDateCheck)
+            || (m.campaignTransfer && options.mutations.contains(.transferVoteSkipsLogCheck))
             || log.isUpToDate(lastIndex: m.index, lastTerm: m.logTerm)
         if canVote && upToDate {
             // A pre-vote answers in the term of the request, which this node did not adopt.
             send(Message(type: response, to: m.from, term: m.term))
-            if m.type == .vote {
+            if m.type == .vote || options.mutations.contains(.preVoteRecordsVote) {
                 electionElapsed = 0
                 vote = m.from
             }
@@ -166,7 +167,8 @@ extension Raft {
     }
 
     private mutating func stepCandidate(_ m: Message) throws(RaftError) {
-        let ownResponse: MessageType = role == .preCandidate ? .preVoteResponse : .voteResponse
+        var ownResponse: MessageType = role == .preCandidate ? .preVoteResponse : .voteResponse
+        if options.mutations.contains(.countPreVotesAsVotes) && m.type == .preVoteResponse { ownResponse = m.type }
         switch m.type {
         case .propose:
             throw .proposalDropped

@@ -75,7 +75,7 @@ public struct Raft<S: Storage> {
         options = config
         log = RaftLog(storage: storage)
         tracker = ProgressTracker(config: TrackerConfig(confState), maxInflight: config.maxInflightMessages)
-        tracker.countingMutations = config.mutations.intersection([.quorumOffByOne, .countDuplicateVotes])
+        tracker.countingMutations = config.mutations.intersection([.quorumOffByOne, .countDuplicateVotes, .jointQuorumIncomingOnly])
         rng = SplitMix64(seed: config.randomSeed ^ (config.id.rawValue &* 0x9E37_79B9_7F4A_7C15))
         term = hardState.term
         vote = hardState.vote

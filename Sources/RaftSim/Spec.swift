@@ -133,7 +133,10 @@ public struct Spec: Hashable, Codable, Sendable {
         public init() {}
     }
 
-    public enum Strategy: String, Hashable, Codable, Sendable, CaseIterable { case bfs, dfs }
+    /// How `check` searches: breadth-first (shortest counterexamples), depth-first within
+    /// `max_depth`, or `random`: a seeded swarm campaign of the fuzzer (seed 1) for the time
+    /// limit, for spaces too big to exhaust (TLC's simulation mode).
+    public enum Strategy: String, Hashable, Codable, Sendable, CaseIterable { case bfs, dfs, random }
 
     public struct SearchSettings: Hashable, Codable, Sendable {
         public var strategy = Strategy.bfs

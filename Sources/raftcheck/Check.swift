@@ -20,7 +20,7 @@ struct Check: ParsableCommand {
     @Flag(help: "Turn symmetry reduction off.")
     var noSymmetry = false
 
-    @Option(help: "Search strategy: bfs or dfs (overrides the spec).")
+    @Option(help: "Search strategy: bfs, dfs or random (a seeded swarm campaign; overrides the spec).")
     var strategy: Spec.Strategy?
 
     var spec: String { common.spec }
@@ -45,6 +45,7 @@ struct Check: ParsableCommand {
             if let problem = spec.problems().first {
                 throw InputError(file: self.spec, field: problem.field, message: problem.message)
             }
+            if spec.search.strategy == .random { return try simulate(timeLimit: spec.search.timeLimit) }
             outcome = checkCluster(spec)
         case .raftTLA(var spec):
             if let flag = common.mutation.map({ _ in "--mutation" }) ?? strategy.map({ _ in "--strategy" }) {
@@ -57,6 +58,15 @@ struct Check: ParsableCommand {
         }
         if let statsJson = common.statsJson { try outcome.stats.write(to: statsJson) }
         throw ExitCode(outcome.exit.rawValue)
+    }
+
+    /// `search.strategy: random`: the fuzzer's swarm campaign with seed 1 stands in for the
+    /// exhaustive search, with this command's options (its exit code and outputs are fuzz's).
+    private func simulate(timeLimit: Double?) throws {
+        var fuzz = try Fuzz.parse([spec, "--swarm", "--seed", "1"])
+        fuzz.common = common
+        fuzz.common.timeLimit = timeLimit
+        try fuzz.run()
     }
 
     struct Outcome {
@@ -141,6 +151,7 @@ struct Check: ParsableCommand {
         let report: SearchReport<M.Action> = switch run.strategy {
         case .bfs: BreadthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
         case .dfs: DepthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
+        case .random: preconditionFailure("random specs are checked by a fuzz campaign (Check.simulate)")
         }
         let elapsed = clock.seconds
         peakMemory = max(peakMemory, residentMemory())

@@ -26,6 +26,12 @@ struct Mutants: ParsableCommand {
         ("term-not-persisted", ["crash-restart-3"]),
         ("two-pending-conf-changes", ["membership-3"]),
         ("read-index-before-term-commit", ["reads-3"]),
+        ("heartbeat-commit-unsynced", ["append-limits-3"]),
+        ("snapshot-replaces-matching-log", ["snapshot-random-3"]),
+        ("joint-quorum-incoming-only", ["joint-3"]),
+        ("count-prevotes-as-votes", ["production-5"]),
+        ("pre-vote-records-vote", ["ci"]),
+        ("transfer-vote-skips-log-check", ["transfer-random-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
@@ -111,13 +117,14 @@ struct Mutants: ParsableCommand {
         return spec
     }
 
-    /// BFS on each spec until half the budget is spent (shallow bugs, shortest traces), then
-    /// fuzzing until all of it is (deep ones: a random walk reaches depths BFS cannot).
+    /// BFS on each exhaustive spec until half the budget is spent (shallow bugs, shortest
+    /// traces), then fuzzing until all of it is (deep ones: a random walk reaches depths BFS
+    /// cannot); specs checked at random (`search.strategy: random`) are only fuzzed.
     private func hunt(_ mutation: String, in specs: [Spec]) -> Row {
         let clock = Stopwatch()
         var states = 0
         let stop = { (deadline: Double) in { interruptRequested != 0 || clock.seconds >= deadline } }
-        for spec in specs {
+        for spec in specs where spec.search.strategy != .random {
             var options = SearchOptions()
             options.workers = workers
             options.maxDepth = spec.bounds.maxDepth
@@ -131,11 +138,16 @@ struct Mutants: ParsableCommand {
             }
         }
         for spec in specs {
-            let options = FuzzOptions(spec: spec, seed: seed, workers: workers)
-            let report = RandomSearch(model: ClusterModel(spec: spec), options: options).run(shouldStop: stop(timeLimit))
+            // A random spec is fuzzed as `check` does it: a swarm campaign over its cluster sizes.
+            var options = FuzzOptions(spec: spec, seed: seed, workers: workers)
+            options.swarm = spec.search.strategy == .random
+            let variants = options.swarm ? spec.swarmVariants : [spec]
+            let report = RandomSearch(model: ClusterModel(spec: spec), options: options,
+                                      swarmVariants: variants.dropFirst().map(ClusterModel.init(spec:)))
+                .run(shouldStop: stop(timeLimit))
             states += report.stats.distinct
             if let found = report.violation {
-                return finish(mutation, spec, by: "fuzz", property: found.property, events: found.actions,
+                return finish(mutation, variants[found.variant], by: "fuzz", property: found.property, events: found.actions,
                               shortest: nil, seconds: clock.seconds, states: states)
             }
         }
