@@ -196,6 +196,34 @@ public struct WireMessage: Codable, Hashable, Sendable {
     public var rejectHint: UInt64
     public var context: UInt64
     public var campaignTransfer: Bool
+    /// A snapshot message's snapshot (absent on every other message).
+    public var snapshot: WireSnapshot?
+
+    public struct WireSnapshot: Codable, Hashable, Sendable {
+        public var index: UInt64
+        public var term: UInt64
+        public var voters: [UInt64]
+        public var learners: [UInt64]
+        public var votersOutgoing: [UInt64]
+        public var learnersNext: [UInt64]
+        public var autoLeave: Bool
+        public var data: [UInt8]
+
+        init(_ snapshot: Snapshot) {
+            let (meta, conf) = (snapshot.metadata, snapshot.metadata.confState)
+            (index, term, data) = (meta.index.rawValue, meta.term.rawValue, snapshot.data)
+            (voters, learners) = (conf.voters.map(\.rawValue), conf.learners.map(\.rawValue))
+            (votersOutgoing, learnersNext) = (conf.votersOutgoing.map(\.rawValue), conf.learnersNext.map(\.rawValue))
+            autoLeave = conf.autoLeave
+        }
+
+        var snapshot: Snapshot {
+            let ids = { (raw: [UInt64]) in raw.map { NodeID($0) } }
+            let conf = ConfState(voters: ids(voters), learners: ids(learners), votersOutgoing: ids(votersOutgoing),
+                                 learnersNext: ids(learnersNext), autoLeave: autoLeave)
+            return Snapshot(metadata: SnapshotMetadata(index: LogIndex(index), term: Term(term), confState: conf), data: data)
+        }
+    }
 
     public struct WireEntry: Codable, Hashable, Sendable {
         public var term: UInt64
@@ -219,6 +247,7 @@ public struct WireMessage: Codable, Hashable, Sendable {
         rejectHint = m.rejectHint.rawValue
         context = m.context
         campaignTransfer = m.campaignTransfer
+        snapshot = m.snapshot.map(WireSnapshot.init)
     }
 
     public func message() throws(TraceEvent.Invalid) -> Message {
@@ -236,7 +265,7 @@ public struct WireMessage: Codable, Hashable, Sendable {
             entries.append(Entry(term: Term(e.term), index: LogIndex(e.index), kind: kind, data: e.data))
         }
         return Message(type: type, from: NodeID(from), to: NodeID(to), term: Term(term), logTerm: Term(logTerm),
-                       index: LogIndex(index), entries: entries, commit: LogIndex(commit), reject: reject,
+                       index: LogIndex(index), entries: entries, commit: LogIndex(commit), snapshot: snapshot?.snapshot, reject: reject,
                        rejectHint: LogIndex(rejectHint), context: context, campaignTransfer: campaignTransfer)
     }
 }

@@ -11,27 +11,28 @@ struct Mutants: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every bug-zoo mutation against the specs that should catch it; exit 1 if one survives.")
 
-    /// Which specs (under `--specs`) should catch each mutation, tried in this order. A mutation
-    /// missing here has no spec yet and is reported as surviving.
-    static let catalog: [(mutation: String, specs: [String])] = [
-        ("commit-previous-term", ["figure8-3"]),
-        ("vote-before-persist", ["crash-restart-3"]),
-        ("forget-vote-on-step-down", ["forget-vote-3"]),
-        ("truncate-on-matching-append", ["replication-3"]),
-        ("count-duplicate-votes", ["duplicates-5"]),
-        ("count-stale-votes", ["election-3"]),
-        ("quorum-off-by-one", ["election-3"]),
-        ("skip-log-up-to-date-check", ["replication-3"]),
-        ("skip-prev-log-check", ["replication-3"]),
-        ("term-not-persisted", ["crash-restart-3"]),
-        ("two-pending-conf-changes", ["membership-3"]),
-        ("read-index-before-term-commit", ["reads-3"]),
-        ("heartbeat-commit-unsynced", ["append-limits-3"]),
-        ("snapshot-replaces-matching-log", ["snapshot-random-3"]),
-        ("joint-quorum-incoming-only", ["joint-3"]),
-        ("count-prevotes-as-votes", ["production-5"]),
-        ("pre-vote-records-vote", ["ci"]),
-        ("transfer-vote-skips-log-check", ["transfer-random-3"]),
+    /// Which specs (under `--specs`) should catch each mutation, tried in this order, and the
+    /// real bug report (or source) each re-creates. A mutation missing here has no spec yet and
+    /// is reported as surviving.
+    static let catalog: [(mutation: String, report: String, specs: [String])] = [
+        ("commit-previous-term", "logcabin/logcabin#44, canonical/raft#220 (Raft paper, Figure 8)", ["figure8-3"]),
+        ("vote-before-persist", "hashicorp/raft#661, vesoft-inc/nebula#3415", ["crash-restart-3"]),
+        ("forget-vote-on-step-down", "etcd-io/etcd#2461, akka/akka-raft#56, microsoft/CCF#8094", ["forget-vote-3"]),
+        ("truncate-on-matching-append", "ktoso/akka-raft#66", ["replication-3"]),
+        ("count-duplicate-votes", "ktoso/akka-raft#45", ["duplicates-5"]),
+        ("count-stale-votes", "ktoso/akka-raft#46, andreev-io/little-raft#44", ["election-3"]),
+        ("quorum-off-by-one", "ktoso/akka-raft#42", ["election-3"]),
+        ("skip-log-up-to-date-check", "Raft paper §5.4.1", ["replication-3"]),
+        ("skip-prev-log-check", "Raft paper §5.3", ["replication-3"]),
+        ("term-not-persisted", "ongardie/raft.tla (term kept in memory only)", ["crash-restart-3"]),
+        ("two-pending-conf-changes", "etcd-io/etcd#12133, tikv/raft-rs#221", ["membership-3"]),
+        ("read-index-before-term-commit", "etcd-io/etcd#7331", ["reads-3"]),
+        ("heartbeat-commit-unsynced", "etcd-io/raft#138 and #139, talent-plan/tinykv#191", ["append-limits-3"]),
+        ("snapshot-replaces-matching-log", "etcd-io/etcd#1837, etcd-io/etcd#1763", ["snapshot-random-3"]),
+        ("joint-quorum-incoming-only", "async-raft/async-raft#62", ["joint-3"]),
+        ("count-prevotes-as-votes", "canonical/raft#196", ["production-5"]),
+        ("pre-vote-records-vote", "apache/ratis#161 (review), canonical/raft#196", ["ci"]),
+        ("transfer-vote-skips-log-check", "databendlabs/openraft#1805 and #1806", ["transfer-random-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
@@ -54,6 +55,7 @@ struct Mutants: ParsableCommand {
 
     struct Row: Encodable {
         var mutation: String
+        var report: String?
         var caught: Bool
         var by: String?
         var spec: String?
@@ -151,7 +153,7 @@ struct Mutants: ParsableCommand {
                               shortest: nil, seconds: clock.seconds, states: states)
             }
         }
-        return Row(mutation: mutation, caught: false, seconds: clock.seconds, states: states)
+        return Row(mutation: mutation, report: Self.report(of: mutation), caught: false, seconds: clock.seconds, states: states)
     }
 
     /// Minimizes the counterexample and writes it as `<out>/<mutation>.trace.json`.
@@ -165,9 +167,11 @@ struct Mutants: ParsableCommand {
                           violation: TraceViolation(property: property, step: minimized.count,
                                                     message: "\(property) violated after \(minimized.count) events (found by \(by), minimized from \(events.count))"))
         let written = (try? TraceFile.write(trace, to: path)) != nil
-        return Row(mutation: mutation, caught: true, by: by, spec: spec.name, property: property, seconds: seconds,
+        return Row(mutation: mutation, report: Self.report(of: mutation), caught: true, by: by, spec: spec.name, property: property, seconds: seconds,
                    states: states, shortest: shortest, minimized: minimized.count, trace: written ? path : nil)
     }
+
+    static func report(of mutation: String) -> String? { catalog.first { $0.mutation == mutation }?.report }
 
     private func format(_ row: Row) -> String {
         let columns: [String] = [

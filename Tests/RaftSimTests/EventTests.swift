@@ -8,8 +8,12 @@ import Testing
     @Test func everyEventKindRoundTripsThroughTraces() throws {
         let message = Message(type: .append, from: 1, to: 2, term: 3, logTerm: 2, index: 4,
                               entries: [Entry(term: 3, index: 5, data: [7])], commit: 4, context: 9)
+        // A snapshot message carries its whole snapshot: configuration, state machine and all.
+        let conf = ConfState(voters: [1, 2], learners: [4], votersOutgoing: [1, 3], learnersNext: [3], autoLeave: true)
+        let snapshot = Message(type: .snapshot, from: 1, to: 3, term: 2,
+                               snapshot: Snapshot(metadata: SnapshotMetadata(index: 5, term: 2, confState: conf), data: [1, 2, 3]))
         let events: [Event] = [
-            .deliver(message), .drop(message), .duplicate(message), .tick(1), .timeout(2), .heartbeat(3),
+            .deliver(snapshot), .duplicate(snapshot), .deliver(message), .drop(message), .duplicate(message), .tick(1), .timeout(2), .heartbeat(3),
             .crash(1), .restart(1), .propose(2), .ready(1), .persist(1), .announce(1), .apply(1),
             .partition(0b101), .heal, .read(1), .reconfigure(1, ConfChangeSingle(.remove, 3)),
             .reconfigure(2, ConfChangeSingle(.addVoter, 4)), .reconfigure(3, ConfChangeSingle(.addLearner, 1)),
