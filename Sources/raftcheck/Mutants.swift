@@ -17,7 +17,7 @@ struct Mutants: ParsableCommand {
     static let catalog: [(mutation: String, report: String, specs: [String])] = [
         ("commit-previous-term", "logcabin/logcabin#44, canonical/raft#220 (Raft paper, Figure 8)", ["figure8-3"]),
         ("vote-before-persist", "hashicorp/raft#661, vesoft-inc/nebula#3415", ["crash-restart-3"]),
-        ("forget-vote-on-step-down", "etcd-io/etcd#2461, akka/akka-raft#56, microsoft/CCF#8094", ["forget-vote-3"]),
+        ("forget-vote-on-step-down", "etcd-io/etcd#2461, ktoso/akka-raft#56, microsoft/CCF#8094", ["forget-vote-3"]),
         ("truncate-on-matching-append", "ktoso/akka-raft#66", ["replication-3"]),
         ("count-duplicate-votes", "ktoso/akka-raft#45", ["duplicates-5"]),
         ("count-stale-votes", "ktoso/akka-raft#46, andreev-io/little-raft#44", ["election-3"]),

@@ -137,6 +137,15 @@ import Testing
         ("nodes: 3\nevents:\n  reconfigure: true\n", ":3:", "events.reconfigure: needs symmetry: false"),
         ("nodes: 3\nvoters: 4\n", ":2:", "voters: must be between 1 and nodes (3)"),
         ("fuzz:\n  novelty: maybe\n", ":2:", "fuzz.novelty: expected true or false, got 'maybe'"),
+        // The whole core's events and settings.
+        ("nodes: 3\nevents:\n  compact: often\n", ":3:", "events.compact: expected true or false, got 'often'"),
+        ("nodes: 3\nevents:\n  async_apply: 2\n", ":3:", "events.async_apply: expected true or false, got '2'"),
+        ("nodes: 3\nevents:\n  joint: true\n", ":3:", "events.joint: needs symmetry: false"),
+        ("nodes: 3\nraft:\n  read_only: fast\n", ":3:", "raft.read_only: expected one of safe, lease, got 'fast'"),
+        ("nodes: 3\nraft:\n  read_only: lease\n", ":3:", "raft.read_only: lease reads need check_quorum: true"),
+        ("nodes: 3\nbounds:\n  max_compactions: -1\n", ":3:", "bounds.max_compactions: must be between 0 and 255"),
+        ("nodes: 3\nbounds:\n  max_transfer: 1\n", ":3:", "bounds.max_transfer: unknown key"),
+        ("nodes: 3\nsearch:\n  strategy: guess\n", ":3:", "search.strategy: expected one of bfs, dfs, random, got 'guess'"),
     ])
     func badSpecExitsTwoNamingTheKey(text: String, location: String, message: String) throws {
         let dir = try Self.temporaryDirectory()
@@ -145,6 +154,21 @@ import Testing
         #expect(run.status == 2)
         #expect(run.error.contains(spec + location), "\(run.error)")
         #expect(run.error.contains(message), "\(run.error)")
+    }
+
+    /// `search.strategy: random`: check runs the fuzzer's swarm campaign with seed 1 instead of
+    /// an exhaustive search, within the time limit; what it finds replays.
+    @Test func randomSpecsAreCheckedByASeededCampaign() throws {
+        let dir = try Self.temporaryDirectory()
+        let spec = try Self.writeSpec("nodes: 3\nraft:\n  pre_vote: true\nsearch:\n  strategy: random\n", in: dir)
+        let clean = try Self.run(["check", spec, "--time-limit", "1"])
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(clean.output.contains("raftcheck fuzz \(spec): spec 'spec', seed 1") && clean.output.contains("swarm on"))
+        let trace = dir.appendingPathComponent("found.json").path
+        let found = try Self.run(["check", spec, "--time-limit", "10", "--mutation", "pre-vote-records-vote", "--trace-out", trace])
+        #expect(found.status == 1 && found.output.contains("VIOLATION: one_vote_per_term"), "\(found.output)")
+        let replay = try Self.run(["replay", trace])
+        #expect(replay.status == 1 && replay.output.contains("VIOLATION: one_vote_per_term"))
     }
 
     @Test func badUsageAndMissingFilesExitTwo() throws {
