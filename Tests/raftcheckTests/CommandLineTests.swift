@@ -163,7 +163,7 @@ import Testing
         let spec = try Self.writeSpec("nodes: 3\nraft:\n  pre_vote: true\nsearch:\n  strategy: random\n", in: dir)
         let clean = try Self.run(["check", spec, "--time-limit", "1"])
         #expect(clean.status == 0, "\(clean.output)")
-        #expect(clean.output.contains("raftcheck fuzz \(spec): spec 'spec', seed 1") && clean.output.contains("swarm on"))
+        #expect(clean.output.contains("raftcheck fuzz \(spec): spec 'unnamed', seed 1") && clean.output.contains("swarm on"))
         let trace = dir.appendingPathComponent("found.json").path
         let found = try Self.run(["check", spec, "--time-limit", "10", "--mutation", "pre-vote-records-vote", "--trace-out", trace])
         #expect(found.status == 1 && found.output.contains("VIOLATION: one_vote_per_term"), "\(found.output)")
