@@ -85,20 +85,19 @@ public struct ProgressTracker: Hashable, Sendable {
 
     public var isSingleton: Bool { !config.voters.isJoint && config.voters.incoming.voters.count == 1 }
 
-    /// The voters whose quorums decide: both halves of a joint configuration, or the incoming
-    /// half alone under the `joint-quorum-incoming-only` mutation.
-    private var quorumVoters: JointConfig {
-        countingMutations.contains(.jointQuorumIncomingOnly) ? JointConfig(incoming: config.voters.incoming) : config.voters
-    }
+    /// The `joint-quorum-incoming-only` mutation: a joint configuration's outgoing half is ignored.
+    private var incomingOnly: Bool { countingMutations.contains(.jointQuorumIncomingOnly) }
 
     /// The largest index acknowledged by a (joint) quorum of voters.
     func committed() -> LogIndex {
-        quorumVoters.committedIndex(offByOne: countingMutations.contains(.quorumOffByOne)) { id in progress(of: id) { $0.match } }
+        config.voters.committedIndex(offByOne: countingMutations.contains(.quorumOffByOne), incomingOnly: incomingOnly) { id in
+            progress(of: id) { $0.match }
+        }
     }
 
     /// Whether a quorum of voters was recently active (the leader counts itself active).
     func quorumActive(leader: NodeID) -> Bool {
-        quorumVoters.voteResult(offByOne: countingMutations.contains(.quorumOffByOne)) { id in
+        config.voters.voteResult(offByOne: countingMutations.contains(.quorumOffByOne), incomingOnly: incomingOnly) { id in
             progress(of: id) { id == leader || $0.recentActive }
         } == .won
     }
@@ -123,7 +122,7 @@ public struct ProgressTracker: Hashable, Sendable {
     func tallyVotes() -> (granted: Int, rejected: Int, result: VoteResult) {
         let granted = votes.count { $0.granted }
         let offByOne = countingMutations.contains(.quorumOffByOne)
-        var result = quorumVoters.voteResult(offByOne: offByOne) { vote(of: $0) }
+        var result = config.voters.voteResult(offByOne: offByOne, incomingOnly: incomingOnly) { vote(of: $0) }
         if countingMutations.contains(.countDuplicateVotes) && granted >= config.voters.incoming.quorum(offByOne) {
             result = .won  // Every granted response counted, repeats included.
         }

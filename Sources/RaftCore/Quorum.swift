@@ -91,14 +91,16 @@ public struct JointConfig: Hashable, Sendable {
         isJoint ? (incoming.voters + outgoing.voters).sortedUnique() : incoming.voters
     }
 
-    /// `offByOne` is the `quorum-off-by-one` mutation: majorities of `n / 2` voters.
-    public func committedIndex(offByOne: Bool = false, acked: (NodeID) -> LogIndex?) -> LogIndex {
-        min(incoming.committedIndex(quorum: incoming.quorum(offByOne), acked: acked),
-            outgoing.committedIndex(quorum: outgoing.quorum(offByOne), acked: acked))
+    /// `offByOne` is the `quorum-off-by-one` mutation: majorities of `n / 2` voters;
+    /// `incomingOnly` the `joint-quorum-incoming-only` one: the outgoing half is ignored.
+    public func committedIndex(offByOne: Bool = false, incomingOnly: Bool = false, acked: (NodeID) -> LogIndex?) -> LogIndex {
+        let committed = incoming.committedIndex(quorum: incoming.quorum(offByOne), acked: acked)
+        return incomingOnly ? committed : min(committed, outgoing.committedIndex(quorum: outgoing.quorum(offByOne), acked: acked))
     }
 
-    public func voteResult(offByOne: Bool = false, votes: (NodeID) -> Bool?) -> VoteResult {
+    public func voteResult(offByOne: Bool = false, incomingOnly: Bool = false, votes: (NodeID) -> Bool?) -> VoteResult {
         let a = incoming.voteResult(quorum: incoming.quorum(offByOne), votes: votes)
+        if incomingOnly { return a }
         let b = outgoing.voteResult(quorum: outgoing.quorum(offByOne), votes: votes)
         if a == b { return a }
         if a == .lost || b == .lost { return .lost }

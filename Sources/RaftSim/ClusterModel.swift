@@ -339,10 +339,11 @@ public struct ClusterModel: Model {
         var hardState: HardState
         var applied: Int
         var isUp = false
-        /// While up: its RaftCore node's term, vote, commit, role, and the voters a commit needed.
+        /// While up: its RaftCore node's term, vote, commit and role.
         var term = Term.zero, vote = NodeID.none, committed = LogIndex.zero, role = Role.follower
         /// While it led: its whole log's terms, as `SimNode.View` holds them.
         var leaderLog: (first: LogIndex, terms: [Term])?
+        /// While up: the voters of its configuration, whose majorities a commit needed.
         var voters: History.Voters?
 
         init(_ sim: borrowing SimNode) {

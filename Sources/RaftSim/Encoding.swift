@@ -149,8 +149,6 @@ extension ClusterModel {
         }
     }
 
-    /// A partition's cut (bit i: node i + 1 on one side; 0 for none) as the pair of relabeled
-    /// sides, smaller first: the same for every way of naming the one cut.
     /// A set of nodes (bit i: node i + 1) under `labels`.
     static func relabeled(_ nodes: UInt8, _ labels: Labels, nodes n: Int) -> UInt64 {
         var set: UInt64 = 0
@@ -158,6 +156,13 @@ extension ClusterModel {
         return set
     }
 
+    /// A configuration's voters under `labels`: the incoming half, then the outgoing one.
+    static func relabeled(_ voters: History.Voters, _ labels: Labels, nodes n: Int) -> UInt64 {
+        relabeled(voters.incoming, labels, nodes: n) << 8 | relabeled(voters.outgoing, labels, nodes: n)
+    }
+
+    /// A partition's cut (bit i: node i + 1 on one side; 0 for none) as the pair of relabeled
+    /// sides, smaller first: the same for every way of naming the one cut.
     static func cut(_ partition: UInt8, _ labels: Labels, nodes n: Int) -> UInt64 {
         let side = relabeled(partition, labels, nodes: n)
         let all: UInt64 = (1 << UInt64(n)) - 1
@@ -321,10 +326,9 @@ extension ClusterModel {
         e.write(state.history.committed.count)
         for i in state.history.committed.indices {
             state.history.committed[i].entry.digest(into: &e)
-            let deciders = [state.history.committed[i].before, state.history.committed[i].after].reduce(UInt64(0)) { word, voters in
-                word << 16 | Self.relabeled(voters.incoming, labels, nodes: n) << 8 | Self.relabeled(voters.outgoing, labels, nodes: n)
-            }
-            e.write(state.history.committed[i].term.rawValue << 32 | deciders)
+            e.write(state.history.committed[i].term.rawValue << 32
+                | Self.relabeled(state.history.committed[i].before, labels, nodes: n) << 16
+                | Self.relabeled(state.history.committed[i].after, labels, nodes: n))
         }
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: state.history.leaders.count) { buffer in
             var leaders = buffer

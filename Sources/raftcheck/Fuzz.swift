@@ -76,10 +76,7 @@ struct Fuzz: ParsableCommand {
         if let keptStates { options.rememberedStatesLog2 = keptStates == 0 ? 0 : Int.bitWidth - 1 - keptStates.leadingZeroBitCount }
         options.firstRun = campaign.nextRun
         options.reportsNovelRuns = corpus != nil
-        // Variant i of the search walks specs[i]; traces carry the spec their run walked.
-        let specs = swarm ? spec.swarmVariants : [spec]
-        let search = RandomSearch(model: ClusterModel(spec: spec), options: options,
-                                  swarmVariants: specs.dropFirst().map(ClusterModel.init(spec:)))
+        let (search, specs) = RandomSearch.of(spec, options: options)
         let sizes = specs.count > 1 ? " (nodes \(specs.last!.nodes)-\(spec.nodes))" : ""
 
         print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), frontier \(frontier ? "on" : "off"), mutation \(spec.mutation ?? "none")")
@@ -155,6 +152,17 @@ struct Fuzz: ParsableCommand {
         // state (a worker's kept states took a third of a second to free).
         _ = Unmanaged.passRetained(search)
         throw ExitCode(exit.rawValue)
+    }
+}
+
+extension RandomSearch where M == ClusterModel {
+    /// A random search of `spec`; a swarm search (`options.swarm`) also walks the spec's smaller
+    /// clusters. Variant i of the search walks `specs[i]`: traces carry the spec their run walked.
+    static func of(_ spec: Spec, options: FuzzOptions) -> (search: RandomSearch, specs: [Spec]) {
+        let specs = options.swarm ? spec.swarmVariants : [spec]
+        let search = RandomSearch(model: ClusterModel(spec: spec), options: options,
+                                  swarmVariants: specs.dropFirst().map(ClusterModel.init(spec:)))
+        return (search, specs)
     }
 }
 

@@ -143,10 +143,8 @@ struct Mutants: ParsableCommand {
             // A random spec is fuzzed as `check` does it: a swarm campaign over its cluster sizes.
             var options = FuzzOptions(spec: spec, seed: seed, workers: workers)
             options.swarm = spec.search.strategy == .random
-            let variants = options.swarm ? spec.swarmVariants : [spec]
-            let report = RandomSearch(model: ClusterModel(spec: spec), options: options,
-                                      swarmVariants: variants.dropFirst().map(ClusterModel.init(spec:)))
-                .run(shouldStop: stop(timeLimit))
+            let (search, variants) = RandomSearch.of(spec, options: options)
+            let report = search.run(shouldStop: stop(timeLimit))
             states += report.stats.distinct
             if let found = report.violation {
                 return finish(mutation, variants[found.variant], by: "fuzz", property: found.property, events: found.actions,
