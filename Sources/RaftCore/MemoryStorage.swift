@@ -14,7 +14,7 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
 
     /// A fresh storage whose configuration is `confState` (a new cluster's bootstrap).
     public init(confState: ConfState) {
-        latestSnapshot.metadata.confState = confState
+        latestSnapshot = Snapshot(metadata: SnapshotMetadata(confState: confState))
         self.confState = confState
     }
 

@@ -1,7 +1,8 @@
-/// The kinds of message nodes exchange, plus the local ones a node sends itself.
+/// The kinds of message nodes exchange, plus the application's local reports.
 public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-    // Local: never cross the network.
-    case hup, beat, checkQuorum, unreachable, snapshotStatus
+    // Local: the application's reports (`RawNode.reportUnreachable`, `reportSnapshot`); never
+    // cross the network, and `RawNode.step` refuses them.
+    case unreachable, snapshotStatus
     // Client traffic, forwarded to the leader.
     case propose
     // Elections.
@@ -13,7 +14,7 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
 
     public var isLocal: Bool {
         switch self {
-        case .hup, .beat, .checkQuorum, .unreachable, .snapshotStatus: true
+        case .unreachable, .snapshotStatus: true
         default: false
         }
     }
@@ -29,9 +30,6 @@ public enum MessageType: UInt8, Hashable, Sendable, CaseIterable, CustomStringCo
 
     public var description: String {
         switch self {
-        case .hup: "hup"
-        case .beat: "beat"
-        case .checkQuorum: "check-quorum"
         case .unreachable: "unreachable"
         case .snapshotStatus: "snapshot-status"
         case .propose: "propose"
@@ -70,15 +68,10 @@ public struct Message: Hashable, Sendable {
     public var term: Term
     public var logTerm: Term
     public var index: LogIndex
-    public var entries: [Entry] {
-        get { payload?.entries ?? [] }
-        set { payload = Payload.make(entries: newValue, snapshot: snapshot) }
-    }
+    /// Set at initialization, like `snapshot`.
+    public var entries: [Entry] { payload?.entries ?? [] }
     public var commit: LogIndex
-    public var snapshot: Snapshot? {
-        get { payload?.snapshot }
-        set { payload = Payload.make(entries: entries, snapshot: newValue) }
-    }
+    public var snapshot: Snapshot? { payload?.snapshot }
     public var reject: Bool
     public var rejectHint: LogIndex
     public var context: UInt64
@@ -110,7 +103,7 @@ public struct Message: Hashable, Sendable {
             hasher.combine(snapshot)
         }
     }
-    private var payload: Payload?
+    private let payload: Payload?
 
     public init(
         type: MessageType, from: NodeID = .none, to: NodeID = .none, term: Term = .zero,

@@ -38,8 +38,6 @@ extension Raft {
         }
 
         switch m.type {
-        case .hup:
-            hup(transfer: false)
         case .vote, .preVote:
             handleVoteRequest(m)
         default:
@@ -117,12 +115,6 @@ extension Raft {
 
     private mutating func stepLeader(_ m: Message) throws(RaftError) {
         switch m.type {
-        case .beat:
-            bcastHeartbeat()
-            return
-        case .checkQuorum:
-            stepLeaderCheckQuorum()
-            return
         case .propose:
             precondition(!m.entries.isEmpty, "empty proposal")
             // No proposals while handing over leadership (rule 19).

@@ -3,7 +3,7 @@ public enum RaftError: Error, Hashable, Sendable {
     /// The proposal was not accepted: no leader known, forwarding disabled, or this node is
     /// not in the configuration. The application may retry.
     case proposalDropped
-    /// A local message type (`hup`, `beat`, …) arrived from the network.
+    /// A local message type (`unreachable`, `snapshotStatus`) arrived through `RawNode.step`.
     case stepLocalMessage
     /// A response arrived from a node this one does not track.
     case stepPeerNotFound

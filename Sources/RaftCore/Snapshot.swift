@@ -4,22 +4,10 @@
 /// `learnersNext` holds voters of the outgoing set that become learners when the joint
 /// configuration is left (they cannot be learners while they still vote).
 public struct ConfState: Hashable, Sendable {
-    public var voters: [NodeID] {
-        get { lists.voters }
-        _modify { yield &lists.voters }
-    }
-    public var learners: [NodeID] {
-        get { lists.learners }
-        _modify { yield &lists.learners }
-    }
-    public var votersOutgoing: [NodeID] {
-        get { lists.votersOutgoing }
-        _modify { yield &lists.votersOutgoing }
-    }
-    public var learnersNext: [NodeID] {
-        get { lists.learnersNext }
-        _modify { yield &lists.learnersNext }
-    }
+    public var voters: [NodeID] { lists.voters }
+    public var learners: [NodeID] { lists.learners }
+    public var votersOutgoing: [NodeID] { lists.votersOutgoing }
+    public var learnersNext: [NodeID] { lists.learnersNext }
     public var autoLeave: Bool
 
     /// The four lists behind one reference: every storage, snapshot and node holds a
@@ -57,14 +45,8 @@ public struct SnapshotMetadata: Hashable, Sendable {
 
 /// The application's state machine at `metadata.index`, replacing the log up to it.
 public struct Snapshot: Hashable, Sendable {
-    public var metadata: SnapshotMetadata {
-        get { contents.metadata }
-        _modify { yield &contents.metadata }
-    }
-    public var data: [UInt8] {
-        get { contents.data }
-        _modify { yield &contents.data }
-    }
+    public var metadata: SnapshotMetadata { contents.metadata }
+    public var data: [UInt8] { contents.data }
 
     /// Behind one reference: messages, storages and nodes holding a snapshot are copied on
     /// every simulated event (and a message stays small).

@@ -82,13 +82,19 @@ public struct ClusterModel: Model {
             if events.tick { actions.append(.tick(id)) }
             if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
             if events.heartbeat && leads { actions.append(.heartbeat(id)) }
-            if events.propose && leads && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
-            if events.read && leads && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
+            let asked = leads || events.forward  // Whether clients ask this node.
+            if events.propose && asked && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
+            if events.read && asked && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
             if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
                 for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
             }
             if events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
-            if leads { listLeaderRequests(of: state, at: id, into: &actions) }
+            if leads {
+                listLeaderRequests(of: state, at: id, into: &actions)
+            } else if events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
+                // Forwarded to the leader, which hands over to `peer` (itself included).
+                for peer in spec.nodeIDs { actions.append(.transfer(id, peer)) }
+            }
         }
         if events.partition {
             if state.partition != 0 {
@@ -600,8 +606,8 @@ extension ClusterModel {
         case .tick: return events.tick
         case .timeout: return events.timeout && !leads && sim.view.isPromotable
         case .heartbeat: return events.heartbeat && leads
-        case .propose: return events.propose && leads && Int(counters.proposals) < bounds.maxProposals
-        case .read: return events.read && leads && Int(counters.reads) < bounds.maxReads
+        case .propose: return events.propose && (leads || events.forward) && Int(counters.proposals) < bounds.maxProposals
+        case .read: return events.read && (leads || events.forward) && Int(counters.reads) < bounds.maxReads
         case .reconfigure(_, let change):
             return events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges
                 && changes(of: sim.box.upNode.raft.tracker.config).contains(change)

@@ -93,6 +93,10 @@ public struct Spec: Hashable, Codable, Sendable {
         public var transfer = false
         /// A leader is told a follower was unreachable (bounded by max_unreachable).
         public var unreachable = false
+        /// Clients also ask nodes that do not lead: `propose`, `read` and `transfer` go to any
+        /// node, and a follower forwards them to the leader it knows (a candidate, or a
+        /// follower without a leader, refuses them).
+        public var forward = false
         /// A leader is asked for two membership changes at once, through a joint configuration
         /// left automatically or explicitly (bounded by max_conf_changes, with `reconfigure`).
         public var joint = false
@@ -328,6 +332,7 @@ extension Spec.EventOptions {
         transfer = try c.value(.transfer, default: d.transfer)
         unreachable = try c.value(.unreachable, default: d.unreachable)
         joint = try c.value(.joint, default: d.joint)
+        forward = try c.value(.forward, default: d.forward)
         readySteps = try c.value(.readySteps, default: d.readySteps)
     }
 }

@@ -63,9 +63,9 @@ import Testing
         cluster.isolated = [5]
         cluster.dropFilter = { m in m.type == .append && m.to == 4 }
         cluster.rewrite = { m in
-            var m = m
-            m.entries.removeAll { $0.term == 4 }
-            return m
+            Message(type: m.type, from: m.from, to: m.to, term: m.term, logTerm: m.logTerm, index: m.index,
+                    entries: m.entries.filter { $0.term != 4 }, commit: m.commit, snapshot: m.snapshot, reject: m.reject,
+                    rejectHint: m.rejectHint, context: m.context, campaignTransfer: m.campaignTransfer)
         }
         cluster.campaign(1)
         #expect(cluster[1].raft.role == .leader && cluster[1].raft.term == 4)
@@ -188,7 +188,7 @@ import Testing
 
     @Test func rawNodeRefusesLocalMessagesAndUnknownPeers() {
         var node = makeNode(1)
-        #expect(throws: RaftError.stepLocalMessage) { try node.step(Message(type: .hup, from: 2, to: 1)) }
+        #expect(throws: RaftError.stepLocalMessage) { try node.step(Message(type: .unreachable, from: 2, to: 1)) }
         #expect(throws: RaftError.stepPeerNotFound) { try node.step(Message(type: .voteResponse, from: 9, to: 1, term: 1)) }
     }
 
