@@ -46,6 +46,12 @@ public struct Mutation: OptionSet, Hashable, Sendable {
     /// A transfer campaign's vote requests are granted without comparing logs: the leader that
     /// sent TimeoutNow is trusted to have caught the transferee up.
     public static let transferVoteSkipsLogCheck = Mutation(rawValue: 1 << 17)
+    /// A leader's lease outlives its TimeoutNow: the transferee's campaign, which overrides
+    /// leader stickiness, can win while the old leader still serves lease reads.
+    public static let leaseSurvivesTransfer = Mutation(rawValue: 1 << 18)
+    /// A leader serves lease reads for as long as CheckQuorum keeps it leader, without timing
+    /// the heartbeat round that confirmed it (up to two election timeouts after it was cut off).
+    public static let leaseTrustsCheckQuorum = Mutation(rawValue: 1 << 19)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -67,6 +73,8 @@ public struct Mutation: OptionSet, Hashable, Sendable {
         ("count-prevotes-as-votes", .countPreVotesAsVotes),
         ("pre-vote-records-vote", .preVoteRecordsVote),
         ("transfer-vote-skips-log-check", .transferVoteSkipsLogCheck),
+        ("lease-survives-transfer", .leaseSurvivesTransfer),
+        ("lease-trusts-check-quorum", .leaseTrustsCheckQuorum),
     ]
 
     public init?(name: String) {
@@ -84,7 +92,7 @@ public struct Config: Hashable, Sendable {
     public var id: NodeID
     /// Ticks without hearing from a leader before a follower campaigns; the actual timeout is
     /// drawn from `[electionTicks, 2 × electionTicks)` after every reset. Also the CheckQuorum
-    /// period and the leader-lease length.
+    /// period, and (less twice `maxClockDriftTicks`) the length of a leader's lease.
     public var electionTicks = 10
     /// Ticks between a leader's heartbeats. Must be below `electionTicks`.
     public var heartbeatTicks = 1
@@ -109,6 +117,10 @@ public struct Config: Hashable, Sendable {
     /// How ReadIndex confirms leadership: a heartbeat round to a quorum (`.safe`), or the
     /// leader's lease (`.leaseBased`, which requires CheckQuorum and bounded clock drift).
     public var readOnlyOption = ReadOnlyOption.safe
+    /// Lease reads only: how many ticks any two nodes' clocks may drift apart. A lease lasts
+    /// `electionTicks − 2 × maxClockDriftTicks` of the leader's ticks from the sending of the
+    /// heartbeat round a quorum acknowledged; it is only as safe as this bound.
+    public var maxClockDriftTicks = 0
     /// Seeds the node's election-timeout generator (mixed with `id`).
     public var randomSeed: UInt64 = 0
     /// TEST-ONLY deliberate bugs; see `Mutation`.
@@ -122,6 +134,7 @@ public struct Config: Hashable, Sendable {
         case electionTicks
         case maxInflightMessages
         case leaseWithoutCheckQuorum
+        case leaseTooShort
 
         public var description: String {
             switch self {
@@ -130,6 +143,7 @@ public struct Config: Hashable, Sendable {
             case .electionTicks: "electionTicks must be greater than heartbeatTicks"
             case .maxInflightMessages: "maxInflightMessages must be positive"
             case .leaseWithoutCheckQuorum: "lease-based reads require checkQuorum"
+            case .leaseTooShort: "lease-based reads require 0 ≤ 2 × maxClockDriftTicks < electionTicks"
             }
         }
     }
@@ -140,7 +154,12 @@ public struct Config: Hashable, Sendable {
         if electionTicks <= heartbeatTicks { throw .electionTicks }
         if maxInflightMessages <= 0 { throw .maxInflightMessages }
         if readOnlyOption == .leaseBased && !checkQuorum { throw .leaseWithoutCheckQuorum }
+        // 2 × drift < electionTicks, without overflow.
+        if readOnlyOption == .leaseBased && !(0...(electionTicks - 1) / 2).contains(maxClockDriftTicks) { throw .leaseTooShort }
     }
+
+    /// Lease reads: how long a lease lasts, in the leader's ticks (positive once validated).
+    var leaseTicks: Int { electionTicks - 2 * maxClockDriftTicks }
 }
 
 /// How a leader confirms it is still the leader before serving a read.

@@ -141,7 +141,8 @@ extension Raft {
             d.write(UInt64(randomizedElectionTimeout))
             d.write(rng.state)
         }
-        d.write(fault == nil ? 0 : 1)
+        d.write((fault == nil ? 0 : 1) | (leaseForfeited ? 2 : 0) | (quietSinceStart ? 4 : 0))
+        if options.readOnlyOption == .leaseBased { d.write(leaseClock) }
         d.write(log.committed.rawValue)
         d.write(log.applied.rawValue)
         d.write(log.applying.rawValue)
@@ -200,7 +201,7 @@ extension ProgressTracker {
             h.write(p.next.rawValue)
             h.write(UInt64(p.state.rawValue))
             h.write(p.pendingSnapshot.rawValue)
-            h.write((p.recentActive ? 1 : 0) | (p.msgAppFlowPaused ? 2 : 0) | (p.isLearner ? 4 : 0))
+            h.write((p.recentActive ? 1 : 0) | (p.msgAppFlowPaused ? 2 : 0) | (p.isLearner ? 4 : 0) | p.leaseSent << 3)
             h.write(UInt64(p.inflights.count))
             for index in p.inflights.indexes { h.write(index.rawValue) }
         }

@@ -45,6 +45,9 @@ public struct Progress: Hashable, Sendable {
     public internal(set) var pendingSnapshot: LogIndex = .zero
     /// Heard from since the last CheckQuorum round.
     public internal(set) var recentActive = false
+    /// Lease reads: the latest sending time (`Raft.leaseClock + 1`) of a heartbeat this peer
+    /// acknowledged in this term; 0 for none.
+    public internal(set) var leaseSent: UInt64 = 0
     /// Set when an append was sent in probe state, or the window is full in replicate state.
     public internal(set) var msgAppFlowPaused = false
     public internal(set) var inflights: Inflights

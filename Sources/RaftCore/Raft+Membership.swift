@@ -76,6 +76,7 @@ extension Raft {
     }
 
     mutating func sendTimeoutNow(to target: NodeID) {
+        leaseForfeited = true
         send(Message(type: .timeoutNow, to: target))
     }
 }

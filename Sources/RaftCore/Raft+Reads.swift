@@ -87,8 +87,33 @@ extension Raft {
             let round = readOnly.add(index: log.committed, from: m.from, requestContext: m.context, leader: id)
             for peer in tracker.ids where peer != id { sendHeartbeat(to: peer, round: round) }
         case .leaseBased:
-            answerRead(index: log.committed, from: m.from, requestContext: m.context)
+            if holdsLease {
+                answerRead(index: log.committed, from: m.from, requestContext: m.context)
+            } else {
+                pendingReadIndexMessages.append(m)  // Until a heartbeat round renews the lease.
+            }
         }
+    }
+
+    /// Whether this leader's lease holds: a quorum of voters acknowledged a heartbeat sent less
+    /// than `leaseTicks` ago (this leader counting as now), and it offered no transfer. Each
+    /// voter that acknowledged refuses other candidates for an election timeout of its own
+    /// clock, which no drift within the bound ends before the lease does.
+    var holdsLease: Bool {
+        if options.mutations.contains(.leaseTrustsCheckQuorum) { return true }
+        let now = leaseClock + 1
+        guard !leaseForfeited || options.mutations.contains(.leaseSurvivesTransfer) else { return false }
+        let sent = tracker.config.voters.committedIndex { voter in
+            voter == id ? LogIndex(now) : tracker.progress(of: voter) { LogIndex($0.leaseSent) }
+        }
+        return sent.rawValue <= now && now - sent.rawValue < UInt64(options.leaseTicks)
+    }
+
+    /// A heartbeat response under lease reads: the voter heard the heartbeat sent at `sent`.
+    mutating func renewLease(from peer: NodeID, sent: UInt64) {
+        guard options.readOnlyOption == .leaseBased else { return }
+        tracker.update(peer) { $0.leaseSent = max($0.leaseSent, sent) }
+        releasePendingReadIndexMessages()
     }
 
     /// A heartbeat response acknowledging `round` may confirm waiting reads.

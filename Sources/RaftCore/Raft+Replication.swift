@@ -60,8 +60,10 @@ extension Raft {
     }
 
     /// Heartbeats carry the latest pending read round, so they confirm waiting reads too.
+    /// Heartbeats carry the latest read round, or under lease reads the time they were sent
+    /// (`leaseClock + 1`, never 0), echoed by the responses.
     mutating func bcastHeartbeat() {
-        let round = readOnly.latestPendingRound
+        let round = options.readOnlyOption == .leaseBased ? leaseClock + 1 : readOnly.latestPendingRound
         for peer in tracker.ids where peer != id { sendHeartbeat(to: peer, round: round) }
     }
 
@@ -131,6 +133,7 @@ extension Raft {
             progress.msgAppFlowPaused = false
         }
         acknowledgeReadRound(from: m.from, round: m.context)
+        renewLease(from: m.from, sent: m.context)
         guard let behind = tracker.progress(of: m.from, { $0.match < log.lastIndex || $0.state == .probe }) else { return }
         if behind {
             sendAppend(to: m.from)

@@ -9,7 +9,7 @@ extension Raft {
             if m.type == .vote || m.type == .preVote {
                 // Leader stickiness (rule 10): while a leader is heard from within the election
                 // timeout, a vote request is disruption, unless it is a transfer campaign.
-                let inLease = options.checkQuorum && leader != .none && electionElapsed < options.electionTicks
+                let inLease = options.checkQuorum && (leader != .none || quietSinceStart) && electionElapsed < options.electionTicks
                 if inLease && !m.campaignTransfer { return }
             }
             switch m.type {

@@ -66,6 +66,15 @@ public struct Raft<S: Storage> {
     public internal(set) var pendingReadIndexMessages: [Message] = []
     /// Reads ready to be served once the application has applied up to their index.
     public internal(set) var readStates: [ReadState] = []
+    /// Lease reads: a leader's ticks in its term; its heartbeats carry the time they were sent.
+    public internal(set) var leaseClock: UInt64 = 0
+    /// Lease reads: set when this leader sends TimeoutNow. The transferee's campaign overrides
+    /// the followers' leader stickiness, so the lease is void for the rest of the term.
+    public internal(set) var leaseForfeited = false
+    /// Lease reads: a node that has just started refuses votes for an election timeout as if it
+    /// had a leader, since it may have acknowledged a leader's lease before it went down. A node
+    /// whose stored term is 0 never acknowledged one (acknowledging persists the leader's term).
+    public internal(set) var quietSinceStart = false
 
     /// Loads a node from `storage`: its hard state and configuration.
     public init(config: Config, storage: S) throws(Config.Invalid) {
@@ -85,6 +94,7 @@ public struct Raft<S: Storage> {
         }
         if config.applied > .zero { log.appliedTo(config.applied) }
         becomeFollower(term: term, leader: .none)
+        quietSinceStart = config.readOnlyOption == .leaseBased && term > .zero
     }
 
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
@@ -115,6 +125,7 @@ public struct Raft<S: Storage> {
         heartbeatElapsed = 0
         resetRandomizedElectionTimeout()
         leadTransferee = .none
+        (leaseClock, leaseForfeited) = (0, false)
         readOnly.dropPending()
         pendingReadIndexMessages.removeAll()
         tracker.resetVotes()
@@ -213,6 +224,7 @@ public struct Raft<S: Storage> {
 
     private mutating func tickElection() {
         electionElapsed += 1
+        if electionElapsed >= options.electionTicks { quietSinceStart = false }
         if isPromotable && electionElapsed >= randomizedElectionTimeout {
             electionElapsed = 0
             hup(transfer: false)
@@ -222,6 +234,7 @@ public struct Raft<S: Storage> {
     private mutating func tickHeartbeat() {
         heartbeatElapsed += 1
         electionElapsed += 1
+        if options.readOnlyOption == .leaseBased { leaseClock += 1 }
         if electionElapsed >= options.electionTicks {
             electionElapsed = 0
             if options.checkQuorum { stepLeaderCheckQuorum() }

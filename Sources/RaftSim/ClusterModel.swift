@@ -79,7 +79,7 @@ public struct ClusterModel: Model {
                 continue
             }
             let leads = sim.view.role == .leader
-            if events.tick { actions.append(.tick(id)) }
+            if events.tick && spec.raft.clockDrift.map({ state.clock(slot) < $0 }) != false { actions.append(.tick(id)) }
             if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
             if events.heartbeat && leads { actions.append(.heartbeat(id)) }
             let asked = leads || events.forward  // Whether clients ask this node.
@@ -213,6 +213,7 @@ public struct ClusterModel: Model {
             next.counters.duplicates += 1
         case .tick:
             update(id, &next) { node in node.tick() }
+            if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: true) }
         case .timeout:
             let ticks = 2 * spec.raft.electionTicks  // Not `self` in the closure: a copy of the model.
             update(id, &next) { node in
@@ -287,6 +288,7 @@ public struct ClusterModel: Model {
             next.reads.removeAll { $0.node == id }  // Its clients give up.
             next[id].crash()
             next.counters.crashes += 1
+            if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: false) }
         case .restart:
             let sim = next[id]
             let storage = sim.storage
@@ -304,6 +306,7 @@ public struct ClusterModel: Model {
                 applied = storage.hardState.commit
             }
             next[id].restart(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
+            if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: false) }
             next.counters.restarts += 1
         case .ready:
             guard next[id].isUp else { return nil }
@@ -603,7 +606,7 @@ extension ClusterModel {
         if sim.view.hasReady { if case .ready = event { return true } else { return false } }
         let leads = sim.view.role == .leader
         switch event {
-        case .tick: return events.tick
+        case .tick: return events.tick && spec.raft.clockDrift.map({ state.clock(slot) < $0 }) != false
         case .timeout: return events.timeout && !leads && sim.view.isPromotable
         case .heartbeat: return events.heartbeat && leads
         case .propose: return events.propose && (leads || events.forward) && Int(counters.proposals) < bounds.maxProposals

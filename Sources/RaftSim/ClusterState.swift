@@ -381,6 +381,20 @@ public struct ClusterState: Sendable {
     public var reads: [PendingRead] = []
     /// The side of the current network partition (bit i: node i + 1); 0 when whole.
     public var partition: UInt8 = 0
+    /// Under bounded clock drift (`Spec.RaftOptions.clockDrift`): how many ticks each node's
+    /// clock runs ahead of the slowest node that is up, 8 bits per slot; 0 for down nodes.
+    public var clocks: UInt64 = 0
+
+    public func clock(_ slot: Int) -> Int { Int(clocks >> (8 * slot) & 0xFF) }
+
+    /// Node `slot` ticked, crashed or restarted: its clock moves one ahead (or, down or fresh,
+    /// to 0), and every up clock moves back by the slowest one's lead.
+    mutating func advanceClock(_ slot: Int, tick: Bool) {
+        clocks = clocks & ~(0xFF << (8 * slot)) | (tick ? UInt64(clock(slot) + 1) << (8 * slot) : 0)
+        let up = nodes.indices.filter { nodes[$0].isUp }
+        guard let slowest = up.map(clock).min(), slowest > 0 else { return }
+        for slot in up { clocks -= UInt64(slowest) << (8 * slot) }
+    }
 
     /// Whether the network currently carries messages from `a` to `b`.
     public func connected(_ a: NodeID, _ b: NodeID) -> Bool {

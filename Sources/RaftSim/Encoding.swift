@@ -323,6 +323,11 @@ extension ClusterModel {
             e.write(read.index.map { $0.rawValue + 1 } ?? 0)
         }
         e.write(Self.cut(state.partition, labels, nodes: n))
+        if spec.raft.clockDrift != nil {
+            var clocks: UInt64 = 0
+            for position in 0..<n { clocks |= UInt64(state.clock(labels.slot(at: position))) << (8 * position) }
+            e.write(clocks)
+        }
         e.write(state.history.committed.count)
         for i in state.history.committed.indices {
             state.history.committed[i].entry.digest(into: &e)

@@ -38,6 +38,10 @@ public struct Spec: Hashable, Codable, Sendable {
         /// Swarm runs pick their cluster size in `minNodes...nodes` (nil: `nodes` only); the
         /// smaller clusters take out the highest IDs (`Spec.removing(node:)`).
         public var minNodes: Int?
+        /// Whether `check` (strategy: random) and `mutants` fuzz this spec in swarm mode, each
+        /// run with a random subset of event kinds at random weights. Off: every run keeps
+        /// `weights`, for scenarios that need all their kinds at once.
+        public var swarm = true
         public init() {}
     }
 
@@ -54,6 +58,10 @@ public struct Spec: Hashable, Codable, Sendable {
         /// How a leader confirms a read: a heartbeat round (`safe`, ReadIndex) or its lease
         /// (`lease`, which needs `check_quorum`).
         public var readOnly = ReadMode.safe
+        /// Clocks drift apart by at most this many ticks: no node's ticks may run more than
+        /// `clockDrift` ahead of the slowest node that is up (single ticks only). The bound
+        /// lease reads rely on (RaftCore's `maxClockDriftTicks`); nil: clocks run freely.
+        public var clockDrift: Int?
         public init() {}
     }
 
@@ -181,6 +189,7 @@ public struct Spec: Hashable, Codable, Sendable {
         config.maxSizePerMessage = raft.maxSizePerMessage ?? .max
         config.randomSeed = raft.seed
         config.readOnlyOption = raft.readOnly == .lease ? .leaseBased : .safe
+        config.maxClockDriftTicks = raft.clockDrift ?? 0
         config.mutations = mutations
         config.applied = applied
         return config
@@ -197,6 +206,17 @@ public struct Spec: Hashable, Codable, Sendable {
         }
         if raft.readOnly == .lease && !raft.checkQuorum {
             problems.append(("raft.read_only", "lease reads need check_quorum: true"))
+        }
+        if raft.readOnly == .lease && raft.clockDrift == nil {
+            problems.append(("raft.read_only", "lease reads need raft.clock_drift (a lease is only as safe as the clocks)"))
+        }
+        if let drift = raft.clockDrift {
+            if !(1...15).contains(drift) || 2 * drift >= raft.electionTicks {
+                problems.append(("raft.clock_drift", "must be between 1 and 15, and less than half of election_ticks"))
+            }
+            if !events.tick || events.timeout || events.heartbeat {
+                problems.append(("raft.clock_drift", "needs events.tick: true, timeout: false and heartbeat: false (macro-steps jump a clock ahead)"))
+            }
         }
         if raft.heartbeatTicks < 1 { problems.append(("raft.heartbeat_ticks", "must be at least 1")) }
         if raft.electionTicks <= raft.heartbeatTicks { problems.append(("raft.election_ticks", "must be greater than heartbeat_ticks")) }
@@ -293,6 +313,7 @@ extension Spec.FuzzSettings {
         weights = try c.value(.weights, default: d.weights)
         novelty = try c.value(.novelty, default: d.novelty)
         minNodes = try c.decodeIfPresent(Int.self, forKey: .minNodes)
+        swarm = try c.value(.swarm, default: d.swarm)
     }
 }
 
@@ -308,6 +329,7 @@ extension Spec.RaftOptions {
         maxSizePerMessage = try c.decodeIfPresent(UInt64.self, forKey: .maxSizePerMessage)
         seed = try c.value(.seed, default: d.seed)
         readOnly = try c.value(.readOnly, default: d.readOnly)
+        clockDrift = try c.decodeIfPresent(Int.self, forKey: .clockDrift)
     }
 }
 

@@ -45,7 +45,7 @@ struct Check: ParsableCommand {
             if let problem = spec.problems().first {
                 throw InputError(file: self.spec, field: problem.field, message: problem.message)
             }
-            if spec.search.strategy == .random { return try simulate(timeLimit: spec.search.timeLimit) }
+            if spec.search.strategy == .random { return try simulate(spec.fuzz.swarm, timeLimit: spec.search.timeLimit) }
             outcome = checkCluster(spec)
         case .raftTLA(var spec):
             if let flag = common.mutation.map({ _ in "--mutation" }) ?? strategy.map({ _ in "--strategy" }) {
@@ -60,10 +60,11 @@ struct Check: ParsableCommand {
         throw ExitCode(outcome.exit.rawValue)
     }
 
-    /// `search.strategy: random`: the fuzzer's swarm campaign with seed 1 stands in for the
-    /// exhaustive search, with this command's options (its exit code and outputs are fuzz's).
-    private func simulate(timeLimit: Double?) throws {
-        var fuzz = try Fuzz.parse([spec, "--swarm", "--seed", "1"])
+    /// `search.strategy: random`: the fuzzer's campaign with seed 1 (swarm unless the spec
+    /// turns it off) stands in for the exhaustive search, with this command's options (its exit
+    /// code and outputs are fuzz's).
+    private func simulate(_ swarm: Bool, timeLimit: Double?) throws {
+        var fuzz = try Fuzz.parse([spec, "--seed", "1"] + (swarm ? ["--swarm"] : []))
         fuzz.common = common
         fuzz.common.timeLimit = timeLimit
         try fuzz.run()

@@ -33,6 +33,8 @@ struct Mutants: ParsableCommand {
         ("count-prevotes-as-votes", "canonical/raft#196", ["production-5"]),
         ("pre-vote-records-vote", "apache/ratis#161 (review), canonical/raft#196", ["ci"]),
         ("transfer-vote-skips-log-check", "databendlabs/openraft#1805 and #1806", ["transfer-random-3"]),
+        ("lease-survives-transfer", "tikv/raft-rs#234, tikv/tikv#1593, etcd-io/raft#99", ["lease-reads-3"]),
+        ("lease-trusts-check-quorum", "etcd-io/raft#166, sofastack/sofa-jraft#25, tikv/tikv#964", ["lease-reads-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
@@ -140,9 +142,10 @@ struct Mutants: ParsableCommand {
             }
         }
         for spec in specs {
-            // A random spec is fuzzed as `check` does it: a swarm campaign over its cluster sizes.
+            // A random spec is fuzzed as `check` does it: a swarm campaign over its cluster sizes
+            // (unless the spec turns swarm off).
             var options = FuzzOptions(spec: spec, seed: seed, workers: workers)
-            options.swarm = spec.search.strategy == .random
+            options.swarm = spec.search.strategy == .random && spec.fuzz.swarm
             let (search, variants) = RandomSearch.of(spec, options: options)
             let report = search.run(shouldStop: stop(timeLimit))
             states += report.stats.distinct

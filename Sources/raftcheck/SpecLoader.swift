@@ -160,7 +160,7 @@ struct SpecLoader {
     }
 
     private mutating func readRaft(_ node: Node, _ raft: inout Spec.RaftOptions) throws(InputError) {
-        let known = ["pre_vote", "check_quorum", "election_ticks", "heartbeat_ticks", "max_inflight", "max_size_per_message", "seed", "read_only"]
+        let known = ["pre_vote", "check_quorum", "election_ticks", "heartbeat_ticks", "max_inflight", "max_size_per_message", "seed", "read_only", "clock_drift"]
         for (key, value) in try pairs(node, "raft") {
             let field = "raft.\(key)"
             switch key {
@@ -172,6 +172,7 @@ struct SpecLoader {
             case "max_size_per_message": raft.maxSizePerMessage = try uint(value, field)
             case "seed": raft.seed = try uint(value, field)
             case "read_only": raft.readOnly = try choice(value, field, Spec.ReadMode.self)
+            case "clock_drift": raft.clockDrift = try int(value, field)
             default: throw unknown(value, field, known)
             }
         }
@@ -232,7 +233,8 @@ struct SpecLoader {
                 }
             case "novelty": fuzz.novelty = try bool(value, field)
             case "min_nodes": fuzz.minNodes = try int(value, field)
-            default: throw unknown(value, field, ["depth", "weights", "novelty", "min_nodes"])
+            case "swarm": fuzz.swarm = try bool(value, field)
+            default: throw unknown(value, field, ["depth", "weights", "novelty", "min_nodes", "swarm"])
             }
         }
     }

@@ -137,17 +137,56 @@ import Testing
         #expect(cluster.readStates[1].isEmpty)
     }
 
-    @Test func leaseReadsAnswerAtOnceAndNeedCheckQuorum() {
+    @Test func leaseReadsNeedCheckQuorumAndBoundedDrift() {
         var config = testConfig(1)
         config.readOnlyOption = .leaseBased
         #expect(throws: Config.Invalid.leaseWithoutCheckQuorum) { try config.validate() }
-        var cluster = Cluster(size: 3) { $0.checkQuorum = true; $0.readOnlyOption = .leaseBased }
+        config.checkQuorum = true
+        config.maxClockDriftTicks = config.electionTicks / 2
+        #expect(throws: Config.Invalid.leaseTooShort) { try config.validate() }
+        config.maxClockDriftTicks = 1
+        #expect(throws: Never.self) { try config.validate() }
+    }
+
+    static func leaseCluster() -> Cluster {
+        var cluster = Cluster(size: 3) { $0.checkQuorum = true; $0.readOnlyOption = .leaseBased; $0.maxClockDriftTicks = 1 }
         cluster.campaign(1)
         cluster.propose(1, "w")
+        // A heartbeat round a quorum acknowledged starts the lease.
+        cluster.tick(1)
+        cluster.stabilize()
+        return cluster
+    }
+
+    @Test func aLeaseAnswersAtOnceUntilItRunsOut() {
+        var cluster = Self.leaseCluster()
         cluster.isolated = [2, 3]
         try? cluster[1].readIndex(requestContext: 3)
         cluster.processReady(1)
         #expect(cluster.readStates[0] == [ReadState(index: cluster[1].raft.log.committed, requestContext: 3)])
+        // electionTicks − 2 × drift = 8 ticks after the round was sent, cut off, the lease is out:
+        // the next read waits (the leader has not yet stepped down).
+        cluster.tick(1, times: 8)
+        try? cluster[1].readIndex(requestContext: 4)
+        cluster.processReady(1)
+        #expect(cluster[1].raft.role == .leader)
+        #expect(cluster.readStates[0].count == 1)
+        // Healed, the next acknowledged heartbeat round renews the lease and answers it.
+        cluster.isolated = []
+        cluster.tick(1)
+        cluster.stabilize()
+        #expect(cluster.readStates[0].map(\.requestContext) == [3, 4])
+    }
+
+    @Test func aLeaderThatSentTimeoutNowServesNoLeaseReads() {
+        var cluster = Self.leaseCluster()
+        cluster.isolated = [2, 3]  // The TimeoutNow is lost: node 1 stays leader.
+        try? cluster[1].transferLeader(to: 2)
+        cluster.processReady(1)
+        try? cluster[1].readIndex(requestContext: 3)
+        cluster.processReady(1)
+        #expect(cluster[1].raft.role == .leader)
+        #expect(cluster.readStates[0].isEmpty)
     }
 
     @Test func readsWithoutALeaderAreRefused() {

@@ -146,6 +146,11 @@ import Testing
         ("nodes: 3\nbounds:\n  max_compactions: -1\n", ":3:", "bounds.max_compactions: must be between 0 and 255"),
         ("nodes: 3\nbounds:\n  max_transfer: 1\n", ":3:", "bounds.max_transfer: unknown key"),
         ("nodes: 3\nsearch:\n  strategy: guess\n", ":3:", "search.strategy: expected one of bfs, dfs, random, got 'guess'"),
+        ("nodes: 3\nraft:\n  check_quorum: true\n  read_only: lease\n", ":4:", "raft.read_only: lease reads need raft.clock_drift"),
+        ("nodes: 3\nraft:\n  clock_drift: 2\n", ":3:", "raft.clock_drift: must be between 1 and 15, and less than half of election_ticks"),
+        ("nodes: 3\nraft:\n  clock_drift: 1\n", ":3:", "raft.clock_drift: needs events.tick: true"),
+        ("nodes: 3\nraft:\n  clock_drift: slow\n", ":3:", "raft.clock_drift: expected an integer, got 'slow'"),
+        ("nodes: 3\nfuzz:\n  swarm: 1\n", ":3:", "fuzz.swarm: expected true or false, got '1'"),
     ])
     func badSpecExitsTwoNamingTheKey(text: String, location: String, message: String) throws {
         let dir = try Self.temporaryDirectory()
