@@ -195,11 +195,16 @@ public struct Spec: Hashable, Codable, Sendable {
         return config
     }
 
+    /// The largest `raft.election_ticks` and `raft.heartbeat_ticks`.
+    public static let maxTicks = 1000
+    /// The largest weight of one event kind in `fuzz.weights` (their sum cannot overflow).
+    public static let maxWeight: UInt64 = 1_000_000
+
     /// Why this spec cannot run, field by field (empty: it can).
     public func problems() -> [(field: String, message: String)] {
         var problems: [(String, String)] = []
         if !(1...7).contains(nodes) { problems.append(("nodes", "must be between 1 and 7")) }
-        if let voters, !(1...nodes).contains(voters) { problems.append(("voters", "must be between 1 and nodes (\(nodes))")) }
+        if let voters, voters < 1 || voters > nodes { problems.append(("voters", "must be between 1 and nodes (\(nodes))")) }
         for (field, on) in [("events.reconfigure", events.reconfigure), ("events.joint", events.joint)] where on && symmetry {
             // Configuration entries name nodes inside their payload, which relabeling leaves alone.
             problems.append((field, "needs symmetry: false (membership changes name nodes in log entries)"))
@@ -218,9 +223,11 @@ public struct Spec: Hashable, Codable, Sendable {
                 problems.append(("raft.clock_drift", "needs events.tick: true, timeout: false and heartbeat: false (macro-steps jump a clock ahead)"))
             }
         }
-        if raft.heartbeatTicks < 1 { problems.append(("raft.heartbeat_ticks", "must be at least 1")) }
-        if raft.electionTicks <= raft.heartbeatTicks { problems.append(("raft.election_ticks", "must be greater than heartbeat_ticks")) }
-        if raft.maxInflight < 1 { problems.append(("raft.max_inflight", "must be at least 1")) }
+        // Ranges that keep one transition small: a timeout macro-step runs up to 2 × election_ticks ticks.
+        if !(1...Self.maxTicks).contains(raft.heartbeatTicks) { problems.append(("raft.heartbeat_ticks", "must be between 1 and \(Self.maxTicks)")) }
+        if !(2...Self.maxTicks).contains(raft.electionTicks) { problems.append(("raft.election_ticks", "must be between 2 and \(Self.maxTicks)")) }
+        else if raft.electionTicks <= raft.heartbeatTicks { problems.append(("raft.election_ticks", "must be greater than heartbeat_ticks")) }
+        if !(1...1024).contains(raft.maxInflight) { problems.append(("raft.max_inflight", "must be between 1 and 1024")) }
         if let mutation, Mutation(name: mutation) == nil {
             problems.append(("mutation", "unknown mutation '\(mutation)' (known: \(Mutation.named.map(\.name).joined(separator: ", ")))"))
         }
@@ -242,11 +249,14 @@ public struct Spec: Hashable, Codable, Sendable {
         if let states = search.maxStates, states < 1 { problems.append(("search.max_states", "must be at least 1")) }
         if let limit = search.timeLimit, !(limit > 0) { problems.append(("search.time_limit", "must be positive")) }
         if !(1...100_000).contains(fuzz.depth) { problems.append(("fuzz.depth", "must be between 1 and 100000")) }
-        if let minNodes = fuzz.minNodes, !(1...nodes).contains(minNodes) {
+        if let minNodes = fuzz.minNodes, minNodes < 1 || minNodes > nodes {
             problems.append(("fuzz.min_nodes", "must be between 1 and nodes (\(nodes))"))
         }
         for kind in fuzz.weights.keys.sorted() where !ClusterModel.kinds.contains(kind) {
             problems.append(("fuzz.weights", "unknown event kind '\(kind)' (known: \(ClusterModel.kinds.joined(separator: ", ")))"))
+        }
+        for (kind, weight) in fuzz.weights.sorted(by: { $0.key < $1.key }) where weight > Self.maxWeight {
+            problems.append(("fuzz.weights.\(kind)", "must be between 0 and \(Self.maxWeight)"))
         }
         return problems
     }

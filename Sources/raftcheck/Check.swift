@@ -30,7 +30,7 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be at least 1") }
-        if let maxMemory, maxMemory < 1 { throw ValidationError("--max-memory must be at least 1") }
+        try validateMaxMemory(maxMemory)
     }
 
     func run() throws {
@@ -56,8 +56,9 @@ struct Check: ParsableCommand {
             if let timeLimit { spec.search.timeLimit = timeLimit }
             outcome = checkRaftTLA(spec)
         }
-        if let statsJson = common.statsJson { try outcome.stats.write(to: statsJson) }
-        throw ExitCode(outcome.exit.rawValue)
+        var exit = outcome.exit
+        if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in try outcome.stats.write(to: statsJson) } }
+        throw ExitCode(exit.rawValue)
     }
 
     /// `search.strategy: random`: the fuzzer's campaign with seed 1 (swarm unless the spec
@@ -161,15 +162,14 @@ struct Check: ParsableCommand {
         var violation: Stats.Violation?
         var exit = Exit.clean
         if let counterexample = report.counterexample {
-            let path = traceOut ?? "\(run.specName).trace.json"
+            let path = traceOut ?? "\(fileName(forSpecNamed: run.specName)).trace.json"
             do {
                 try writeTrace(counterexample, path)
                 print("VIOLATION: \(counterexample.property) after \(counterexample.actions.count) events; trace written to \(path)")
-                exit = .violation
             } catch {
                 print("VIOLATION: \(counterexample.property) after \(counterexample.actions.count) events; the trace could not be written: \(error)")
-                exit = .internalError
             }
+            exit = .violation
             for (i, action) in counterexample.actions.enumerated() { print("  \(i + 1). \(action)") }
             violation = Stats.Violation(property: counterexample.property, trace: path, length: counterexample.actions.count)
         } else {

@@ -42,7 +42,7 @@ struct Fuzz: ParsableCommand {
     var timeLimit: Double? { common.timeLimit }
 
     func validate() throws {
-        if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let runs, !(1...Campaign.maxRuns).contains(runs) { throw ValidationError("--runs must be between 1 and \(Campaign.maxRuns)") }
         if let depth, depth < 1 { throw ValidationError("--depth must be at least 1") }
         if let keptStates, !(0...1 << 24).contains(keptStates) {
             throw ValidationError("--kept-states must be between 0 and 16,777,216")
@@ -60,6 +60,7 @@ struct Fuzz: ParsableCommand {
         }
         var campaign = Campaign(seed: seed ?? UInt64(Date().timeIntervalSince1970 * 1000), nextRun: 0)
         if let corpus {
+            try Campaign.lock(corpus)
             if let saved = try Campaign.load(corpus) {
                 campaign = saved
                 if let seed, seed != saved.seed {
@@ -129,25 +130,25 @@ struct Fuzz: ParsableCommand {
                               violation: TraceViolation(property: found.property, step: found.actions.count,
                                                         message: "\(found.property) violated after \(found.actions.count) events (run \(found.run))"))
             // Written before anything is reported: a killed campaign loses no violation it printed.
-            let path = common.traceOut ?? "\(spec.name).fuzz-trace.json"
-            try TraceFile.write(trace, to: path)
-            if let corpus { try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") }
-            let size = specs.count > 1 ? " on \(specs[found.variant].nodes) nodes" : ""
-            print("VIOLATION: \(found.property) in run \(found.run)\(size) (run seed \(found.runSeed)) after \(found.actions.count) events; trace written to \(path)")
-            violation = Stats.Violation(property: found.property, trace: path, length: found.actions.count)
+            let path = common.traceOut ?? "\(fileName(forSpecNamed: spec.name)).fuzz-trace.json"
             exit = .violation
+            let written = writeReporting(&exit) { () throws(InputError) in try TraceFile.write(trace, to: path) }
+            if let corpus { writeReporting(&exit) { () throws(InputError) in try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") } }
+            let size = specs.count > 1 ? " on \(specs[found.variant].nodes) nodes" : ""
+            print("VIOLATION: \(found.property) in run \(found.run)\(size) (run seed \(found.runSeed)) after \(found.actions.count) events; \(written ? "trace written to \(path)" : "the trace could not be written")")
+            violation = Stats.Violation(property: found.property, trace: path, length: found.actions.count)
         } else {
             print("result: no violation (\(report.stopped ? stopReason : "\(s.runs) runs done"))")
         }
         let rate = Double(s.events) / max(elapsed, 1e-9)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
-        if let statsJson = common.statsJson {
+        if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in
             try FuzzStatsFile(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil,
                               generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
                               statesPerSecond: rate, runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
                               firstRun: campaign.nextRun, nextRun: report.nextRun, workers: workers, swarm: swarm,
                               mutation: Nullable(value: spec.mutation), violation: Nullable(value: violation)).write(to: statsJson)
-        }
+        } }
         // The process ends here, and what the search holds goes with it, not freed state by
         // state (a worker's kept states took a third of a second to free).
         _ = Unmanaged.passRetained(search)
@@ -171,11 +172,21 @@ struct Campaign: Codable {
     var seed: UInt64
     var nextRun: Int
 
+    /// The most runs a campaign counts, resumed or not (2^53: exact in JSON, and far from
+    /// overflowing when runs are added to it).
+    static let maxRuns = 1 << 53
+
     static func load(_ directory: String) throws(InputError) -> Campaign? {
         let path = "\(directory)/campaign.json"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         do {
-            return try JSONDecoder().decode(Campaign.self, from: data)
+            let campaign = try JSONDecoder().decode(Campaign.self, from: data)
+            guard (0...maxRuns).contains(campaign.nextRun) else {
+                throw InputError(file: path, field: "nextRun", message: "must be between 0 and \(maxRuns)")
+            }
+            return campaign
+        } catch let error as InputError {
+            throw error
         } catch {
             throw InputError(file: path, message: "not a campaign file: \(error)")
         }
@@ -183,11 +194,36 @@ struct Campaign: Codable {
 
     func save(_ directory: String) throws(InputError) {
         let path = "\(directory)/campaign.json"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw InputError(file: path, message: "cannot write: \(error.localizedDescription)")
+        let data: Data
+        do { data = try JSONEncoder().encode(self) } catch {
+            throw InputError(file: path, message: "cannot encode: \(error.localizedDescription)")
+        }
+        try writeOutput(data, to: path, what: "campaign state")
+    }
+
+    /// Takes the campaign directory for this process (until it exits): a second campaign there
+    /// would mix its runs into this one's. Temporary files left by an earlier campaign that was
+    /// killed are removed.
+    static func lock(_ directory: String) throws(InputError) {
+        let path = "\(directory)/.lock"
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw InputError(file: directory, message: "cannot create the campaign directory: \(error.localizedDescription)")
+        }
+        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw InputError(file: path, message: "cannot open the lock: \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            close(fd)
+            throw InputError(file: directory, message: "another campaign (process \(InputError.printable(holder))) is running in this directory")
+        }
+        // Held until the process exits: the descriptor stays open.
+        _ = ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        for folder in [directory, "\(directory)/novel", "\(directory)/violations"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+            }
         }
     }
 

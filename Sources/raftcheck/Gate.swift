@@ -30,7 +30,8 @@ struct Gate: ParsableCommand {
     }
 
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        try validateWorkers(workers)
+        try validateMaxMemory(maxMemory)
         guard defaultTimeLimit > 0 else { throw ValidationError("--default-time-limit must be positive") }
     }
 
@@ -136,10 +137,6 @@ struct Gate: ParsableCommand {
             xml += "    </testcase>\n"
         }
         xml += "  </testsuite>\n</testsuites>\n"
-        do {
-            try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw InputError(file: path, message: "cannot write the JUnit report: \(error.localizedDescription)")
-        }
+        try writeOutput(Data(xml.utf8), to: path, what: "JUnit report")
     }
 }

@@ -28,7 +28,7 @@ struct Minimize: ParsableCommand {
     func validate() throws {
         if searchBudget < 0 { throw ValidationError("--search-budget must be at least 0") }
         if walkBudget < 0 { throw ValidationError("--walk-budget must be at least 0") }
-        if workers < 1 { throw ValidationError("--workers must be at least 1") }
+        try validateWorkers(workers)
     }
 
     func run() throws {

@@ -71,7 +71,7 @@ struct Mutants: ParsableCommand {
 
     func validate() throws {
         guard timeLimit > 0 else { throw ValidationError("--time-limit must be positive") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        try validateWorkers(workers)
     }
 
     func run() throws {

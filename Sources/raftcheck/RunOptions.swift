@@ -23,7 +23,7 @@ struct RunOptions: ParsableArguments {
     var statsJson: String?
 
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        try validateWorkers(workers)
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
     }
 
@@ -31,4 +31,18 @@ struct RunOptions: ParsableArguments {
     func applyMutation(to spec: inout Spec) {
         if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
     }
+}
+
+/// The most threads any command runs: more than any machine this runs on has cores, and few
+/// enough that per-worker allocations stay small.
+let maxWorkers = 256
+
+/// `--workers` of every command: 1...maxWorkers.
+func validateWorkers(_ workers: Int) throws {
+    guard (1...maxWorkers).contains(workers) else { throw ValidationError("--workers must be between 1 and \(maxWorkers)") }
+}
+
+/// `--max-memory` (MiB): 1 MiB up to 1 PiB, so the byte count cannot overflow.
+func validateMaxMemory(_ megabytes: Int?) throws {
+    if let megabytes, !(1...(1 << 30)).contains(megabytes) { throw ValidationError("--max-memory must be between 1 and \(1 << 30) (MiB)") }
 }

@@ -86,16 +86,38 @@ struct Stats: Encodable {
     func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
 }
 
-/// Writes a summary (`--stats-json`) as JSON with snake_case keys, atomically.
+/// Writes a summary (`--stats-json`) as JSON with snake_case keys (see `writeOutput`).
 func writeSummary<T: Encodable>(_ value: T, to path: String) throws(InputError) {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do {
-        var data = try encoder.encode(value)
-        data.append(0x0A)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw InputError(file: path, message: "cannot write stats: \(error.localizedDescription)")
+    var data: Data
+    do { data = try encoder.encode(value) } catch {
+        throw InputError(file: path, message: "cannot encode stats: \(error.localizedDescription)")
+    }
+    data.append(0x0A)
+    try writeOutput(data, to: path, what: "stats")
+}
+
+/// A spec's name as a file name in the working directory, for default output paths: letters,
+/// digits, `.`, `_` and `-` kept, anything else (a `/`, a control character) becomes `_`, and no
+/// leading dot, so a name cannot point outside the directory or hide its file.
+func fileName(forSpecNamed name: String) -> String {
+    let kept = String(name.unicodeScalars.prefix(200).map { scalar -> Character in
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+    })
+    let trimmed = kept.drop { $0 == "." }
+    return trimmed.isEmpty ? "unnamed" : String(trimmed)
+}
+
+/// Writes an output at the end of a run. A failure is printed to stderr and makes the exit 2
+/// (the path given cannot be written), except that a violation found keeps exit 1: a write that
+/// fails never hides a finding. Returns whether the write succeeded.
+@discardableResult
+func writeReporting(_ exit: inout Exit, _ write: () throws(InputError) -> Void) -> Bool {
+    do throws(InputError) { try write(); return true } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        if exit != .violation { exit = .badInput }
+        return false
     }
 }

@@ -1,28 +1,17 @@
 import Foundation
 import RaftSim
 
-/// Reads and writes trace files (JSON, snake_case keys). Writes are atomic: a temporary file
-/// renamed into place, so a killed process never leaves half a trace.
+/// Reads and writes trace files (JSON, snake_case keys); writes go through `writeOutput`.
 enum TraceFile {
     static func write(_ trace: Trace, to path: String) throws(InputError) {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            let data = try encoder.encode(trace)
-            let url = URL(fileURLWithPath: path)
-            let directory = url.deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw InputError(file: path, message: "cannot write the trace: \(String(cString: strerror(errno)))")
-            }
-        } catch let error as InputError {
-            throw error
-        } catch {
-            throw InputError(file: path, message: "cannot write the trace: \(error.localizedDescription)")
+        let data: Data
+        do { data = try encoder.encode(trace) } catch {
+            throw InputError(file: path, message: "cannot encode the trace: \(error.localizedDescription)")
         }
+        try writeOutput(data, to: path, what: "trace")
     }
 
     static func read(_ path: String) throws(InputError) -> (trace: Trace, events: [Event]) {

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Every file the tool writes (traces, stats, JUnit, campaign state) goes through here.
+/// A regular file (or a new one) is replaced atomically: the data goes to a temporary file
+/// beside it, renamed into place, so a killed process never leaves half a file; the temporary
+/// file is removed if anything fails. Anything else that exists (a device, a FIFO, a terminal:
+/// `/dev/stdout`) is written in place and never replaced. A directory is refused.
+func writeOutput(_ data: Data, to path: String, what: String) throws(InputError) {
+    var info = stat()
+    if stat(path, &info) == 0 {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw InputError(file: path, message: "cannot write the \(what): it is a directory")
+        default:
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw InputError(file: path, message: "cannot write the \(what): \(String(cString: strerror(errno)))")
+            }
+            defer { try? handle.close() }
+            do { try handle.write(contentsOf: data) } catch {
+                throw InputError(file: path, message: "cannot write the \(what): \(error.localizedDescription)")
+            }
+            return
+        }
+    }
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent()
+    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+    do {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try data.write(to: temporary)
+    } catch {
+        try? FileManager.default.removeItem(at: temporary)
+        throw InputError(file: path, message: "cannot write the \(what): \(error.localizedDescription)")
+    }
+    guard rename(temporary.path, url.path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: temporary)
+        throw InputError(file: path, message: "cannot write the \(what): \(reason)")
+    }
+}

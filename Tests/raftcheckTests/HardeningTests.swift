@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+@testable import raftcheck
+import RaftSim
+
+/// Hostile input: deterministic mutations of the shipped specs and regression traces go
+/// through the loaders and a short run of the model in process (a trap fails the whole test
+/// run), and a sample of them through the commands, which must exit 0, 1 or 2 and name the file.
+@Suite struct HardeningTests {
+    typealias CLI = CommandLineTests
+
+    /// A deterministic generator (SplitMix64), so every run tries the same inputs.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    }
+
+    /// Values that broke or could break a parser or the arithmetic behind it.
+    static let hostileValues = [
+        "0", "-1", "1", "7", "8", "255", "256", "1000", "1001", "65536", "2147483648", "4611686018427387904",
+        "9223372036854775807", "-9223372036854775808", "18446744073709551615", "18446744073709551616",
+        "1e400", "nan", ".inf", "\"3\"", "'true'", "yes", "null", "~", "", "[1, 2]", "{a: 1}", "[", "}",
+        "\u{1B}[31mred", String(repeating: "k", count: 5000), "../../../x", "/tmp/x", "lease", "random",
+    ]
+
+    /// One mutation of a text: a value replaced, a line deleted, duplicated or borrowed from
+    /// `donor`, the text cut short, or a byte changed.
+    static func mutate(_ text: String, donor: String, _ g: inout Generator) -> String {
+        var lines = text.components(separatedBy: "\n")
+        let donorLines = donor.components(separatedBy: "\n")
+        let i = g.below(max(lines.count, 1))
+        switch g.below(6) {
+        case 0, 1:
+            // The value after a key (YAML) or after a colon (JSON); a line without one goes.
+            if let colon = lines[i].firstIndex(of: ":") {
+                lines[i] = String(lines[i][...colon]) + " " + g.pick(hostileValues) + (lines[i].hasSuffix(",") ? "," : "")
+            } else {
+                lines.remove(at: i)
+            }
+        case 2: lines.remove(at: i)
+        case 3: lines.insert(lines[i], at: i)
+        case 4: lines.insert(g.pick(donorLines), at: i)
+        default:
+            var bytes = Array(lines.joined(separator: "\n").utf8)
+            guard !bytes.isEmpty else { break }
+            if g.below(2) == 0 { bytes.removeLast(g.below(bytes.count)) } else { bytes[g.below(bytes.count)] = UInt8(g.below(128)) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func files(_ directory: String, _ suffix: String) -> [String] {
+        let dir = CLI.packageRoot.appendingPathComponent(directory)
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+            .filter { $0.hasSuffix(suffix) }.sorted().map { dir.appendingPathComponent($0).path }
+    }
+
+    static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    /// Runs a spec's model for a few seeded steps: the arithmetic behind a valid spec holds.
+    static func exercise(_ spec: Spec, _ g: inout Generator) {
+        let model = ClusterModel(spec: spec)
+        var state = model.initialStates[0]
+        var enabled: [Event] = []
+        for _ in 0..<40 {
+            enabled.removeAll(keepingCapacity: true)
+            model.actions(of: state, into: &enabled)
+            guard !enabled.isEmpty, let next = model.nextState(after: state, action: g.pick(enabled)), model.withinBoundary(next) else { return }
+            _ = model.violation(in: next)
+            state = next
+        }
+    }
+
+    /// A few thousand mutated specs through the loader and validation, the valid ones run.
+    @Test func mutatedSpecsAreRefusedWithAFieldOrRun() {
+        let specs = Self.files("specs", ".yaml").map(Self.read)
+        #expect(specs.count >= 10)
+        var g = Generator(state: 1)
+        var refused = 0, accepted = 0
+        for round in 0..<3000 {
+            var text = g.pick(specs)
+            for _ in 0...g.below(3) { text = Self.mutate(text, donor: g.pick(specs), &g) }
+            do {
+                let loaded = try SpecLoader.parse(text, file: "mutant-\(round).yaml")
+                guard case .cluster(let spec) = loaded else { accepted += 1; continue }
+                if let problem = spec.problems().first {
+                    refused += 1
+                    #expect(!problem.field.isEmpty && !problem.message.isEmpty)
+                } else {
+                    accepted += 1
+                    Self.exercise(spec, &g)
+                }
+            } catch {
+                refused += 1
+                let message = error.description
+                #expect(message.hasPrefix("mutant-\(round).yaml"), "\(message)")
+                #expect(message.count < 3 * InputError.maxPart, "an error line stays short")
+                #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(message)")
+            }
+        }
+        // Both outcomes occur: the mutations are neither all fatal nor all harmless.
+        #expect(refused > 300 && accepted > 300, "refused \(refused), accepted \(accepted)")
+    }
+
+    /// A few thousand mutated traces through the decoder, the decodable ones replayed.
+    @Test func mutatedTracesAreRefusedWithAFieldOrReplay() {
+        let traces = Self.files("corpus/regressions", ".json").map(Self.read)
+        #expect(traces.count >= 3)
+        var g = Generator(state: 2)
+        var refused = 0, decoded = 0
+        for round in 0..<2000 {
+            var text = g.pick(traces)
+            for _ in 0...g.below(3) { text = Self.mutate(text, donor: g.pick(traces), &g) }
+            do {
+                let (trace, events) = try TraceFile.decode(Data(text.utf8), file: "mutant-\(round).json")
+                decoded += 1
+                _ = ClusterModel(spec: trace.spec).replay(events)
+            } catch {
+                refused += 1
+                #expect(error.description.hasPrefix("mutant-\(round).json"), "\(error.description)")
+            }
+        }
+        #expect(refused > 200 && decoded > 200, "refused \(refused), decoded \(decoded)")
+    }
+
+    /// A sample through the commands themselves: exit 0, 1 or 2, and an exit 2 names the file.
+    @Test func mutatedInputsThroughTheCommandsExitZeroOneOrTwo() throws {
+        let dir = try CLI.temporaryDirectory()
+        let specs = Self.files("specs", ".yaml").map(Self.read)
+        let traces = Self.files("corpus/regressions", ".json").map(Self.read)
+        var g = Generator(state: 3)
+        for round in 0..<24 {
+            let isSpec = round % 2 == 0
+            let source = isSpec ? specs : traces
+            let text = Self.mutate(g.pick(source), donor: g.pick(source), &g)
+            let path = dir.appendingPathComponent("mutant-\(round).\(isSpec ? "yaml" : "json")").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let trace = dir.appendingPathComponent("out-\(round).json").path
+            let commands: [[String]] = isSpec
+                ? [["check", path, "--time-limit", "0.3", "--trace-out", trace], ["fuzz", path, "--time-limit", "0.3", "--seed", "1", "--trace-out", trace]]
+                : [["replay", path], ["show", path], ["minimize", path, "--out", trace]]
+            for command in commands {
+                let run = try CLI.run(command)
+                #expect([0, 1, 2].contains(run.status), "\(command.joined(separator: " ")): exit \(run.status)\n\(text.prefix(2000))")
+                if run.status == 2 { #expect(run.error.contains(path), "\(command[0]): \(run.error.prefix(300))") }
+            }
+        }
+    }
+
+    @Test func hostileFlagsAndFilesExitTwo() throws {
+        let dir = try CLI.temporaryDirectory()
+        let spec = "specs/ci.yaml"
+        for flags in [["--workers", "9223372036854775807"], ["--workers", "4398046511104"], ["--max-memory", "8796093022208"]] {
+            let run = try CLI.run(["check", spec] + flags)
+            #expect(run.status == 2 && run.error.contains(flags[0]), "\(flags): \(run.error)")
+        }
+        #expect(try CLI.run(["fuzz", spec, "--runs", "9223372036854775807"]).status == 2)
+        #expect(try CLI.run(["minimize", Self.files("corpus/regressions", ".json").first ?? "", "--workers", "4398046511104"]).status == 2)
+        // A campaign file with a run number out of range names the file and the field.
+        let corpus = dir.appendingPathComponent("campaign").path
+        try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        try #"{"seed": 1, "nextRun": -5}"#.write(toFile: corpus + "/campaign.json", atomically: true, encoding: .utf8)
+        let resumed = try CLI.run(["fuzz", spec, "--corpus", corpus, "--time-limit", "1"])
+        #expect(resumed.status == 2 && resumed.error.contains("campaign.json: nextRun"), "\(resumed.error)")
+        // An output that is a directory is refused, and a violation found keeps exit 1.
+        let violation = try CLI.run(["check", spec, "--mutation", "pre-vote-records-vote", "--trace-out", dir.path, "--stats-json", dir.path])
+        #expect(violation.status == 1 && violation.error.contains("is a directory"), "\(violation.error)")
+        let clean = try CLI.run(["check", spec, "--time-limit", "0.3", "--stats-json", dir.path])
+        #expect(clean.status == 2 && clean.error.contains("is a directory"), "\(clean.error)")
+        // A spec's name never leads a default output out of the working directory.
+        let named = dir.appendingPathComponent("named.yaml").path
+        let ci = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent(spec).path, encoding: .utf8)
+        try ci.replacingOccurrences(of: "name: ci\n", with: "name: ../../escape\n").write(toFile: named, atomically: true, encoding: .utf8)
+        let run = try CLI.run(["check", named, "--mutation", "pre-vote-records-vote", "--time-limit", "120"])
+        #expect(run.status == 1 && run.output.contains("trace written to _.._escape.trace.json"), "\(run.output.suffix(400))")
+        try? FileManager.default.removeItem(at: CLI.packageRoot.appendingPathComponent("_.._escape.trace.json"))
+    }
+
+    @Test func defaultOutputNamesStayInTheDirectory() {
+        #expect(fileName(forSpecNamed: "ci") == "ci")
+        #expect(fileName(forSpecNamed: "../../x") == "_.._x")
+        #expect(fileName(forSpecNamed: "/etc/passwd") == "_etc_passwd")
+        #expect(fileName(forSpecNamed: "..") == "unnamed")
+        #expect(fileName(forSpecNamed: "a\u{1B}[31m") == "a__31m")
+    }
+}
