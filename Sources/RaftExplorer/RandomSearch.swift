@@ -123,7 +123,7 @@ public struct FuzzRound<Action: Sendable>: Sendable {
 }
 
 /// Seeded random walks from the initial state, `depth` actions at most, checking every
-/// property on every state. Runs go in rounds of `roundSize`: the runs of a round walk in
+/// property on every state. Runs go in rounds (`roundSize`): the runs of a round walk in
 /// parallel against the fingerprints seen before the round, then their discoveries merge in
 /// run order, so the result (the first violating run, the counts) does not depend on the number
 /// of workers.
@@ -151,7 +151,17 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// How many states walks took from the workers' kept states (a measure, like
     /// `rememberedSuccessors`).
     var reusedStates: Int { states.reduce(0) { $0 + ($1?.hits ?? 0) } }
-    private let roundSize = 64
+    /// Runs per round: 64, fewer for walks longer than 1,000 events, so a round (between which
+    /// `shouldStop` is asked) stays within about 64,000 events: well under a second.
+    private var roundSize: Int { max(1, min(64, 64_000 / options.depth)) }
+    /// Set when `shouldStop` says stop in the middle of a round: its walks end early, and the
+    /// round is given up whole (the campaign's next run is the round's first), so what a run
+    /// does never depends on when it was stopped.
+    private let abandoned = Atomic<Bool>(false)
+    /// `shouldStop`, asked by one walking thread at a time (the first worker's).
+    private struct Poll: @unchecked Sendable { let shouldStop: () -> Bool }
+    /// Steps between two askings of `shouldStop` inside a walk.
+    private static var pollInterval: Int { 1024 }
     /// With `options.frontier`: the walks that saw states first, in run order, and those states,
     /// each as a walk (an index into `frontierWalks`) and its length there. Changed between
     /// rounds only, so a run's start depends on the runs before its round, not on the workers.
@@ -245,7 +255,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         while options.runs.map({ next < options.firstRun + $0 }) ?? true {
             let end = options.runs.map { min(next + roundSize, options.firstRun + $0) } ?? next + roundSize
             let indexes = Array(next..<end)
-            let walks = walkAll(indexes)
+            abandoned.store(false, ordering: .relaxed)
+            let walks = withoutActuallyEscaping(shouldStop) { walkAll(indexes, poll: Poll(shouldStop: $0)) }
+            if abandoned.load(ordering: .relaxed) { return FuzzReport(stats: stats, violation: nil, stopped: true, nextRun: next) }
             var novel: [(run: Int, variant: Int, actions: [M.Action])] = []
             for (run, walk) in zip(indexes, walks) {
                 stats.runs += 1
@@ -274,8 +286,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         return FuzzReport(stats: stats, violation: nil, stopped: false, nextRun: next)
     }
 
-    private func walkAll(_ runs: [Int]) -> [Walk] {
-        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0], transitions: transitions[0], states: states[0]) } }
+    private func walkAll(_ runs: [Int], poll: Poll) -> [Walk] {
+        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0], transitions: transitions[0], states: states[0], poll: poll) } }
         return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
             buffer.initialize(repeating: Walk())
             initialized = runs.count
@@ -288,7 +300,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 while true {
                     let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard i < runs.count else { break }
-                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w], states: self.states[w])
+                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w], states: self.states[w],
+                                              poll: w == 0 ? poll : nil)
                 }
             }
         }
@@ -317,8 +330,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
     /// One run: a walk from `initial` (a worker's initial states of the variants) whose every
-    /// choice comes from the run's own seed; `transitions` and `states` are the worker's.
-    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State>?) -> Walk {
+    /// choice comes from the run's own seed; `transitions` and `states` are the worker's. With
+    /// `poll`, it asks whether to stop now and then, and ends early (see `abandoned`).
+    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State>?, poll: Poll?) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
@@ -369,6 +383,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let steps = UInt64(max(options.depth - result.prefix, 1))
         let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in result.prefix + Int(rng.next(below: steps)) } : []
         for step in result.prefix..<max(result.prefix, options.depth) {
+            if (step - result.prefix) % Self.pollInterval == Self.pollInterval - 1 {
+                if let poll, poll.shouldStop() { abandoned.store(true, ordering: .relaxed) }
+                if abandoned.load(ordering: .relaxed) { return result }
+            }
             // The state's listing: kept with the state, or else made now.
             let listing: Listing
             if let place {

@@ -37,6 +37,13 @@ public struct Minimizer {
     /// found the result.
     public private(set) var foundByWalks = false
     public private(set) var foundBySearch = false
+    /// Asked before every replay and by the two searches: once it says stop, every pass ends
+    /// and `minimize` returns the shortest trace found so far (failing with `property`, but
+    /// perhaps not 1-minimal). The replay that checks the input is not asked.
+    public var shouldStop: () -> Bool = { false }
+    /// Whether `shouldStop` cut minimization short.
+    public private(set) var stopped = false
+    private var mayStop = false
     /// The trace being shrunk and the states its replay visits (`states[i]`: after `i` events).
     /// A candidate replays only from where it departs from this trace: its prefix is known.
     private var base: (events: [Event], states: [ClusterState]) = ([], [])
@@ -52,6 +59,10 @@ public struct Minimizer {
     /// The executed events of a lenient replay of `events`, cut right after `property` first
     /// fails; nil if it never fails, or another property fails first.
     public mutating func reproduce(_ events: [Event]) -> [Event]? {
+        if mayStop && (stopped || shouldStop()) {
+            stopped = true
+            return nil
+        }
         replays += 1
         var shared = 0
         while shared < min(events.count, base.events.count) && events[shared] == base.events[shared] { shared += 1 }
@@ -109,7 +120,9 @@ public struct Minimizer {
     /// A 1-minimal trace failing with `property`, or nil if `events` does not fail with it.
     public mutating func minimize(_ events: [Event]) -> [Event]? {
         base = ([], [])
+        (mayStop, stopped) = (false, false)
         guard var current = reproduce(events).map({ adopt($0) }) else { return nil }
+        mayStop = true
         // All ticks at once: each becomes what it amounted to, or goes.
         if current.contains(where: { $0.kind == "tick" }), let shorter = reproduce(macroSteps(current)) {
             current = adopt(shorter)
@@ -210,9 +223,10 @@ public struct Minimizer {
             options.depth = min(depth, (best ?? events).count - 1)
             guard options.depth > 0 else { break }
             options.runs = max(1, (walkBudget - spent) / options.depth)
-            let report = RandomSearch(model: narrowed, options: options).run()
+            let report = RandomSearch(model: narrowed, options: options).run(shouldStop: { stopped || shouldStop() })
             spent += report.stats.events
             options.firstRun = report.nextRun
+            if report.stopped { stopped = true }
             guard let violation = report.violation else { break }
             best = violation.actions
             if firstFind { break }
@@ -267,7 +281,8 @@ public struct Minimizer {
         options.maxDepth = events.count  // Paths of at most count - 1 events.
         options.maxStates = searchBudget
         options.workers = workers
-        let report = BreadthFirstSearch(model: narrowedModel(to: events), options: options).run()
+        let report = BreadthFirstSearch(model: narrowedModel(to: events), options: options).run(shouldStop: { stopped || shouldStop() })
+        if report.end == .stopped { stopped = true }
         guard let counterexample = report.counterexample, let reproduced = reproduce(counterexample.actions),
               reproduced.count < events.count else { return nil }
         foundBySearch = true

@@ -199,6 +199,8 @@ public struct Spec: Hashable, Codable, Sendable {
     public static let maxTicks = 1000
     /// The largest weight of one event kind in `fuzz.weights` (their sum cannot overflow).
     public static let maxWeight: UInt64 = 1_000_000
+    /// The longest `fuzz.depth`, in events.
+    public static let maxFuzzDepth = 100_000
 
     /// Why this spec cannot run, field by field (empty: it can).
     public func problems() -> [(field: String, message: String)] {
@@ -248,7 +250,7 @@ public struct Spec: Hashable, Codable, Sendable {
         if let depth = bounds.maxDepth, depth < 1 { problems.append(("bounds.max_depth", "must be at least 1")) }
         if let states = search.maxStates, states < 1 { problems.append(("search.max_states", "must be at least 1")) }
         if let limit = search.timeLimit, !(limit > 0) { problems.append(("search.time_limit", "must be positive")) }
-        if !(1...100_000).contains(fuzz.depth) { problems.append(("fuzz.depth", "must be between 1 and 100000")) }
+        if !(1...Self.maxFuzzDepth).contains(fuzz.depth) { problems.append(("fuzz.depth", "must be between 1 and \(Self.maxFuzzDepth)")) }
         if let minNodes = fuzz.minNodes, minNodes < 1 || minNodes > nodes {
             problems.append(("fuzz.min_nodes", "must be between 1 and nodes (\(nodes))"))
         }

@@ -14,9 +14,6 @@ struct Check: ParsableCommand {
     @Option(help: "Stop after this many distinct states (overrides the spec).")
     var maxStates: Int?
 
-    @Option(help: "Stop when resident memory passes this many MiB.")
-    var maxMemory: Int?
-
     @Flag(help: "Turn symmetry reduction off.")
     var noSymmetry = false
 
@@ -30,7 +27,6 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be at least 1") }
-        try validateMaxMemory(maxMemory)
     }
 
     func run() throws {
@@ -130,17 +126,12 @@ struct Check: ParsableCommand {
         options.hashWidth = run.hashBits
         print("raftcheck check \(spec): spec '\(run.specName)', seed \(run.seed), \(run.strategy.rawValue), workers \(workers), symmetry \(run.symmetry ? "on" : "off"), hash \(run.hashBits.rawValue)-bit, mutation \(run.mutation ?? "none")")
         print("  \(details)")
-        installInterruptHandler()
-        let clock = Stopwatch()
+        flushOutput()
+        let limits = RunLimits(timeLimit: run.timeLimit, maxMemory: common.maxMemory)
+        let clock = limits.clock
         var lastProgress = 0.0
         var peakMemory = residentMemory()
-        var stopReason = ""
-        let shouldStop = { () -> Bool in
-            if interruptRequested != 0 { stopReason = "interrupted"; return true }
-            if let limit = run.timeLimit, clock.seconds >= limit { stopReason = "time limit"; return true }
-            if let maxMemory, residentMemory() >= maxMemory << 20 { stopReason = "memory limit"; return true }
-            return false
-        }
+        let shouldStop = limits.reached
         let progress = { (stats: SearchStats) in
             let now = clock.seconds
             guard now - lastProgress >= 2 else { return }
@@ -148,7 +139,7 @@ struct Check: ParsableCommand {
             let memory = residentMemory()
             peakMemory = max(peakMemory, memory)
             print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
-            fflush(nil)
+            flushOutput()
         }
         let report: SearchReport<M.Action> = switch run.strategy {
         case .bfs: BreadthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
@@ -177,7 +168,7 @@ struct Check: ParsableCommand {
             case .complete: "complete"
             case .stateLimit: "incomplete: state limit"
             case .depthLimit: "incomplete: depth-first search pruned at the depth bound"
-            case .stopped: "incomplete: \(stopReason)"
+            case .stopped: "incomplete: \(limits.reason)"
             case .violation: "violation"
             }
             print("result: no violation (\(how))")
@@ -191,7 +182,8 @@ struct Check: ParsableCommand {
             print("note: never reached: \(report.unsatisfiedSometimes.joined(separator: ", ")) (the bounds may be too tight)")
         }
         let stats = Stats(
-            mode: "check", spec: spec, seed: run.seed, complete: report.complete, end: report.end.rawValue,
+            mode: "check", spec: spec, seed: run.seed, complete: report.complete,
+            end: report.end == .stopped ? limits.end : report.end.rawValue.replacingOccurrences(of: "Limit", with: "_limit"),
             generatedStates: s.generated, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
             statesPerSecond: rate, distinctStatesPerSecond: distinctRate, workers: workers, symmetry: run.symmetry,
             mutation: Nullable(value: run.mutation), fingerprintBits: run.hashBits.rawValue, fingerprintBytes: s.fingerprintBytes,

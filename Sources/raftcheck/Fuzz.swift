@@ -43,7 +43,7 @@ struct Fuzz: ParsableCommand {
 
     func validate() throws {
         if let runs, !(1...Campaign.maxRuns).contains(runs) { throw ValidationError("--runs must be between 1 and \(Campaign.maxRuns)") }
-        if let depth, depth < 1 { throw ValidationError("--depth must be at least 1") }
+        if let depth, !(1...Spec.maxFuzzDepth).contains(depth) { throw ValidationError("--depth must be between 1 and \(Spec.maxFuzzDepth)") }
         if let keptStates, !(0...1 << 24).contains(keptStates) {
             throw ValidationError("--kept-states must be between 0 and 16,777,216")
         }
@@ -81,6 +81,7 @@ struct Fuzz: ParsableCommand {
         let sizes = specs.count > 1 ? " (nodes \(specs.last!.nodes)-\(spec.nodes))" : ""
 
         print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), frontier \(frontier ? "on" : "off"), mutation \(spec.mutation ?? "none")")
+        flushOutput()
         if let corpus, campaign.nextRun > 0 {
             let traces = Campaign.novelTraces(corpus)
             for path in traces {
@@ -90,16 +91,11 @@ struct Fuzz: ParsableCommand {
             print("resuming campaign \(corpus): seed \(campaign.seed), continuing at run \(campaign.nextRun), \(traces.count) corpus traces loaded (\(search.seen.count) states)")
         }
 
-        installInterruptHandler()
-        let clock = Stopwatch()
+        let limits = RunLimits(timeLimit: timeLimit, maxMemory: common.maxMemory)
+        let clock = limits.clock
         var lastProgress = 0.0
-        var stopReason = ""
         var saveError: InputError?
-        let report = search.run(shouldStop: {
-            if interruptRequested != 0 { stopReason = "interrupted"; return true }
-            if let timeLimit, clock.seconds >= timeLimit { stopReason = "time limit"; return true }
-            return false
-        }, onRound: { round in
+        let report = search.run(shouldStop: limits.reached, onRound: { round in
             if let corpus {
                 do {
                     for (run, variant, actions) in round.novelRuns {
@@ -116,7 +112,7 @@ struct Fuzz: ParsableCommand {
                 lastProgress = now
                 let s = round.stats
                 print("progress: \(String(format: "%.0f", now))s runs \(s.runs) events \(formatCount(s.events)) \(formatCount(Int(Double(s.events) / max(now, 1e-9))))/s distinct \(formatCount(s.distinct)) depth \(s.maxDepth)")
-                fflush(nil)
+                flushOutput()
             }
         })
         if let saveError { throw saveError }
@@ -138,12 +134,13 @@ struct Fuzz: ParsableCommand {
             print("VIOLATION: \(found.property) in run \(found.run)\(size) (run seed \(found.runSeed)) after \(found.actions.count) events; \(written ? "trace written to \(path)" : "the trace could not be written")")
             violation = Stats.Violation(property: found.property, trace: path, length: found.actions.count)
         } else {
-            print("result: no violation (\(report.stopped ? stopReason : "\(s.runs) runs done"))")
+            print("result: no violation (\(report.stopped ? limits.reason : "\(s.runs) runs done"))")
         }
         let rate = Double(s.events) / max(elapsed, 1e-9)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in
             try FuzzStatsFile(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil,
+                              end: report.violation != nil ? "violation" : report.stopped ? limits.end : "runs_done",
                               generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
                               statesPerSecond: rate, runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
                               firstRun: campaign.nextRun, nextRun: report.nextRun, workers: workers, swarm: swarm,
@@ -243,6 +240,8 @@ struct FuzzStatsFile: Encodable {
     var spec: String
     var seed: UInt64
     var complete: Bool
+    /// violation, runs_done, interrupted, time_limit or memory_limit.
+    var end: String
     var generatedStates: Int
     var distinctStates: Int
     var maxDepth: Int

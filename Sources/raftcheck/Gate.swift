@@ -26,7 +26,9 @@ struct Gate: ParsableCommand {
         var spec: String
         var seconds: Double
         var outcome: Outcome
-        enum Outcome { case passed(complete: Bool), violation(property: String, trace: String), badSpec(String), internalError }
+        /// `passed`'s end: how the check ended (its stats' `end`: complete, time_limit,
+        /// interrupted, …); `skipped`: not checked, the gate was interrupted before it.
+        enum Outcome { case passed(end: String), violation(property: String, trace: String), badSpec(String), internalError, skipped }
     }
 
     func validate() throws {
@@ -44,13 +46,16 @@ struct Gate: ParsableCommand {
             throw InputError(file: directory, message: "cannot create the report directory: \(error.localizedDescription)")
         }
         var results: [Result] = []
+        // A check stops at SIGINT/SIGTERM (and reports what it did); the gate then skips the rest.
+        installInterruptHandler()
         for spec in specs {
-            results.append(check(spec, traceDirectory: directory))
+            results.append(interruptRequested != 0 ? Result(spec: spec, seconds: 0, outcome: .skipped) : check(spec, traceDirectory: directory))
         }
         if let junit { try writeJUnit(results, to: junit) }
         let violations = results.filter { if case .violation = $0.outcome { true } else { false } }
         let bad = results.filter { if case .badSpec = $0.outcome { true } else { false } }
-        print("gate: \(results.count) specs, \(violations.count) violated, \(bad.count) bad\(junit.map { "; JUnit report \($0)" } ?? "")")
+        let skipped = results.filter { if case .skipped = $0.outcome { true } else { false } }
+        print("gate: \(results.count) specs, \(violations.count) violated, \(bad.count) bad\(interruptRequested != 0 ? ", interrupted (\(skipped.count) skipped)" : "")\(junit.map { "; JUnit report \($0)" } ?? "")")
         if !bad.isEmpty { throw ExitCode(Exit.badInput.rawValue) }
         if !violations.isEmpty { throw ExitCode(Exit.violation.rawValue) }
         if results.contains(where: { if case .internalError = $0.outcome { true } else { false } }) {
@@ -99,7 +104,7 @@ struct Gate: ParsableCommand {
             let summary = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats)))) as? [String: Any]
             switch exit.rawValue {
             case Exit.clean.rawValue:
-                return Result(spec: spec, seconds: clock.seconds, outcome: .passed(complete: summary?["complete"] as? Bool ?? false))
+                return Result(spec: spec, seconds: clock.seconds, outcome: .passed(end: summary?["end"] as? String ?? "unknown"))
             case Exit.violation.rawValue:
                 let property = (summary?["violation"] as? [String: Any])?["property"] as? String ?? "unknown"
                 return Result(spec: spec, seconds: clock.seconds, outcome: .violation(property: property, trace: trace))
@@ -107,7 +112,8 @@ struct Gate: ParsableCommand {
                 return Result(spec: spec, seconds: clock.seconds, outcome: .internalError)
             }
         } catch {
-            return Result(spec: spec, seconds: clock.seconds, outcome: .badSpec("\(error)"))
+            // A bad option the gate passed on (say, from a spec's budget): the parser's message.
+            return Result(spec: spec, seconds: clock.seconds, outcome: .badSpec(Check.message(for: error)))
         }
         return Result(spec: spec, seconds: clock.seconds, outcome: .internalError)
     }
@@ -118,15 +124,18 @@ struct Gate: ParsableCommand {
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         let failures = results.filter { if case .violation = $0.outcome { true } else { false } }.count
-        let errors = results.count - failures - results.filter { if case .passed = $0.outcome { true } else { false } }.count
+        let errors = results.filter { switch $0.outcome { case .badSpec, .internalError: true; default: false } }.count
+        let skipped = results.filter { if case .skipped = $0.outcome { true } else { false } }.count
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites>\n  <testsuite name=\"raftcheck gate\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", results.reduce(0) { $0 + $1.seconds }))\">\n"
+        xml += "<testsuites>\n  <testsuite name=\"raftcheck gate\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", results.reduce(0) { $0 + $1.seconds }))\">\n"
         for result in results {
             let name = URL(fileURLWithPath: result.spec).deletingPathExtension().lastPathComponent
             xml += "    <testcase classname=\"raftcheck.gate\" name=\"\(escape(name))\" file=\"\(escape(result.spec))\" time=\"\(String(format: "%.3f", result.seconds))\">\n"
             switch result.outcome {
-            case .passed(let complete):
-                xml += "      <system-out>no violation (\(complete ? "complete" : "incomplete: budget reached"))</system-out>\n"
+            case .passed(let end):
+                xml += "      <system-out>no violation (\(end == "complete" ? "complete" : "incomplete: \(end.replacingOccurrences(of: "_", with: " "))"))</system-out>\n"
+            case .skipped:
+                xml += "      <skipped message=\"interrupted before this spec was checked\"/>\n"
             case .violation(let property, let trace):
                 xml += "      <failure type=\"violation\" message=\"\(escape(property)) violated; trace \(escape(trace))\">raftcheck replay \(escape(trace))</failure>\n"
             case .badSpec(let message):

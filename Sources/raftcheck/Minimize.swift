@@ -25,9 +25,16 @@ struct Minimize: ParsableCommand {
     @Option(help: "Threads for the two searches (the result does not depend on them).")
     var workers = 1
 
+    @Option(help: "Stop after this many seconds (or at SIGINT/SIGTERM) and write the shortest trace found so far, which may not be 1-minimal.")
+    var timeLimit: Double?
+
+    static let maxSearchBudget = 100_000_000
+    static let maxWalkBudget = 1_000_000_000
+
     func validate() throws {
-        if searchBudget < 0 { throw ValidationError("--search-budget must be at least 0") }
-        if walkBudget < 0 { throw ValidationError("--walk-budget must be at least 0") }
+        if !(0...Self.maxSearchBudget).contains(searchBudget) { throw ValidationError("--search-budget must be between 0 and \(Self.maxSearchBudget)") }
+        if !(0...Self.maxWalkBudget).contains(walkBudget) { throw ValidationError("--walk-budget must be between 0 and \(Self.maxWalkBudget)") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
         try validateWorkers(workers)
     }
 
@@ -36,11 +43,13 @@ struct Minimize: ParsableCommand {
         guard let property = trace.violation?.property else {
             throw InputError(file: self.trace, field: "violation", message: "the trace records no violation to keep")
         }
-        let clock = Stopwatch()
+        let limits = RunLimits(timeLimit: timeLimit)
+        let clock = limits.clock
         var minimizer = Minimizer(model: ClusterModel(spec: trace.spec), property: property)
         minimizer.searchBudget = searchBudget
         minimizer.walkBudget = walkBudget
         minimizer.workers = workers
+        minimizer.shouldStop = limits.reached
         guard let minimized = minimizer.minimize(events) else {
             print("the trace does not reproduce \(property) (under mutation \(trace.spec.mutation ?? "none"))")
             throw ExitCode(Exit.diverged.rawValue)
@@ -53,7 +62,7 @@ struct Minimize: ParsableCommand {
                                                      message: "\(property) violated after \(minimized.count) events (minimized from \(events.count))"))
         result.mutation = trace.mutation
         try TraceFile.write(result, to: out)
-        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events\(cluster), \(property) kept, \(minimizer.replays) replays\(minimizer.foundByWalks ? ", shorter scenario found by random walks" : "")\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s; written to \(out)")
+        print("minimized \(self.trace): \(events.count) -> \(minimized.count) events\(cluster), \(property) kept, \(minimizer.replays) replays\(minimizer.foundByWalks ? ", shorter scenario found by random walks" : "")\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s\(minimizer.stopped ? ", stopped early (\(limits.reason)): may not be 1-minimal" : ""); written to \(out)")
         if let statsJson {
             struct Summary: Encodable {
                 var mode = "minimize"
@@ -66,13 +75,14 @@ struct Minimize: ParsableCommand {
                 var replays: Int
                 var foundByWalks: Bool
                 var foundBySearch: Bool
+                var complete: Bool
                 var elapsedSeconds: Double
                 var out: String
             }
             try writeSummary(Summary(trace: self.trace, property: property, originalLength: events.count, minimizedLength: minimized.count,
                                      originalNodes: trace.spec.nodes, minimizedNodes: spec.nodes,
                                      replays: minimizer.replays, foundByWalks: minimizer.foundByWalks,
-                                     foundBySearch: minimizer.foundBySearch, elapsedSeconds: seconds, out: out), to: statsJson)
+                                     foundBySearch: minimizer.foundBySearch, complete: !minimizer.stopped, elapsedSeconds: seconds, out: out), to: statsJson)
         }
     }
 }

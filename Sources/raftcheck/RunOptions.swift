@@ -13,6 +13,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Stop after this many seconds (overrides the spec).")
     var timeLimit: Double?
 
+    @Option(help: "Stop when resident memory passes this many MiB.")
+    var maxMemory: Int?
+
     @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
     var mutation: String?
 
@@ -25,6 +28,7 @@ struct RunOptions: ParsableArguments {
     func validate() throws {
         try validateWorkers(workers)
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
+        try validateMaxMemory(maxMemory)
     }
 
     /// `--mutation`, applied to a cluster spec ('none': the real core).

@@ -9,7 +9,17 @@ nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
 func installInterruptHandler() {
     signal(SIGINT) { _ in interruptRequested = 1 }
     signal(SIGTERM) { _ in interruptRequested = 1 }
+    // A parent may have started this process with the signals blocked (the mask is inherited).
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
 }
+
+/// Sends what was printed on now: into a pipe stdout is block-buffered, and a CI log (or a
+/// test) should see a run's header and progress as they happen.
+func flushOutput() { fflush(nil) }
 
 /// The resident memory of this process, in bytes (Linux /proc).
 func residentMemory() -> Int {
@@ -31,6 +41,31 @@ func formatBytes(_ n: Int) -> String {
     case ..<(1 << 20): String(format: "%.1f KB", Double(n) / 1024)
     case ..<(1 << 30): String(format: "%.1f MB", Double(n) / 1_048_576)
     default: String(format: "%.2f GB", Double(n) / 1_073_741_824)
+    }
+}
+
+/// When a long run stops early: at SIGINT/SIGTERM, its time limit or its memory limit, whichever
+/// comes first. Installs the interrupt handler; `reason` names what stopped the run.
+final class RunLimits {
+    let clock = Stopwatch()
+    let timeLimit: Double?
+    /// MiB of resident memory.
+    let maxMemory: Int?
+    private(set) var reason = ""
+    /// `reason` as the stats' `end`: interrupted, time_limit or memory_limit.
+    var end: String { reason.replacingOccurrences(of: " ", with: "_") }
+
+    init(timeLimit: Double?, maxMemory: Int? = nil) {
+        (self.timeLimit, self.maxMemory) = (timeLimit, maxMemory)
+        installInterruptHandler()
+    }
+
+    func reached() -> Bool {
+        if interruptRequested != 0 { reason = "interrupted" }
+        else if let timeLimit, clock.seconds >= timeLimit { reason = "time limit" }
+        else if let maxMemory, residentMemory() >= maxMemory << 20 { reason = "memory limit" }
+        else { return false }
+        return true
     }
 }
 
@@ -65,6 +100,7 @@ struct Stats: Encodable {
     var spec: String
     var seed: UInt64
     var complete: Bool
+    /// complete, violation, state_limit, depth_limit, interrupted, time_limit or memory_limit.
     var end: String
     var generatedStates: Int
     var distinctStates: Int

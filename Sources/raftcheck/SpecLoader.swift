@@ -95,20 +95,29 @@ struct SpecLoader {
         return scalar.string
     }
 
+    /// A number or boolean is a plain scalar: `"3"` is a string, not 3.
+    private func plain(_ node: Node, _ field: String, _ expected: String) throws(InputError) -> String {
+        let text = try scalar(node, field, expected)
+        if case .scalar(let scalar) = node, scalar.style != .plain, scalar.style != .any {
+            throw fail(node, field, "expected \(expected), got the quoted string '\(text)'")
+        }
+        return text
+    }
+
     private func int(_ node: Node, _ field: String) throws(InputError) -> Int {
-        let text = try scalar(node, field, "an integer")
+        let text = try plain(node, field, "an integer")
         guard let value = Int(text) else { throw fail(node, field, "expected an integer, got '\(text)'") }
         return value
     }
 
     private func uint(_ node: Node, _ field: String) throws(InputError) -> UInt64 {
-        let text = try scalar(node, field, "a non-negative integer")
+        let text = try plain(node, field, "a non-negative integer")
         guard let value = UInt64(text) else { throw fail(node, field, "expected a non-negative integer, got '\(text)'") }
         return value
     }
 
     private func bool(_ node: Node, _ field: String) throws(InputError) -> Bool {
-        let text = try scalar(node, field, "true or false")
+        let text = try plain(node, field, "true or false")
         switch text {
         case "true": return true
         case "false": return false
@@ -117,7 +126,7 @@ struct SpecLoader {
     }
 
     private func double(_ node: Node, _ field: String) throws(InputError) -> Double {
-        let text = try scalar(node, field, "a number")
+        let text = try plain(node, field, "a number")
         guard let value = Double(text), value.isFinite else { throw fail(node, field, "expected a number, got '\(text)'") }
         return value
     }

@@ -40,6 +40,12 @@ enum TraceFile {
         let trace: Trace
         do {
             trace = try decoder.decode(Trace.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // Foundation says only "not valid JSON" for a number that does not fit its field.
+            if let (field, number) = misfitNumber(in: data) {
+                throw InputError(file: path, field: field, message: "the number \(number) does not fit: expected a non-negative integer")
+            }
+            throw InputError(file: path, message: "\(context.debugDescription) (or a number does not fit its field)")
         } catch let DecodingError.keyNotFound(key, context) {
             throw InputError(file: path, field: fieldPath(context.codingPath + [key]), message: "missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
@@ -47,6 +53,10 @@ enum TraceFile {
             throw InputError(file: path, field: fieldPath(context.codingPath), message: context.debugDescription)
         } catch {
             throw InputError(file: path, message: "\(error)")
+        }
+        if let property = trace.violation?.property, PropertyName(rawValue: property) == nil {
+            throw InputError(file: path, field: "violation.property",
+                             message: "unknown property '\(property)' (known: \(PropertyName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         if let problem = trace.spec.problems().first {
             throw InputError(file: path, field: "spec.\(problem.field)", message: problem.message)
@@ -71,6 +81,27 @@ enum TraceFile {
             events.append(event)
         }
         return (trace, events)
+    }
+
+    /// The first number (keys in sorted order) that no field of a trace holds: every number in a
+    /// trace is a non-negative integer of at most 64 bits, except `spec.search.time_limit`.
+    private static func misfitNumber(in data: Data) -> (field: String, number: String)? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) else { return nil }
+        func find(_ value: Any, _ field: String) -> (String, String)? {
+            if let object = value as? [String: Any] {
+                for key in object.keys.sorted() {
+                    if let found = find(object[key]!, field.isEmpty ? key : "\(field).\(key)") { return found }
+                }
+            } else if let array = value as? [Any] {
+                for (i, item) in array.enumerated() { if let found = find(item, "\(field)[\(i)]") { return found } }
+            } else if let number = value as? NSNumber, !(value is Bool) {
+                let text = number.stringValue
+                let fits = UInt64(text) != nil || field == "spec.search.time_limit" && Double(text)?.isFinite == true
+                if !fits { return (field, String(text.prefix(40))) }
+            }
+            return nil
+        }
+        return find(root, "")
     }
 
     /// The path as the file spells it: the decoder's keys are camelCase (`maxTerm`), the

@@ -184,6 +184,69 @@ import RaftSim
         try? FileManager.default.removeItem(at: CLI.packageRoot.appendingPathComponent("_.._escape.trace.json"))
     }
 
+    @Test func typesAreStrictAndMessagesNameTheField() throws {
+        let dir = try CLI.temporaryDirectory()
+        let quoted = try CLI.writeSpec("name: q\nnodes: \"3\"\n", in: dir)
+        let run = try CLI.run(["check", quoted])
+        #expect(run.status == 2 && run.error.contains("nodes: expected an integer, got the quoted string '3'"), "\(run.error)")
+        let flag = try CLI.run(["fuzz", "specs/ci.yaml", "--depth", "100000000"])
+        #expect(flag.status == 2 && flag.error.contains("--depth must be between 1 and") && !flag.error.contains("ci.yaml"), "\(flag.error)")
+        // A trace: a number no field holds, and a property this tool does not check.
+        let source = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent("corpus/regressions/commit-previous-term.json").path, encoding: .utf8)
+        for (needle, replacement, expected) in [("\"nodes\" : 3", "\"nodes\" : 99999999999999999999999", "spec.nodes: the number 99999999999999999999999 does not fit"),
+                                                ("\"property\" : \"leader_completeness\"", "\"property\" : \"nonsense\"", "violation.property: unknown property 'nonsense'")] {
+            #expect(source.contains(needle))
+            let file = dir.appendingPathComponent("bad.json").path
+            try source.replacingOccurrences(of: needle, with: replacement).write(toFile: file, atomically: true, encoding: .utf8)
+            for command in ["replay", "minimize"] {
+                let bad = try CLI.run([command, file] + (command == "minimize" ? ["--out", dir.appendingPathComponent("m.json").path] : []))
+                #expect(bad.status == 2 && bad.error.contains(expected), "\(command): \(bad.error)")
+            }
+        }
+    }
+
+    /// Minimization stops at its time limit and still writes a trace that fails the same way.
+    @Test func minimizeHonoursItsTimeLimit() throws {
+        let dir = try CLI.temporaryDirectory()
+        let out = dir.appendingPathComponent("m.json").path
+        let run = try CLI.run(["minimize", "corpus/regressions/commit-previous-term.json", "--out", out, "--time-limit", "0.05",
+                               "--stats-json", dir.appendingPathComponent("s.json").path])
+        #expect(run.status == 0 && run.output.contains("stopped early (time limit)"), "\(run.output)")
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("s.json"))) as? [String: Any]
+        #expect(stats?["complete"] as? Bool == false)
+        let replay = try CLI.run(["replay", out])
+        #expect(replay.status == 1 && replay.output.contains("leader_completeness"), "\(replay.output)")
+    }
+
+    /// SIGINT stops the gate's running check, which reports what it did; the specs after it
+    /// are skipped, and the JUnit report says so.
+    @Test func anInterruptedGateSaysSo() throws {
+        let dir = try CLI.temporaryDirectory()
+        let junit = dir.appendingPathComponent("gate.xml").path
+        let process = Process()
+        process.executableURL = CLI.tool
+        process.arguments = ["gate", "specs/production-5.yaml", "specs/ci.yaml", "--junit", junit]
+        process.currentDirectoryURL = CLI.packageRoot
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        // The gate handles SIGINT from its start; its first check (a random search) has begun
+        // once it prints.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("raftcheck fuzz") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        process.interrupt()
+        seen += out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = String(decoding: seen, as: UTF8.self)
+        #expect(process.terminationStatus == 0 && output.contains("interrupted (1 skipped)"), "\(output.suffix(600))")
+        let report = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(report.contains("no violation (incomplete: interrupted)") && report.contains("<skipped message=\"interrupted"), "\(report)")
+    }
+
     @Test func defaultOutputNamesStayInTheDirectory() {
         #expect(fileName(forSpecNamed: "ci") == "ci")
         #expect(fileName(forSpecNamed: "../../x") == "_.._x")
