@@ -5,25 +5,21 @@
 @propertyWrapper
 public struct Indirect<Value: Hashable & Sendable>: Hashable, Sendable {
     /// Immutable, so reads borrow the value in place (a `var` in a class is copied, every
-    /// buffer inside retained, on each read); a change puts the changed value in a new box.
+    /// buffer inside retained, on each read).
     private final class Box: Sendable {
         let value: Value
         init(_ value: Value) { self.value = value }
     }
 
-    private var box: Box
+    private let box: Box
 
     public init(wrappedValue: Value) {
         box = Box(wrappedValue)
     }
 
+    /// Read-only: the values held are set once, when their holder is made.
     public var wrappedValue: Value {
         _read { yield box.value }
-        _modify {
-            var value = box.value
-            defer { box = Box(value) }  // Also when the access ends by a thrown error.
-            yield &value
-        }
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.box === b.box || a.box.value == b.box.value }

@@ -24,8 +24,8 @@ public struct ConfState: Hashable, Sendable {
         voters: [NodeID] = [], learners: [NodeID] = [], votersOutgoing: [NodeID] = [],
         learnersNext: [NodeID] = [], autoLeave: Bool = false
     ) {
-        lists = Lists(voters: voters.sortedUnique(), learners: learners.sortedUnique(),
-                      votersOutgoing: votersOutgoing.sortedUnique(), learnersNext: learnersNext.sortedUnique())
+        _lists = Indirect(wrappedValue: Lists(voters: voters.sortedUnique(), learners: learners.sortedUnique(),
+                      votersOutgoing: votersOutgoing.sortedUnique(), learnersNext: learnersNext.sortedUnique()))
         self.autoLeave = autoLeave
     }
 }
@@ -57,7 +57,7 @@ public struct Snapshot: Hashable, Sendable {
     @Indirect private var contents: Contents
 
     public init(metadata: SnapshotMetadata = SnapshotMetadata(), data: [UInt8] = []) {
-        contents = Contents(metadata: metadata, data: data)
+        _contents = Indirect(wrappedValue: Contents(metadata: metadata, data: data))
     }
 
     /// A snapshot at index 0 stands for "no snapshot".
