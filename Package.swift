@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "RaftExplorer", targets: ["RaftExplorer"]),
         .executable(name: "raftcheck", targets: ["raftcheck"]),
         .executable(name: "five-nodes", targets: ["FiveNodes"]),
+        .executable(name: "decoders-fuzzer", targets: ["DecodersFuzzer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,23 +40,28 @@ let package = Package(
         .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"], swiftSettings: optimize),
         // Ongaro's raft.tla as a second model, to check the explorer against TLC's counts.
         .target(name: "RaftSpecModel", dependencies: ["RaftExplorer"], swiftSettings: optimize),
+        // The tool's files: specs (YAML) and traces (JSON) read strictly, outputs written safely.
+        .target(
+            name: "RaftCheckFiles",
+            dependencies: ["RaftSim", "RaftExplorer", "RaftSpecModel", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "raftcheck",
             dependencies: [
-                "RaftSim", "RaftExplorer", "RaftSpecModel",
+                "RaftSim", "RaftExplorer", "RaftSpecModel", "RaftCheckFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: optimize
         ),
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
+        // The spec and trace decoders as a libFuzzer target (`make fuzz-decoders`).
+        .executableTarget(name: "DecodersFuzzer", dependencies: ["RaftCheckFiles"]),
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
         .testTarget(name: "RaftSpecModelTests", dependencies: ["RaftSpecModel", "RaftExplorer"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
         // Runs the built `raftcheck` executable as a subprocess, and tests its parts in process.
-        .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftSim"]),
-
+        .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftCheckFiles", "RaftSim", "RaftCore"]),
     ]
 )

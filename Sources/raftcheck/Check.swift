@@ -3,6 +3,7 @@ import Foundation
 import RaftExplorer
 import RaftSim
 import RaftSpecModel
+import RaftCheckFiles
 
 /// `raftcheck check SPEC`: exhaustive search of the spec's state space.
 struct Check: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RaftExplorer
 import RaftSim
+import RaftCheckFiles
 
 /// `raftcheck fuzz SPEC`: seeded random (and swarm) exploration of deep state spaces.
 struct Fuzz: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RaftCheckFiles
 
 /// `raftcheck gate [PATH ...]`: the CI safety gate. Checks every spec (BFS, each within its
 /// budget) and writes one JUnit test case per spec; traces of failures go next to the JUnit file.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RaftSim
+import RaftCheckFiles
 
 /// `raftcheck minimize TRACE --out F`: shrinks a counterexample, keeping its property.
 struct Minimize: ParsableCommand {

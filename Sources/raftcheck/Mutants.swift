@@ -3,6 +3,7 @@ import Foundation
 import RaftCore
 import RaftExplorer
 import RaftSim
+import RaftCheckFiles
 
 /// `raftcheck mutants`: the bug zoo. Every mutation of RaftCore is run against the specs meant
 /// to catch it (BFS first, then seeded fuzzing) within a per-mutation time limit; what is found

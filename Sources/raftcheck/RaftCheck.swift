@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RaftCheckFiles
 
 /// Exit codes, as the architecture brief fixes them.
 enum Exit: Int32 {

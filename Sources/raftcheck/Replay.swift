@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RaftCore
 import RaftSim
+import RaftCheckFiles
 
 /// `raftcheck replay TRACE`: re-executes a trace deterministically and prints every step.
 struct Replay: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import RaftExplorer
 import RaftSim
+import RaftCheckFiles
 
 /// Set by SIGINT/SIGTERM; the search stops at its next batch and still reports (and writes any
 /// trace it found).

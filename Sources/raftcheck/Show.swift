@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RaftCore
 import RaftSim
+import RaftCheckFiles
 
 /// `raftcheck show TRACE`: a trace for people: a timeline, or a Mermaid sequence diagram.
 struct Show: ParsableCommand {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import raftcheck
+import RaftCore
 import RaftSim
+import RaftCheckFiles
 
 /// Hostile input: deterministic mutations of the shipped specs and regression traces go
 /// through the loaders and a short run of the model in process (a trap fails the whole test
@@ -9,17 +11,11 @@ import RaftSim
 @Suite struct HardeningTests {
     typealias CLI = CommandLineTests
 
-    /// A deterministic generator (SplitMix64), so every run tries the same inputs.
+    /// A deterministic generator, so every run tries the same inputs.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        var mix: SplitMix64
+        init(state: UInt64) { mix = SplitMix64(seed: state) }
+        mutating func below(_ n: Int) -> Int { Int(mix.next(below: UInt64(n))) }
         mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
     }
 
@@ -66,19 +62,6 @@ import RaftSim
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     /// Runs a spec's model for a few seeded steps: the arithmetic behind a valid spec holds.
-    static func exercise(_ spec: Spec, _ g: inout Generator) {
-        let model = ClusterModel(spec: spec)
-        var state = model.initialStates[0]
-        var enabled: [Event] = []
-        for _ in 0..<40 {
-            enabled.removeAll(keepingCapacity: true)
-            model.actions(of: state, into: &enabled)
-            guard !enabled.isEmpty, let next = model.nextState(after: state, action: g.pick(enabled)), model.withinBoundary(next) else { return }
-            _ = model.violation(in: next)
-            state = next
-        }
-    }
-
     /// A few thousand mutated specs through the loader and validation, the valid ones run.
     @Test func mutatedSpecsAreRefusedWithAFieldOrRun() {
         let specs = Self.files("specs", ".yaml").map(Self.read)
@@ -96,7 +79,7 @@ import RaftSim
                     #expect(!problem.field.isEmpty && !problem.message.isEmpty)
                 } else {
                     accepted += 1
-                    Self.exercise(spec, &g)
+                    DecoderExercise.walk(spec, steps: 40) { g.below($0) }
                 }
             } catch {
                 refused += 1

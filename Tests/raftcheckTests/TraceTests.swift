@@ -3,6 +3,7 @@ import RaftExplorer
 import RaftSim
 import Testing
 @testable import raftcheck
+import RaftCheckFiles
 
 /// Traces as users hand them around: robust reading, minimization, pictures.
 @Suite struct TraceTests {

@@ -5,7 +5,7 @@ import RaftSpecModel
 import Yams
 
 /// What a spec file describes: the RaftCore cluster (the default), or Ongaro's raft.tla.
-enum CheckSpec {
+public enum CheckSpec {
     case cluster(Spec)
     case raftTLA(RaftTLASpec)
 }
@@ -13,11 +13,11 @@ enum CheckSpec {
 /// Reads a spec from YAML (format: specs/README.md). Every unknown key, wrong type or invalid
 /// value is an `InputError` naming the file, line and key; nothing falls back to a default
 /// silently.
-struct SpecLoader {
+public struct SpecLoader {
     let file: String
     private var marks: [String: Mark] = [:]
 
-    static func load(path: String) throws(InputError) -> CheckSpec {
+    public static func load(path: String) throws(InputError) -> CheckSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, message: "cannot read the file")
         }
@@ -27,7 +27,7 @@ struct SpecLoader {
         return try parse(text, file: path)
     }
 
-    static func parse(_ text: String, file: String) throws(InputError) -> CheckSpec {
+    public static func parse(_ text: String, file: String) throws(InputError) -> CheckSpec {
         var loader = SpecLoader(file: file)
         let root: Node?
         do {

@@ -5,7 +5,7 @@ import Foundation
 /// beside it, renamed into place, so a killed process never leaves half a file; the temporary
 /// file is removed if anything fails. Anything else that exists (a device, a FIFO, a terminal:
 /// `/dev/stdout`) is written in place and never replaced. A directory is refused.
-func writeOutput(_ data: Data, to path: String, what: String) throws(InputError) {
+public func writeOutput(_ data: Data, to path: String, what: String) throws(InputError) {
     var info = stat()
     if stat(path, &info) == 0 {
         switch info.st_mode & S_IFMT {

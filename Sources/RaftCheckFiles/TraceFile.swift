@@ -2,8 +2,8 @@ import Foundation
 import RaftSim
 
 /// Reads and writes trace files (JSON, snake_case keys); writes go through `writeOutput`.
-enum TraceFile {
-    static func write(_ trace: Trace, to path: String) throws(InputError) {
+public enum TraceFile {
+    public static func write(_ trace: Trace, to path: String) throws(InputError) {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -14,7 +14,7 @@ enum TraceFile {
         try writeOutput(data, to: path, what: "trace")
     }
 
-    static func read(_ path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
+    public static func read(_ path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(file: path, message: "cannot read the file")
         }
@@ -23,7 +23,7 @@ enum TraceFile {
 
     /// Parses and validates a trace; any defect is an `InputError` naming the field (and the
     /// event number), never a crash.
-    static func decode(_ data: Data, file path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
+    public static func decode(_ data: Data, file path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         // The format and version first, so a future version is refused by name.
