@@ -65,10 +65,14 @@ public struct SpecLoader {
 
     private func yamlError(_ error: YamlError) -> InputError {
         switch error {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _):
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
             return InputError(file: file, line: mark.line, column: mark.column, message: "YAML: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return InputError(file: file, line: context.mark.line, column: context.mark.column,
+                              message: "YAML: duplicate keys \(duplicates.map { "'\($0)'" }.joined(separator: ", "))")
         default:
-            return InputError(file: file, message: "YAML: \(error)")
+            // Yams's other descriptions quote the document after the first line.
+            return InputError(file: file, message: "YAML: \(String(describing: error).prefix { $0 != "\n" })")
         }
     }
 
