@@ -1,4 +1,4 @@
-/// Deliberate bugs from the bug zoo (shared/raft/bug-zoo.md), for measuring the checker.
+/// Deliberate bugs from the bug zoo (docs/bug-zoo.md), for measuring the checker.
 ///
 /// TEST-ONLY. Each re-creates a mechanism that broke a real Raft implementation. The default
 /// is none; a production configuration MUST NOT set any.

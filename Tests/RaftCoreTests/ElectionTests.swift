@@ -1,7 +1,7 @@
 import Testing
 @testable import RaftCore
 
-/// Rules 1–3 and 7–12 of shared/raft/correctness-rules.md, one test per rule.
+/// Rules 1–3 and 7–12 of docs/correctness-rules.md, one test per rule.
 @Suite struct ElectionTests {
     func voteRequest(from: NodeID, to: NodeID, term: Term, lastIndex: LogIndex = 0, lastTerm: Term = 0,
                      pre: Bool = false, transfer: Bool = false) -> Message {

@@ -2,7 +2,7 @@ import RaftExplorer
 import Testing
 @testable import RaftSpecModel
 
-/// Exact agreement with TLC on Ongaro's raft.tla (shared/conformance/tlc-raft/RESULTS.md): the
+/// Exact agreement with TLC on Ongaro's raft.tla (TLC 2.20's complete searches of MCraft.tla): the
 /// same distinct states and depth, counted by TLC's rules, with 1 and 2 workers.
 @Suite struct TLCAgreementTests {
     static func run(_ spec: RaftTLASpec, workers: Int = 1) -> SearchReport<RaftTLAModel.Action> {
