@@ -237,6 +237,7 @@ struct Campaign: Codable {
 
 /// The `--stats-json` object of `fuzz`: the brief's fields plus the campaign's.
 struct FuzzStatsFile: Encodable {
+    var schemaVersion = statsSchemaVersion
     var mode: String
     var spec: String
     var seed: UInt64

@@ -66,6 +66,7 @@ struct Minimize: ParsableCommand {
         print("minimized \(self.trace): \(events.count) -> \(minimized.count) events\(cluster), \(property) kept, \(minimizer.replays) replays\(minimizer.foundByWalks ? ", shorter scenario found by random walks" : "")\(minimizer.foundBySearch ? ", shortest found by search" : ""), \(String(format: "%.2f", seconds)) s\(minimizer.stopped ? ", stopped early (\(limits.reason)): may not be 1-minimal" : ""); written to \(out)")
         if let statsJson {
             struct Summary: Encodable {
+                var schemaVersion = statsSchemaVersion
                 var mode = "minimize"
                 var trace: String
                 var property: String

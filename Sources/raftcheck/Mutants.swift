@@ -103,6 +103,7 @@ struct Mutants: ParsableCommand {
         print("\(caught)/\(Mutation.named.count) mutations caught")
         if let statsJson {
             struct Summary: Encodable {
+                var schemaVersion = statsSchemaVersion
                 var mode = "mutants"
                 var timeLimitPerMutation: Double
                 var caught: Int

@@ -89,7 +89,11 @@ struct Nullable<Value: Encodable>: Encodable {
     }
 }
 
-/// The `--stats-json` object (field names fixed by the architecture brief).
+/// The version of every `--stats-json` object (docs/commands.md): fields are only added within
+/// a version.
+let statsSchemaVersion = 1
+
+/// The `--stats-json` object of `check`.
 struct Stats: Encodable {
     struct Violation: Encodable {
         var property: String
@@ -97,6 +101,7 @@ struct Stats: Encodable {
         var length: Int
     }
 
+    var schemaVersion = statsSchemaVersion
     var mode: String
     var spec: String
     var seed: UInt64

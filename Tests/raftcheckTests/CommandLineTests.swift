@@ -84,7 +84,8 @@ import Testing
                     "elapsed_seconds", "states_per_second", "violation"] {
             #expect(object[key] != nil, "missing \(key)")
         }
-        #expect(object["complete"] as? Bool == true)
+        #expect(object["complete"] as? Bool == true && object["end"] as? String == "complete")
+        #expect(object["schema_version"] as? Int == 1 && object["mode"] as? String == "check")
         #expect(object["violation"] is NSNull)
         #expect((object["distinct_states"] as? Int ?? 0) > 100)
     }
