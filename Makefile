@@ -2,11 +2,17 @@
 # Both build in release mode with testing enabled (one configuration, no rebuild between them):
 # the explorer's tests search real state spaces and need an optimized build.
 SWIFT ?= swift
-BUILD_FLAGS := -c release -Xswiftc -enable-testing
+# Release builds specialize the explorer's generic search across modules, skip the runtime
+# exclusivity checks, and copy large values (a node) with specialized code rather than through
+# value witnesses (-disable-type-layout). Kept here, not in Package.swift: SwiftPM refuses a
+# dependency whose manifest has unsafe flags, and RaftCore is meant to be depended on.
+OPT_FLAGS := -Xswiftc -cross-module-optimization -Xswiftc -enforce-exclusivity=unchecked \
+	-Xswiftc -Xfrontend -Xswiftc -disable-type-layout
+BUILD_FLAGS := -c release -Xswiftc -enable-testing $(OPT_FLAGS)
 BIN := .build/release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build fuzz-decoders
+.PHONY: run test deps build fuzz-decoders swift-flags
 
 # libxxhash-dev (through pkg-config) is the one system library RaftCheck links.
 deps:
@@ -14,6 +20,10 @@ deps:
 		echo "installing libxxhash-dev and pkg-config"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y libxxhash-dev pkg-config; \
 	fi
+
+# The flags every release build of this repository uses (the bench scripts read them here).
+swift-flags:
+	@echo $(OPT_FLAGS)
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
@@ -30,7 +40,7 @@ test: build
 # and regression traces (its own corpus and any crash file go to .build-fuzz/decoders/).
 # libFuzzer links with lld: the default gold linker fails on the fuzzer runtime.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS := -c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DRAFTCHECK_FUZZER -Xswiftc -use-ld=lld
+FUZZ_FLAGS := -c release $(OPT_FLAGS) --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DRAFTCHECK_FUZZER -Xswiftc -use-ld=lld
 fuzz-decoders: deps
 	$(SWIFT) build $(FUZZ_FLAGS) --product decoders-fuzzer
 	mkdir -p .build-fuzz/decoders/corpus

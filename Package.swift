@@ -1,16 +1,6 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Release builds specialize the explorer's generic search for each model across modules;
-/// skip the runtime exclusivity checks (debug builds keep them); and copy and destroy large
-/// values (a node, an optional node) with specialized code rather than through their type's
-/// value witnesses (`-disable-type-layout`).
-let optimize: [SwiftSetting] = [
-    .unsafeFlags(
-        ["-cross-module-optimization", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-type-layout"],
-        .when(configuration: .release))
-]
-
 let package = Package(
     name: "RaftCheck",
     products: [
@@ -27,7 +17,7 @@ let package = Package(
     ],
     targets: [
         // The production Raft core: pure value types, standard library only.
-        .target(name: "RaftCore", swiftSettings: optimize),
+        .target(name: "RaftCore"),
         // libxxhash through pkg-config (Debian: libxxhash-dev).
         .systemLibrary(
             name: "CXXHash",
@@ -35,11 +25,11 @@ let package = Package(
             providers: [.apt(["libxxhash-dev"])]
         ),
         // Search over any model: BFS, DFS, fingerprint set, counterexample paths.
-        .target(name: "RaftExplorer", dependencies: ["CXXHash"], swiftSettings: optimize),
+        .target(name: "RaftExplorer", dependencies: ["CXXHash"]),
         // The cluster model: RaftCore nodes, storage, network, faults, history, properties.
-        .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"], swiftSettings: optimize),
+        .target(name: "RaftSim", dependencies: ["RaftCore", "RaftExplorer", "CXXHash"]),
         // Ongaro's raft.tla as a second model, to check the explorer against TLC's counts.
-        .target(name: "RaftSpecModel", dependencies: ["RaftExplorer"], swiftSettings: optimize),
+        .target(name: "RaftSpecModel", dependencies: ["RaftExplorer"]),
         // The tool's files: specs (YAML) and traces (JSON) read strictly, outputs written safely.
         .target(
             name: "RaftCheckFiles",
@@ -50,8 +40,7 @@ let package = Package(
             dependencies: [
                 "RaftSim", "RaftExplorer", "RaftSpecModel", "RaftCheckFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: optimize
+            ]
         ),
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
         // The spec and trace decoders as a libFuzzer target (`make fuzz-decoders`).

@@ -17,7 +17,7 @@ out=${COVERAGE_OUT:-.build-coverage/report}
 scratch=.build-coverage
 
 make deps >/dev/null
-swift build -c release --scratch-path "$scratch" --product raftcheck \
+swift build -c release $(make -s --no-print-directory swift-flags) --scratch-path "$scratch" --product raftcheck \
     -Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping >/dev/null
 bin="$scratch/release/raftcheck"
 toolchain=$(dirname "$(readlink -f "$(command -v swift)")")

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 spec=${1:-specs/replication-3.yaml}
 out=.build/bench
 mkdir -p "$out"
-swift build -c release --product raftcheck >/dev/null
+swift build -c release $(make -s --no-print-directory swift-flags) --product raftcheck >/dev/null
 ${CC:-clang} -O2 -shared -fPIC -o "$out/malloc_count.so" bench/malloc_count.c
 for workers in 1 2; do
     .build/release/raftcheck check "$spec" --workers "$workers" --stats-json "$out/w$workers.json" >/dev/null

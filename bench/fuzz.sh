@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 out=.build/bench
 mkdir -p "$out"
 limit=${FUZZ_LIMIT:-60}
-swift build -c release --product raftcheck >/dev/null
+swift build -c release $(make -s --no-print-directory swift-flags) --product raftcheck >/dev/null
 for novelty in no-novelty novelty; do
     for workers in 1 2; do
         .build/release/raftcheck fuzz specs/replication-3.yaml --seed 1 --runs 20000 --workers "$workers" "--$novelty" \

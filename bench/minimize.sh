@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
-swift build -c release --product raftcheck >/dev/null
+swift build -c release $(make -s --no-print-directory swift-flags) --product raftcheck >/dev/null
 for trace in "$out"/fz-*-[0-9]*.json; do
     case "$trace" in *.stats.json|*.min.json) continue ;; esac
     [ -f "$trace" ] || continue

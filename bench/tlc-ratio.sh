@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/bench
 mkdir -p "$out"
-swift build -c release --product raftcheck >/dev/null
+swift build -c release $(make -s --no-print-directory swift-flags) --product raftcheck >/dev/null
 for config in small tiny tiny_sym; do
     for workers in 1 2; do
         .build/release/raftcheck check "specs/tla/$config.yaml" --workers "$workers" \
