@@ -58,6 +58,10 @@ import RaftCore
         try nodes[0].propose([42])
         try settle()
         #expect(applied == [[42], [42], [42]])
+        let status = nodes[0].status
+        #expect(status.role == .leader && status.leader == 1 && status.commit == status.lastIndex && status.applied == status.commit)
+        #expect(status.progress.map(\.id) == [1, 2, 3] && status.progress.allSatisfy { $0.match == status.lastIndex })
+        #expect(nodes[1].status.progress.isEmpty && nodes[1].status.leader == 1 && nodes[1].status.term == status.term)
         try nodes[0].readIndex(requestContext: 7)
         try settle()
         #expect(served.map(\.requestContext) == [7])
