@@ -131,14 +131,12 @@ struct Check: ParsableCommand {
         let limits = RunLimits(timeLimit: run.timeLimit, maxMemory: common.maxMemory)
         let clock = limits.clock
         var lastProgress = 0.0
-        var peakMemory = residentMemory()
         let shouldStop = limits.reached
         let progress = { (stats: SearchStats) in
             let now = clock.seconds
             guard now - lastProgress >= 2 else { return }
             lastProgress = now
             let memory = residentMemory()
-            peakMemory = max(peakMemory, memory)
             print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             flushOutput()
         }
@@ -148,7 +146,9 @@ struct Check: ParsableCommand {
         case .random: preconditionFailure("random specs are checked by a fuzz campaign (Check.simulate)")
         }
         let elapsed = clock.seconds
-        peakMemory = max(peakMemory, residentMemory())
+        // The process's peak: in `gate`, which checks specs one after another in one process,
+        // it covers the checks before this one too.
+        let peakMemory = peakResidentMemory()
         let s = report.stats
 
         var violation: Stats.Violation?

@@ -120,9 +120,23 @@ struct Gate: ParsableCommand {
     }
 
     private func writeJUnit(_ results: [Result], to path: String) throws(InputError) {
+        // XML 1.0 allows tab, newline and carriage return among the control characters, no
+        // others (not even escaped), nor U+FFFE and U+FFFF: those become U+FFFD.
         func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            var out = ""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "&": out += "&amp;"
+                case "<": out += "&lt;"
+                case ">": out += "&gt;"
+                case "\"": out += "&quot;"
+                case "'": out += "&apos;"
+                case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+                case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF: out += "\u{FFFD}"
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out
         }
         let failures = results.filter { if case .violation = $0.outcome { true } else { false } }.count
         let errors = results.filter { switch $0.outcome { case .badSpec, .internalError: true; default: false } }.count

@@ -22,6 +22,14 @@ func installInterruptHandler() {
 /// test) should see a run's header and progress as they happen.
 func flushOutput() { fflush(nil) }
 
+/// The peak resident memory of this process so far, in bytes (`ru_maxrss`, which Linux gives in
+/// KiB): exact, where sampling `residentMemory` misses short peaks.
+func peakResidentMemory() -> Int {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    return usage.ru_maxrss * 1024
+}
+
 /// The resident memory of this process, in bytes (Linux /proc).
 func residentMemory() -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),

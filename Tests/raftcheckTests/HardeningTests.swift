@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 @testable import raftcheck
 import RaftCore
@@ -228,6 +231,17 @@ import RaftCheckFiles
         #expect(process.terminationStatus == 0 && output.contains("interrupted (1 skipped)"), "\(output.suffix(600))")
         let report = try String(contentsOfFile: junit, encoding: .utf8)
         #expect(report.contains("no violation (incomplete: interrupted)") && report.contains("<skipped message=\"interrupted"), "\(report)")
+    }
+
+    /// A JUnit report stays well-formed XML whatever the spec's path and error hold.
+    @Test func junitEscapesEverything() throws {
+        let dir = try CLI.temporaryDirectory()
+        let spec = try CLI.writeSpec("name: x\nnodes: 0\n", in: dir, name: "odd&\"<'>\u{1}.yaml")
+        let junit = dir.appendingPathComponent("gate.xml")
+        let run = try CLI.run(["gate", spec, "--junit", junit.path])
+        #expect(run.status == 2)
+        let report = try Data(contentsOf: junit)
+        #expect(XMLParser(data: report).parse(), "\(String(decoding: report, as: UTF8.self))")
     }
 
     @Test func defaultOutputNamesStayInTheDirectory() {
