@@ -31,7 +31,7 @@ public struct ConfState: Hashable, Sendable {
 }
 
 /// Where a snapshot stands in the log, and the configuration in force at that point.
-public struct SnapshotMetadata: Hashable, Sendable {
+public struct SnapshotMetadata: Hashable, Sendable, Codable {
     public var index: LogIndex
     public var term: Term
     public var confState: ConfState

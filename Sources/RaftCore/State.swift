@@ -1,5 +1,5 @@
 /// What a node must persist before it speaks (rule 1): its term, its vote and its commit index.
-public struct HardState: Hashable, Sendable {
+public struct HardState: Hashable, Sendable, Codable {
     public var term: Term
     public var vote: NodeID
     public var commit: LogIndex
