@@ -12,7 +12,7 @@ BUILD_FLAGS := -c release -Xswiftc -enable-testing $(OPT_FLAGS)
 BIN := .build/release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build fuzz-decoders swift-flags
+.PHONY: run test deps build fuzz-decoders swift-flags docs
 
 # libxxhash-dev (through pkg-config) is the one system library RaftCheck links.
 deps:
@@ -47,3 +47,7 @@ fuzz-decoders: deps
 	SWIFT_BACKTRACE=enable=no .build-fuzz/release/decoders-fuzzer .build-fuzz/decoders/corpus specs corpus/regressions \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
 		-artifact_prefix=.build-fuzz/decoders/ -print_final_stats=1
+
+# RaftCore's API documentation (DocC); any warning fails.
+docs:
+	$(SWIFT) package generate-documentation --target RaftCore --warnings-as-errors
