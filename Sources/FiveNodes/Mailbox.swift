@@ -1,69 +1,61 @@
+import Dispatch
 import Foundation
 import RaftCore
+import Synchronization
 
 /// What a node thread is asked to do.
 enum Command: Sendable {
     case message(Message)
     case propose([UInt8])
     case proposeConfChange(ConfChange)
+    /// A linearizable read of the whole map, tagged by the caller.
+    case read(context: UInt64)
 }
 
 /// A node's inbox: other threads post, the node's own thread waits and drains.
-final class Mailbox: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var commands: [Command] = []  // guarded by `condition`
-    private var stopped = false  // guarded by `condition`
+final class Mailbox: Sendable {
+    private let queue = Mutex<(commands: [Command], stopped: Bool)>(([], false))
+    /// Signalled once per post (a drain may then find nothing left: it takes everything).
+    private let wakeup = DispatchSemaphore(value: 0)
 
     func post(_ command: Command) {
-        condition.lock()
-        commands.append(command)
-        condition.signal()
-        condition.unlock()
+        queue.withLock { $0.commands.append(command) }
+        wakeup.signal()
     }
 
     func stop() {
-        condition.lock()
-        stopped = true
-        condition.signal()
-        condition.unlock()
+        queue.withLock { $0.stopped = true }
+        wakeup.signal()
     }
 
     /// Waits until something is posted or `deadline` passes; returns what was posted and
     /// whether the node must stop.
     func drain(waitingUntil deadline: Date) -> (commands: [Command], stopped: Bool) {
-        condition.lock()
-        defer { condition.unlock() }
-        while commands.isEmpty && !stopped && condition.wait(until: deadline) {}
-        let drained = commands
-        commands.removeAll()
-        return (drained, stopped)
+        _ = wakeup.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow))
+        return queue.withLock { queue in
+            defer { queue.commands.removeAll() }
+            return (queue.commands, queue.stopped)
+        }
     }
 }
 
 /// What a node thread publishes for the main thread to watch.
-final class NodeStatus: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _role = Role.follower
-    private var _store: [String: String] = [:]
-    private var _applied = 0
-    private var _voters: [NodeID] = []
-    private var _failure: String?
-
-    func publish(role: Role, store: [String: String], applied: Int, voters: [NodeID]) {
-        lock.withLock {
-            _role = role
-            _store = store
-            _applied = applied
-            _voters = voters
-        }
+final class NodeStatus: Sendable {
+    struct Published: Sendable {
+        var role = Role.follower
+        var store: [String: String] = [:]
+        /// The voters of the configuration this node has applied.
+        var voters: [NodeID] = []
+        /// Snapshots this node installed from its leader.
+        var snapshotsInstalled = 0
+        /// Linearizable reads served: the caller's tag and how many keys the map held.
+        var reads: [UInt64: Int] = [:]
+        var failure: String?
     }
 
-    func fail(_ reason: String) { lock.withLock { _failure = reason } }
+    private let state = Mutex(Published())
 
-    var role: Role { lock.withLock { _role } }
-    var store: [String: String] { lock.withLock { _store } }
-    var applied: Int { lock.withLock { _applied } }
-    /// The voters of the configuration this node has applied.
-    var voters: [NodeID] { lock.withLock { _voters } }
-    var failure: String? { lock.withLock { _failure } }
+    func update(_ body: (inout Published) -> Void) { state.withLock { body(&$0) } }
+    func fail(_ reason: String) { state.withLock { $0.failure = $0.failure ?? reason } }
+    var current: Published { state.withLock { $0 } }
 }

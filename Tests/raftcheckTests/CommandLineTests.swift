@@ -35,12 +35,13 @@ import Testing
     }
 
     /// The five-node example: node 1 bootstraps alone, adds nodes 2–5 by configuration
-    /// changes, and all five apply the same 100 puts.
+    /// changes, all five apply the same 100 puts, and a ReadIndex read on the leader sees them.
     @Test func fiveNodesExample() throws {
         let example = Self.tool.deletingLastPathComponent().appendingPathComponent("five-nodes")
         let run = try Self.run([], executable: example)
         #expect(run.status == 0)
         #expect(run.output.split(separator: "\n").last == "all 5 nodes applied 100 proposals")
+        #expect(run.output.contains("a linearizable read on the leader saw 100 keys"), "\(run.output)")
     }
 
     static func temporaryDirectory() throws -> URL {
