@@ -4,14 +4,7 @@ import RaftSim
 /// Reads and writes trace files (JSON, snake_case keys); writes go through `writeOutput`.
 public enum TraceFile {
     public static func write(_ trace: Trace, to path: String) throws(InputError) {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data: Data
-        do { data = try encoder.encode(trace) } catch {
-            throw InputError(file: path, message: "cannot encode the trace: \(error.localizedDescription)")
-        }
-        try writeOutput(data, to: path, what: "trace")
+        try writeJSON(trace, to: path, what: "trace")
     }
 
     public static func read(_ path: String) throws(InputError) -> (trace: Trace, events: [Event]) {

@@ -4,29 +4,24 @@
 /// decoded value is checked as RaftCore's initializers check it (a configuration's lists are
 /// sorted and made duplicate-free). Keys and names are part of the format: they only grow.
 
-extension NodeID: Codable {
+/// `NodeID`, `Term` and `LogIndex`: a plain integer on the wire.
+public protocol NumericIdentifier: Codable {
+    var rawValue: UInt64 { get }
+    init(_ rawValue: UInt64)
+}
+
+extension NumericIdentifier {
     public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(UInt64.self)) }
+
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 }
 
-extension Term: Codable {
-    public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(UInt64.self)) }
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
-
-extension LogIndex: Codable {
-    public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(UInt64.self)) }
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
+extension NodeID: NumericIdentifier {}
+extension Term: NumericIdentifier {}
+extension LogIndex: NumericIdentifier {}
 
 extension MessageType: Codable {
     public init(from decoder: Decoder) throws {

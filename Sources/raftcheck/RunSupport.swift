@@ -136,17 +136,9 @@ struct Stats: Encodable {
     func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
 }
 
-/// Writes a summary (`--stats-json`) as JSON with snake_case keys (see `writeOutput`).
+/// Writes a summary (`--stats-json`).
 func writeSummary<T: Encodable>(_ value: T, to path: String) throws(InputError) {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    var data: Data
-    do { data = try encoder.encode(value) } catch {
-        throw InputError(file: path, message: "cannot encode stats: \(error.localizedDescription)")
-    }
-    data.append(0x0A)
-    try writeOutput(data, to: path, what: "stats")
+    try writeJSON(value, to: path, what: "stats")
 }
 
 /// A spec's name as a file name in the working directory, for default output paths: letters,

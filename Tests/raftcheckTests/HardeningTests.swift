@@ -30,6 +30,13 @@ import RaftCheckFiles
         "\u{1B}[31mred", String(repeating: "k", count: 5000), "../../../x", "/tmp/x", "lease", "random",
     ]
 
+    /// One of `texts` mutated one to four times, with donors among them.
+    static func mutant(of texts: [String], _ g: inout Generator) -> String {
+        var text = g.pick(texts)
+        for _ in 0...g.below(3) { text = mutate(text, donor: g.pick(texts), &g) }
+        return text
+    }
+
     /// One mutation of a text: a value replaced, a line deleted, duplicated or borrowed from
     /// `donor`, the text cut short, or a byte changed.
     static func mutate(_ text: String, donor: String, _ g: inout Generator) -> String {
@@ -64,7 +71,6 @@ import RaftCheckFiles
 
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
-    /// Runs a spec's model for a few seeded steps: the arithmetic behind a valid spec holds.
     /// A few thousand mutated specs through the loader and validation, the valid ones run.
     @Test func mutatedSpecsAreRefusedWithAFieldOrRun() {
         let specs = Self.files("specs", ".yaml").map(Self.read)
@@ -72,8 +78,7 @@ import RaftCheckFiles
         var g = Generator(state: 1)
         var refused = 0, accepted = 0
         for round in 0..<3000 {
-            var text = g.pick(specs)
-            for _ in 0...g.below(3) { text = Self.mutate(text, donor: g.pick(specs), &g) }
+            let text = Self.mutant(of: specs, &g)
             do {
                 let loaded = try SpecLoader.parse(text, file: "mutant-\(round).yaml")
                 guard case .cluster(let spec) = loaded else { accepted += 1; continue }
@@ -103,8 +108,7 @@ import RaftCheckFiles
         var g = Generator(state: 2)
         var refused = 0, decoded = 0
         for round in 0..<2000 {
-            var text = g.pick(traces)
-            for _ in 0...g.below(3) { text = Self.mutate(text, donor: g.pick(traces), &g) }
+            let text = Self.mutant(of: traces, &g)
             do {
                 let (trace, events) = try TraceFile.decode(Data(text.utf8), file: "mutant-\(round).json")
                 decoded += 1
