@@ -30,7 +30,10 @@ struct Check: ParsableCommand {
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be at least 1") }
     }
 
-    func run() throws {
+    func run() throws { throw ExitCode(try execute().exit.rawValue) }
+
+    /// Runs the check (printing as it goes, writing the trace and stats) and says how it ended.
+    func execute() throws -> Verdict {
         let outcome: Outcome
         switch try SpecLoader.load(path: self.spec) {
         case .cluster(var spec):
@@ -55,17 +58,17 @@ struct Check: ParsableCommand {
         }
         var exit = outcome.exit
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in try outcome.stats.write(to: statsJson) } }
-        throw ExitCode(exit.rawValue)
+        return Verdict(exit: exit, end: outcome.stats.end, violation: outcome.stats.violation.value)
     }
 
     /// `search.strategy: random`: the fuzzer's campaign with seed 1 (swarm unless the spec
     /// turns it off) stands in for the exhaustive search, with this command's options (its exit
     /// code and outputs are fuzz's).
-    private func simulate(_ swarm: Bool, timeLimit: Double?) throws {
+    private func simulate(_ swarm: Bool, timeLimit: Double?) throws -> Verdict {
         var fuzz = try Fuzz.parse([spec, "--seed", "1"] + (swarm ? ["--swarm"] : []))
         fuzz.common = common
         fuzz.common.timeLimit = timeLimit
-        try fuzz.run()
+        return try fuzz.execute()
     }
 
     struct Outcome {

@@ -50,7 +50,11 @@ struct Fuzz: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() throws { throw ExitCode(try execute().exit.rawValue) }
+
+    /// Runs the campaign (printing as it goes, writing traces, corpus and stats) and says how
+    /// it ended.
+    func execute() throws -> Verdict {
         guard case .cluster(var spec) = try SpecLoader.load(path: self.spec) else {
             throw InputError(file: self.spec, field: "model", message: "fuzz explores cluster specs only")
         }
@@ -137,11 +141,12 @@ struct Fuzz: ParsableCommand {
         } else {
             print("result: no violation (\(report.stopped ? limits.reason : "\(s.runs) runs done"))")
         }
+        let end = report.violation != nil ? "violation" : report.stopped ? limits.end : "runs_done"
         let rate = Double(s.events) / max(elapsed, 1e-9)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in
             try FuzzStatsFile(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil,
-                              end: report.violation != nil ? "violation" : report.stopped ? limits.end : "runs_done",
+                              end: end,
                               generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
                               statesPerSecond: rate, runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
                               firstRun: campaign.nextRun, nextRun: report.nextRun, workers: workers, swarm: swarm,
@@ -150,7 +155,7 @@ struct Fuzz: ParsableCommand {
         // The process ends here, and what the search holds goes with it, not freed state by
         // state (a worker's kept states took a third of a second to free).
         _ = Unmanaged.passRetained(search)
-        throw ExitCode(exit.rawValue)
+        return Verdict(exit: exit, end: end, violation: violation)
     }
 }
 

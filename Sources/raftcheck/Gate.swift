@@ -87,36 +87,28 @@ struct Gate: ParsableCommand {
         let clock = Stopwatch()
         let name = URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent
         let trace = "\(traceDirectory)/\(name).trace.json"
-        let stats = "\(traceDirectory)/.\(name).gate-stats.json"
-        var arguments = [spec, "--workers", "\(workers)", "--max-memory", "\(maxMemory)", "--trace-out", trace, "--stats-json", stats]
+        var arguments = [spec, "--workers", "\(workers)", "--max-memory", "\(maxMemory)", "--trace-out", trace]
+        let outcome: Result.Outcome
         do {
             let timeLimit: Double? = switch try SpecLoader.load(path: spec) {
             case .cluster(let s): s.search.timeLimit
             case .raftTLA(let s): s.search.timeLimit
             }
             if timeLimit == nil { arguments += ["--time-limit", "\(defaultTimeLimit)"] }
-            let command = try Check.parse(arguments)
-            try command.run()
+            let verdict = try Check.parse(arguments).execute()
+            outcome = switch (verdict.exit, verdict.violation) {
+            case (.violation, let violation?): .violation(property: violation.property, trace: trace)
+            case (.clean, _): .passed(end: verdict.end)
+            default: .internalError
+            }
         } catch let error as InputError {
             print("gate: \(error)")
-            return Result(spec: spec, seconds: clock.seconds, outcome: .badSpec(error.description))
-        } catch let exit as ExitCode {
-            defer { try? FileManager.default.removeItem(atPath: stats) }
-            let summary = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats)))) as? [String: Any]
-            switch exit.rawValue {
-            case Exit.clean.rawValue:
-                return Result(spec: spec, seconds: clock.seconds, outcome: .passed(end: summary?["end"] as? String ?? "unknown"))
-            case Exit.violation.rawValue:
-                let property = (summary?["violation"] as? [String: Any])?["property"] as? String ?? "unknown"
-                return Result(spec: spec, seconds: clock.seconds, outcome: .violation(property: property, trace: trace))
-            default:
-                return Result(spec: spec, seconds: clock.seconds, outcome: .internalError)
-            }
+            outcome = .badSpec(error.description)
         } catch {
             // A bad option the gate passed on (say, from a spec's budget): the parser's message.
-            return Result(spec: spec, seconds: clock.seconds, outcome: .badSpec(Check.message(for: error)))
+            outcome = .badSpec(Check.message(for: error))
         }
-        return Result(spec: spec, seconds: clock.seconds, outcome: .internalError)
+        return Result(spec: spec, seconds: clock.seconds, outcome: outcome)
     }
 
     private func writeJUnit(_ results: [Result], to path: String) throws(InputError) {

@@ -97,6 +97,14 @@ struct Nullable<Value: Encodable>: Encodable {
     }
 }
 
+/// How a `check` or `fuzz` run ended: its exit code, its stats' `end`, and the violation found.
+/// `gate` reads it directly; the commands exit with `exit`.
+struct Verdict {
+    var exit: Exit
+    var end: String
+    var violation: Stats.Violation?
+}
+
 /// The version of every `--stats-json` object (docs/commands.md): fields are only added within
 /// a version.
 let statsSchemaVersion = 1
