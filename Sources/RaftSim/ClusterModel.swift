@@ -536,7 +536,6 @@ public struct ClusterModel: Model {
 extension ClusterModel: WeightedModel {
     /// Event kinds, as named in traces and in `fuzz.weights`.
     public static let kinds = Event.kinds
-    static let defaultKindWeights: [UInt64] = [20, 2, 1, 4, 2, 3, 1, 2, 3, 1, 2, 10, 10, 10, 10, 3, 2, 2, 10, 2, 3, 1, 2, 2]
 
     public var actionKinds: [String] { Self.kinds }
 
@@ -552,7 +551,7 @@ extension ClusterModel: WeightedModel {
     }
 
     public var defaultWeights: [UInt64] {
-        zip(Self.kinds, Self.defaultKindWeights).map { spec.fuzz.weights[$0] ?? $1 }
+        EventKind.allCases.map { spec.fuzz.weights[$0.name] ?? $0.defaultWeight }
     }
 }
 

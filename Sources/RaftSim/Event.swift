@@ -76,40 +76,41 @@ public enum Event: Hashable, Sendable {
         }
     }
 
-    /// Every event kind, as named in traces and in `fuzz.weights`, in `kindIndex` order.
-    public static let kinds = ["deliver", "drop", "duplicate", "tick", "timeout", "heartbeat", "crash", "restart",
-                               "propose", "partition", "heal", "ready", "persist", "announce", "apply", "read", "reconfigure",
-                               "compact", "apply-entries", "transfer", "report-snapshot", "unreachable", "enter-joint", "leave-joint"]
+    /// Every event kind's name, in `kindIndex` order.
+    public static let kinds = EventKind.allCases.map(\.name)
 
-    /// The event's kind: its position in `kinds` (the fuzzer weighs kinds on its hot path).
-    public var kindIndex: Int {
+    /// The event's kind.
+    public var eventKind: EventKind {
         switch self {
-        case .deliver: 0
-        case .drop: 1
-        case .duplicate: 2
-        case .tick: 3
-        case .timeout: 4
-        case .heartbeat: 5
-        case .crash: 6
-        case .restart: 7
-        case .propose: 8
-        case .partition: 9
-        case .heal: 10
-        case .ready: 11
-        case .persist: 12
-        case .announce: 13
-        case .apply: 14
-        case .read: 15
-        case .reconfigure: 16
-        case .compact: 17
-        case .applyEntries: 18
-        case .transfer: 19
-        case .reportSnapshot: 20
-        case .unreachable: 21
-        case .enterJoint: 22
-        case .leaveJoint: 23
+        case .deliver: .deliver
+        case .drop: .drop
+        case .duplicate: .duplicate
+        case .tick: .tick
+        case .timeout: .timeout
+        case .heartbeat: .heartbeat
+        case .crash: .crash
+        case .restart: .restart
+        case .propose: .propose
+        case .partition: .partition
+        case .heal: .heal
+        case .ready: .ready
+        case .persist: .persist
+        case .announce: .announce
+        case .apply: .apply
+        case .read: .read
+        case .reconfigure: .reconfigure
+        case .compact: .compact
+        case .applyEntries: .applyEntries
+        case .transfer: .transfer
+        case .reportSnapshot: .reportSnapshot
+        case .unreachable: .unreachable
+        case .enterJoint: .enterJoint
+        case .leaveJoint: .leaveJoint
         }
     }
+
+    /// The event's kind as a number (the fuzzer weighs kinds on its hot path).
+    public var kindIndex: Int { eventKind.rawValue }
 
     /// The event's kind, as written in traces.
     public var kind: String { Self.kinds[kindIndex] }
@@ -197,5 +198,37 @@ public struct JointChange: Hashable, Sendable {
     /// The change as RaftCore takes it.
     public var confChange: ConfChange {
         ConfChange([first, second], transition: explicit ? .jointExplicit : .jointImplicit)
+    }
+}
+
+/// The kinds of event: each one's number (its position: in traces' encodings and the fuzzer's
+/// weight tables), its name (in traces and `fuzz.weights`) and its default weight in random
+/// walks. Kinds are only ever added at the end.
+public enum EventKind: Int, CaseIterable, Sendable {
+    case deliver, drop, duplicate, tick, timeout, heartbeat, crash, restart, propose, partition, heal
+    case ready, persist, announce, apply, read, reconfigure, compact, applyEntries, transfer, reportSnapshot
+    case unreachable, enterJoint, leaveJoint
+
+    public var name: String {
+        switch self {
+        case .applyEntries: "apply-entries"
+        case .reportSnapshot: "report-snapshot"
+        case .enterJoint: "enter-joint"
+        case .leaveJoint: "leave-joint"
+        default: "\(self)"
+        }
+    }
+
+    /// How often a random walk picks this kind, relative to the others: message delivery and
+    /// the split persistence steps most, faults least.
+    public var defaultWeight: UInt64 {
+        switch self {
+        case .deliver: 20
+        case .ready, .persist, .announce, .apply, .applyEntries: 10
+        case .tick: 4
+        case .heartbeat, .propose, .read, .reportSnapshot: 3
+        case .drop, .timeout, .restart, .heal, .reconfigure, .compact, .transfer, .enterJoint, .leaveJoint: 2
+        case .duplicate, .crash, .partition, .unreachable: 1
+        }
     }
 }
