@@ -2,7 +2,7 @@
 ///
 /// TEST-ONLY. Each re-creates a mechanism that broke a real Raft implementation. The default
 /// is none; a production configuration MUST NOT set any.
-public struct Mutation: OptionSet, Hashable, Sendable {
+@_spi(Checker) public struct Mutation: OptionSet, Hashable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -124,7 +124,7 @@ public struct Config: Hashable, Sendable {
     /// Seeds the node's election-timeout generator (mixed with `id`).
     public var randomSeed: UInt64 = 0
     /// TEST-ONLY deliberate bugs; see `Mutation`.
-    public var mutations: Mutation = []
+    @_spi(Checker) public var mutations: Mutation = []
 
     public init(id: NodeID) { self.id = id }
 

@@ -1,5 +1,5 @@
 /// Where a canonical digest of a node's state is written: a checker's encoder, a hasher.
-public protocol DigestSink: ~Copyable {
+@_spi(Checker) public protocol DigestSink: ~Copyable {
     mutating func write(_ value: UInt64)
     mutating func write(_ bytes: [UInt8])
 }
@@ -7,7 +7,7 @@ public protocol DigestSink: ~Copyable {
 extension DigestSink where Self: ~Copyable {
     /// A log: its length, then each entry (read in place: binding one retains its data).
     @inlinable
-    public mutating func writeLog<C: Collection<Entry>>(_ entries: C) {
+    @_spi(Checker) public mutating func writeLog<C: Collection<Entry>>(_ entries: C) {
         write(UInt64(entries.count))
         for i in entries.indices { entries[i].digest(into: &self) }
     }
@@ -15,7 +15,7 @@ extension DigestSink where Self: ~Copyable {
 
 /// How node IDs appear in a digest. Checkers relabel nodes (symmetry reduction), so every ID in
 /// the state goes through here; `.none` must map to 0.
-public protocol NodeLabeling {
+@_spi(Checker) public protocol NodeLabeling {
     func label(_ id: NodeID) -> UInt64
 }
 
@@ -24,7 +24,7 @@ public protocol NodeLabeling {
 /// nodes with equal digests under some relabeling behave identically under it.
 extension Entry {
     @inlinable
-    public func digest<D: DigestSink & ~Copyable>(into d: inout D) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable>(into d: inout D) {
         d.write(term.rawValue)
         d.write(index.rawValue)
         d.write(UInt64(kind.rawValue))
@@ -33,7 +33,7 @@ extension Entry {
 }
 
 extension Message {
-    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(UInt64(type.rawValue))
         d.write(labels.label(from))
         d.write(labels.label(to))
@@ -56,7 +56,7 @@ extension Message {
 }
 
 extension Snapshot {
-    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(metadata.index.rawValue)
         d.write(metadata.term.rawValue)
         metadata.confState.digest(into: &d, labels: labels)
@@ -65,7 +65,7 @@ extension Snapshot {
 }
 
 extension ConfState {
-    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         digestLabels(voters, into: &d, labels: labels)
         digestLabels(learners, into: &d, labels: labels)
         digestLabels(votersOutgoing, into: &d, labels: labels)
@@ -98,7 +98,7 @@ func digestLabels<D: DigestSink & ~Copyable, L: NodeLabeling>(_ ids: [NodeID], i
 
 extension HardState {
     @inlinable
-    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         d.write(term.rawValue)
         d.write(labels.label(vote))
         d.write(commit.rawValue)
@@ -107,7 +107,7 @@ extension HardState {
 
 extension MemoryStorage {
     /// The durable state: hard state, snapshot, entries.
-    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L) {
         hardState.digest(into: &d, labels: labels)
         latestSnapshot.digest(into: &d, labels: labels)
         confState.digest(into: &d, labels: labels)
@@ -119,7 +119,7 @@ extension RawNode where S == MemoryStorage {
     /// The whole node: storage, volatile Raft state, buffered output, and what the last Ready
     /// reported. With `timers == false` the randomized election timeout and its generator are
     /// left out: a checker that never ticks single steps cannot observe them.
-    public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable, L: NodeLabeling>(into d: inout D, labels: L, timers: Bool) {
         raft.log.storage.digest(into: &d, labels: labels)
         raft.digestVolatile(into: &d, labels: labels, timers: timers)
         d.write(labels.label(lastSoftState.leader))
@@ -245,25 +245,25 @@ func digestMultiset<D: DigestSink & ~Copyable>(count: Int, into d: inout D, _ bo
 extension Message {
     /// A multiset of messages: each message's digest hashed on its own, the hashes sorted, so
     /// the order the messages were produced in does not matter.
-    public static func digestMultiset<D: DigestSink & ~Copyable, L: NodeLabeling>(_ messages: [Message], into d: inout D, labels: L) {
+    @_spi(Checker) public static func digestMultiset<D: DigestSink & ~Copyable, L: NodeLabeling>(_ messages: [Message], into d: inout D, labels: L) {
         RaftCore.digestMultiset(count: messages.count, into: &d) { i, h in messages[i].digest(into: &h, labels: labels) }
     }
 }
 
 /// A small fixed (never randomly seeded) word hash for the elements of multisets inside a
 /// digest; the checker hashes the whole digest again with XXH3.
-public struct WordHasher: DigestSink {
+@_spi(Checker) public struct WordHasher: DigestSink {
     public var value: UInt64 = 0x243F_6A88_85A3_08D3
 
     public init() {}
 
     @inlinable
-    public mutating func write(_ word: UInt64) {
+    @_spi(Checker) public mutating func write(_ word: UInt64) {
         value = (value ^ word) &* 0x9E37_79B9_7F4A_7C15
         value ^= value >> 29
     }
 
-    public mutating func write(_ bytes: [UInt8]) {
+    @_spi(Checker) public mutating func write(_ bytes: [UInt8]) {
         write(UInt64(bytes.count))
         for byte in bytes { write(UInt64(byte)) }
     }

@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 import RaftExplorer
 
 /// How node IDs are written in an encoding: each node's position under a relabeling (a
@@ -49,7 +49,7 @@ extension Labels: NodeLabeling {
     @inline(__always) func label(_ id: NodeID) -> UInt64 { self(id) }
 }
 
-extension StateEncoder: DigestSink {}
+@_spi(Checker) extension StateEncoder: DigestSink {}
 
 extension ClusterModel {
     /// Orderings tried per state under symmetry before settling for a sound but inexact one.

@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 
 /// One step of the simulated world: the alphabet the explorer permutes. Messages are named by
 /// content, not by position, so a trace survives minimization.

@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 import RaftExplorer
 
 /// A check specification: the cluster, the Raft options, the events the explorer may choose,
@@ -171,7 +171,7 @@ public struct Spec: Hashable, Codable, Sendable {
     }
 
     /// The mutation set this spec runs against.
-    public var mutations: Mutation { mutation.flatMap(Mutation.init(name:)) ?? [] }
+    @_spi(Checker) public var mutations: Mutation { mutation.flatMap(Mutation.init(name:)) ?? [] }
 
     public var nodeIDs: [NodeID] { (1...nodes).map { NodeID(UInt64($0)) } }
 

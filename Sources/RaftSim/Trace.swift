@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 
 /// A counterexample or reproduction, versioned: the whole spec (so replay needs nothing else),
 /// the mutation, the seed, the events, and the violation. Encoded as JSON by the command line

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RaftCore
+@_spi(Checker) import RaftCore
 import RaftExplorer
 import RaftSim
 import RaftCheckFiles

@@ -1,4 +1,4 @@
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// A node's config with the options the tests vary.
 func testConfig(

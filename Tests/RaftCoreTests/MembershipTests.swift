@@ -1,5 +1,5 @@
 import Testing
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// Membership changes through the log (rule 15) and learners (rule 16).
 @Suite struct MembershipTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// Bug-zoo mutations replayed as hand-written scenarios on the core: each one breaks election
 /// safety exactly where the real bug did, and the same schedule is safe without it.

@@ -1,5 +1,5 @@
 import Testing
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// Many seeded random schedules over the in-test network — ticks, reordered deliveries, drops,
 /// duplicates, proposals, and crashes at every point of the Ready cycle — asserting election

@@ -1,5 +1,5 @@
 import Testing
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// Rules 4–6 and 17, the Raft paper's Figures 7 and 8, and flow control.
 @Suite struct ReplicationTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// Leadership transfer (rule 19) and reads (rule 13).
 @Suite struct TransferAndReadTests {

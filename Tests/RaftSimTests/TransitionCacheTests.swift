@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 import Testing
 @testable import RaftExplorer
 @testable import RaftSim
