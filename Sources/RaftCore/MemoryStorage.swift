@@ -12,8 +12,11 @@ public struct MemoryStorage: Storage, Hashable, Sendable {
 
     public init() {}
 
-    /// A fresh storage whose configuration is `confState` (a new cluster's bootstrap).
-    public init(confState: ConfState) {
+    /// A fresh storage that knows `confState` without any log entry: every node of the
+    /// explorer's clusters starts this way, all at once. Applications bootstrap with
+    /// `init(bootstrapping:)`, whose configuration is in the log, so members added later learn
+    /// it by replication.
+    @_spi(Checker) public init(confState: ConfState) {
         latestSnapshot = Snapshot(metadata: SnapshotMetadata(confState: confState))
         self.confState = confState
     }

@@ -11,7 +11,8 @@ public struct RawNode<S: Storage> {
     public private(set) var awaitingAdvance = false
 
     /// Starts (or restarts) a node from `storage`. For a new cluster, the storage holds the
-    /// initial configuration (`MemoryStorage(confState:)`).
+    /// initial configuration (`MemoryStorage(bootstrapping:)`); a member added later starts from
+    /// empty storage.
     public init(config: Config, storage: S) throws(Config.Invalid) {
         raft = try Raft(config: config, storage: storage)
         lastSoftState = raft.softState

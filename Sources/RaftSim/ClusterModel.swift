@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 import RaftExplorer
 
 /// The cluster as a `Model`: the production RaftCore nodes under every choice of event the spec

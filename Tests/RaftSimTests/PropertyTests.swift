@@ -1,4 +1,4 @@
-import RaftCore
+@_spi(Checker) import RaftCore
 import RaftExplorer
 import Testing
 @testable import RaftSim
