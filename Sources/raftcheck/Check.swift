@@ -189,10 +189,10 @@ struct Check: ParsableCommand {
             mode: "check", spec: spec, seed: run.seed, complete: report.complete,
             end: report.end == .stopped ? limits.end : report.end.rawValue.replacingOccurrences(of: "Limit", with: "_limit"),
             generatedStates: s.generated, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
-            statesPerSecond: rate, distinctStatesPerSecond: distinctRate, workers: workers, symmetry: run.symmetry,
-            mutation: Nullable(value: run.mutation), fingerprintBits: run.hashBits.rawValue, fingerprintBytes: s.fingerprintBytes,
-            bytesPerDistinctState: Double(s.fingerprintBytes) / Double(max(s.distinct, 1)), collisionProbability: collision,
-            peakMemoryBytes: peakMemory, unsatisfiedSometimes: report.unsatisfiedSometimes, violation: Nullable(value: violation))
+            statesPerSecond: rate, workers: workers, mutation: Nullable(value: run.mutation), violation: Nullable(value: violation),
+            distinctStatesPerSecond: distinctRate, symmetry: run.symmetry, fingerprintBits: run.hashBits.rawValue,
+            fingerprintBytes: s.fingerprintBytes, bytesPerDistinctState: Double(s.fingerprintBytes) / Double(max(s.distinct, 1)),
+            collisionProbability: collision, peakMemoryBytes: peakMemory, unsatisfiedSometimes: report.unsatisfiedSometimes)
         return Outcome(exit: exit, stats: stats)
     }
 }

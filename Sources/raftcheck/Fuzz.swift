@@ -145,12 +145,11 @@ struct Fuzz: ParsableCommand {
         let rate = Double(s.events) / max(elapsed, 1e-9)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in
-            try FuzzStatsFile(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil,
-                              end: end,
-                              generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
-                              statesPerSecond: rate, runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
-                              firstRun: campaign.nextRun, nextRun: report.nextRun, workers: workers, swarm: swarm,
-                              mutation: Nullable(value: spec.mutation), violation: Nullable(value: violation)).write(to: statsJson)
+            try Stats(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil, end: end,
+                      generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
+                      statesPerSecond: rate, workers: workers, mutation: Nullable(value: spec.mutation), violation: Nullable(value: violation),
+                      runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
+                      firstRun: campaign.nextRun, nextRun: report.nextRun, swarm: swarm).write(to: statsJson)
         } }
         // The process ends here, and what the search holds goes with it, not freed state by
         // state (a worker's kept states took a third of a second to free).
@@ -238,32 +237,4 @@ struct Campaign: Codable {
         let run = { (name: String) in Int(name.dropFirst("run-".count).dropLast(".json".count)) ?? Int.max }
         return files.filter { $0.hasSuffix(".json") }.sorted { (run($0), $0) < (run($1), $1) }.map { "\(novel)/\($0)" }
     }
-}
-
-/// The `--stats-json` object of `fuzz`: the brief's fields plus the campaign's.
-struct FuzzStatsFile: Encodable {
-    var schemaVersion = statsSchemaVersion
-    var mode: String
-    var spec: String
-    var seed: UInt64
-    var complete: Bool
-    /// violation, runs_done, interrupted, time_limit or memory_limit.
-    var end: String
-    var generatedStates: Int
-    var distinctStates: Int
-    var maxDepth: Int
-    var elapsedSeconds: Double
-    var statesPerSecond: Double
-    var runs: Int
-    var events: Int
-    var eventsPerSecond: Double
-    var distinctStatesSeen: Int
-    var firstRun: Int
-    var nextRun: Int
-    var workers: Int
-    var swarm: Bool
-    var mutation: Nullable<String>
-    var violation: Nullable<Stats.Violation>
-
-    func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
 }

@@ -109,7 +109,8 @@ struct Verdict {
 /// a version.
 let statsSchemaVersion = 1
 
-/// The `--stats-json` object of `check`.
+/// The `--stats-json` object of `check` and `fuzz` (docs/commands.md). Fields one mode does not
+/// have are nil and left out.
 struct Stats: Encodable {
     struct Violation: Encodable {
         var property: String
@@ -122,24 +123,35 @@ struct Stats: Encodable {
     var spec: String
     var seed: UInt64
     var complete: Bool
-    /// complete, violation, state_limit, depth_limit, interrupted, time_limit or memory_limit.
+    /// check: complete, violation, state_limit, depth_limit; fuzz: violation, runs_done; both:
+    /// interrupted, time_limit, memory_limit.
     var end: String
+    /// fuzz: events (a walk generates one state per event).
     var generatedStates: Int
     var distinctStates: Int
     var maxDepth: Int
     var elapsedSeconds: Double
     var statesPerSecond: Double
-    var distinctStatesPerSecond: Double
     var workers: Int
-    var symmetry: Bool
     var mutation: Nullable<String>
-    var fingerprintBits: Int
-    var fingerprintBytes: Int
-    var bytesPerDistinctState: Double
-    var collisionProbability: Double
-    var peakMemoryBytes: Int
-    var unsatisfiedSometimes: [String]
     var violation: Nullable<Violation>
+    // check only
+    var distinctStatesPerSecond: Double?
+    var symmetry: Bool?
+    var fingerprintBits: Int?
+    var fingerprintBytes: Int?
+    var bytesPerDistinctState: Double?
+    var collisionProbability: Double?
+    var peakMemoryBytes: Int?
+    var unsatisfiedSometimes: [String]?
+    // fuzz only
+    var runs: Int?
+    var events: Int?
+    var eventsPerSecond: Double?
+    var distinctStatesSeen: Int?
+    var firstRun: Int?
+    var nextRun: Int?
+    var swarm: Bool?
 
     func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
 }
