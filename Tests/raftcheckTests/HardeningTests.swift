@@ -71,6 +71,15 @@ import RaftCheckFiles
 
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
+    /// An error for a person: it starts with the file's name, fits in a line, and holds no
+    /// control character.
+    static func expectClear(_ error: InputError, naming file: String) {
+        let message = error.description
+        #expect(message.hasPrefix(file), "\(message)")
+        #expect(message.count < 3 * InputError.maxPart, "an error line stays short")
+        #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(message)")
+    }
+
     /// A few thousand mutated specs through the loader and validation, the valid ones run.
     @Test func mutatedSpecsAreRefusedWithAFieldOrRun() {
         let specs = Self.files("specs", ".yaml").map(Self.read)
@@ -91,10 +100,7 @@ import RaftCheckFiles
                 }
             } catch {
                 refused += 1
-                let message = error.description
-                #expect(message.hasPrefix("mutant-\(round).yaml"), "\(message)")
-                #expect(message.count < 3 * InputError.maxPart, "an error line stays short")
-                #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(message)")
+                Self.expectClear(error, naming: "mutant-\(round).yaml")
             }
         }
         // Both outcomes occur: the mutations are neither all fatal nor all harmless.
@@ -115,7 +121,7 @@ import RaftCheckFiles
                 _ = ClusterModel(spec: trace.spec).replay(events)
             } catch {
                 refused += 1
-                #expect(error.description.hasPrefix("mutant-\(round).json"), "\(error.description)")
+                Self.expectClear(error, naming: "mutant-\(round).json")
             }
         }
         #expect(refused > 200 && decoded > 200, "refused \(refused), decoded \(decoded)")
