@@ -30,9 +30,19 @@ public enum TraceFile {
         guard header.version == Trace.currentVersion else {
             throw InputError(file: path, field: "version", message: "unsupported version \(header.version.map(String.init) ?? "none") (this tool reads \(Trace.currentVersion))")
         }
-        let trace: Trace
+        // Everything but the spec; the spec goes through the spec loader, as strict as for a
+        // spec file (unknown keys, types and ranges), its errors naming `spec.<key>`.
+        struct Body: Decodable {
+            var tool: String
+            var mutation: String?
+            var seed: UInt64?
+            var run: Int?
+            var events: [TraceEvent]
+            var violation: TraceViolation?
+        }
+        let body: Body
         do {
-            trace = try decoder.decode(Trace.self, from: data)
+            body = try decoder.decode(Body.self, from: data)
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             // Foundation says only "not valid JSON" for a number that does not fit its field.
             if let (field, number) = misfitNumber(in: data) {
@@ -47,16 +57,14 @@ public enum TraceFile {
         } catch {
             throw InputError(file: path, message: "\(error)")
         }
-        if let property = trace.violation?.property, PropertyName(rawValue: property) == nil {
+        let spec = try embeddedSpec(data, file: path)
+        if let property = body.violation?.property, PropertyName(rawValue: property) == nil {
             throw InputError(file: path, field: "violation.property",
                              message: "unknown property '\(property)' (known: \(PropertyName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        if let problem = trace.spec.problems().first {
-            throw InputError(file: path, field: "spec.\(problem.field)", message: problem.message)
-        }
         var events: [Event] = []
-        let nodes = 1...UInt64(trace.spec.nodes)
-        for (i, traceEvent) in trace.events.enumerated() {
+        let nodes = 1...UInt64(spec.nodes)
+        for (i, traceEvent) in body.events.enumerated() {
             let event: Event
             do {
                 event = try traceEvent.event()
@@ -66,14 +74,37 @@ public enum TraceFile {
             var ids = [event.node.rawValue] + (event.message.map { [$0.from.rawValue, $0.to.rawValue] } ?? [])
             if case .reconfigure(_, let change) = event { ids.append(change.node.rawValue) }
             if let bad = ids.first(where: { !nodes.contains($0) }) {
-                throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): node \(bad) is not in the spec's \(trace.spec.nodes) nodes")
+                throw InputError(file: path, field: "events[\(i)]", message: "event \(i + 1): node \(bad) is not in the spec's \(spec.nodes) nodes")
             }
-            if case .partition(let side) = event, side >> trace.spec.nodes != 0 {
-                throw InputError(file: path, field: "events[\(i)].side", message: "event \(i + 1): node outside the spec's \(trace.spec.nodes) nodes")
+            if case .partition(let side) = event, side >> spec.nodes != 0 {
+                throw InputError(file: path, field: "events[\(i)].side", message: "event \(i + 1): node outside the spec's \(spec.nodes) nodes")
             }
             events.append(event)
         }
+        if let step = body.violation?.step, !(0...events.count).contains(step) {
+            throw InputError(file: path, field: "violation.step", message: "must be between 0 and the number of events (\(events.count))")
+        }
+        var trace = Trace(tool: body.tool, spec: spec, seed: body.seed, run: body.run, events: events, violation: body.violation)
+        trace.mutation = body.mutation
         return (trace, events)
+    }
+
+    /// The trace's `spec` object, read by `SpecLoader` (JSON is YAML) and validated.
+    private static func embeddedSpec(_ data: Data, file path: String) throws(InputError) -> Spec {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let object = root["spec"] else {
+            throw InputError(file: path, field: "spec", message: "missing")
+        }
+        guard object is [String: Any], let text = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            throw InputError(file: path, field: "spec", message: "expected an object")
+        }
+        // Lines and columns would point into the re-written object, not the file: the field says where.
+        let located = { (error: InputError) in
+            InputError(file: path, field: "spec" + (error.field.map { $0.isEmpty ? "" : ".\($0)" } ?? ""), message: error.message)
+        }
+        let loaded: CheckSpec
+        do { loaded = try SpecLoader.parse(String(decoding: text, as: UTF8.self), file: path) } catch { throw located(error) }
+        guard case .cluster(let spec) = loaded else { throw InputError(file: path, field: "spec.model", message: "a trace replays a cluster spec") }
+        return spec
     }
 
     /// The first number (keys in sorted order) that no field of a trace holds: every number in a

@@ -4,7 +4,7 @@ import RaftExplorer
 /// A check specification: the cluster, the Raft options, the events the explorer may choose,
 /// the bounds, the properties and the search settings. Read from YAML (format in
 /// specs/README.md) and embedded whole in every trace, so replay needs nothing else.
-public struct Spec: Hashable, Codable, Sendable {
+public struct Spec: Hashable, Encodable, Sendable {
     public var name = "unnamed"
     /// Nodes in the cluster, IDs 1...nodes.
     public var nodes = 3
@@ -26,7 +26,7 @@ public struct Spec: Hashable, Codable, Sendable {
     public init() {}
 
     /// Random exploration: the walk length and the weight of each event kind.
-    public struct FuzzSettings: Hashable, Codable, Sendable {
+    public struct FuzzSettings: Hashable, Encodable, Sendable {
         /// The longest walk of one run, in events.
         public var depth = 100
         /// Relative weights by event kind (`ClusterModel.actionKinds`); absent kinds keep their
@@ -45,7 +45,7 @@ public struct Spec: Hashable, Codable, Sendable {
         public init() {}
     }
 
-    public struct RaftOptions: Hashable, Codable, Sendable {
+    public struct RaftOptions: Hashable, Encodable, Sendable {
         public var preVote = false
         public var checkQuorum = false
         public var electionTicks = 3
@@ -68,7 +68,7 @@ public struct Spec: Hashable, Codable, Sendable {
     public enum ReadMode: String, Hashable, Codable, Sendable, CaseIterable { case safe, lease }
 
     /// Which events the explorer may choose.
-    public struct EventOptions: Hashable, Codable, Sendable {
+    public struct EventOptions: Hashable, Encodable, Sendable {
         public var deliver = true
         public var drop = false
         public var duplicate = false
@@ -118,7 +118,7 @@ public struct Spec: Hashable, Codable, Sendable {
     public enum ReadySteps: String, Hashable, Codable, Sendable, CaseIterable { case atomic, split }
 
     /// Limits on everything the state space can grow by.
-    public struct Bounds: Hashable, Codable, Sendable {
+    public struct Bounds: Hashable, Encodable, Sendable {
         /// States where a node's term exceeds this are outside the boundary.
         public var maxTerm: UInt64 = 3
         /// Client values proposed in total.
@@ -150,7 +150,7 @@ public struct Spec: Hashable, Codable, Sendable {
     /// limit, for spaces too big to exhaust (TLC's simulation mode).
     public enum Strategy: String, Hashable, Codable, Sendable, CaseIterable { case bfs, dfs, random }
 
-    public struct SearchSettings: Hashable, Codable, Sendable {
+    public struct SearchSettings: Hashable, Encodable, Sendable {
         public var strategy = Strategy.bfs
         public var hashBits = HashWidth.bits64
         /// Budget: distinct states (nil: none).
@@ -290,115 +290,3 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case linearizableReads = "linearizable_reads"
 }
 
-/// Decoding specs embedded in traces: a key the trace does not have takes the spec's
-/// documented default, so a trace written before a spec field existed still reads (and means
-/// what it meant then). Keys of the wrong type are still errors.
-extension KeyedDecodingContainer {
-    func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? value
-    }
-}
-
-extension Spec {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Spec()
-        name = try c.value(.name, default: d.name)
-        nodes = try c.value(.nodes, default: d.nodes)
-        voters = try c.decodeIfPresent(Int.self, forKey: .voters)
-        raft = try c.value(.raft, default: d.raft)
-        events = try c.value(.events, default: d.events)
-        bounds = try c.value(.bounds, default: d.bounds)
-        properties = try c.value(.properties, default: d.properties)
-        symmetry = try c.value(.symmetry, default: d.symmetry)
-        mutation = try c.decodeIfPresent(String.self, forKey: .mutation)
-        search = try c.value(.search, default: d.search)
-        fuzz = try c.value(.fuzz, default: d.fuzz)
-    }
-}
-
-extension Spec.FuzzSettings {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        depth = try c.value(.depth, default: d.depth)
-        weights = try c.value(.weights, default: d.weights)
-        novelty = try c.value(.novelty, default: d.novelty)
-        minNodes = try c.decodeIfPresent(Int.self, forKey: .minNodes)
-        swarm = try c.value(.swarm, default: d.swarm)
-    }
-}
-
-extension Spec.RaftOptions {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        preVote = try c.value(.preVote, default: d.preVote)
-        checkQuorum = try c.value(.checkQuorum, default: d.checkQuorum)
-        electionTicks = try c.value(.electionTicks, default: d.electionTicks)
-        heartbeatTicks = try c.value(.heartbeatTicks, default: d.heartbeatTicks)
-        maxInflight = try c.value(.maxInflight, default: d.maxInflight)
-        maxSizePerMessage = try c.decodeIfPresent(UInt64.self, forKey: .maxSizePerMessage)
-        seed = try c.value(.seed, default: d.seed)
-        readOnly = try c.value(.readOnly, default: d.readOnly)
-        clockDrift = try c.decodeIfPresent(Int.self, forKey: .clockDrift)
-    }
-}
-
-extension Spec.EventOptions {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        deliver = try c.value(.deliver, default: d.deliver)
-        drop = try c.value(.drop, default: d.drop)
-        duplicate = try c.value(.duplicate, default: d.duplicate)
-        tick = try c.value(.tick, default: d.tick)
-        timeout = try c.value(.timeout, default: d.timeout)
-        heartbeat = try c.value(.heartbeat, default: d.heartbeat)
-        crash = try c.value(.crash, default: d.crash)
-        restart = try c.value(.restart, default: d.restart)
-        propose = try c.value(.propose, default: d.propose)
-        read = try c.value(.read, default: d.read)
-        reconfigure = try c.value(.reconfigure, default: d.reconfigure)
-        partition = try c.value(.partition, default: d.partition)
-        compact = try c.value(.compact, default: d.compact)
-        asyncApply = try c.value(.asyncApply, default: d.asyncApply)
-        transfer = try c.value(.transfer, default: d.transfer)
-        unreachable = try c.value(.unreachable, default: d.unreachable)
-        joint = try c.value(.joint, default: d.joint)
-        forward = try c.value(.forward, default: d.forward)
-        readySteps = try c.value(.readySteps, default: d.readySteps)
-    }
-}
-
-extension Spec.Bounds {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        maxTerm = try c.value(.maxTerm, default: d.maxTerm)
-        maxProposals = try c.value(.maxProposals, default: d.maxProposals)
-        maxReads = try c.value(.maxReads, default: d.maxReads)
-        maxConfChanges = try c.value(.maxConfChanges, default: d.maxConfChanges)
-        maxInFlight = try c.value(.maxInFlight, default: d.maxInFlight)
-        maxCrashes = try c.value(.maxCrashes, default: d.maxCrashes)
-        maxRestarts = try c.value(.maxRestarts, default: d.maxRestarts)
-        maxDrops = try c.value(.maxDrops, default: d.maxDrops)
-        maxDuplicates = try c.value(.maxDuplicates, default: d.maxDuplicates)
-        maxPartitions = try c.value(.maxPartitions, default: d.maxPartitions)
-        maxCompactions = try c.value(.maxCompactions, default: d.maxCompactions)
-        maxTransfers = try c.value(.maxTransfers, default: d.maxTransfers)
-        maxUnreachable = try c.value(.maxUnreachable, default: d.maxUnreachable)
-        maxDepth = try c.decodeIfPresent(Int.self, forKey: .maxDepth)
-    }
-}
-
-extension Spec.SearchSettings {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self()
-        strategy = try c.value(.strategy, default: d.strategy)
-        hashBits = try c.value(.hashBits, default: d.hashBits)
-        maxStates = try c.decodeIfPresent(Int.self, forKey: .maxStates)
-        timeLimit = try c.decodeIfPresent(Double.self, forKey: .timeLimit)
-    }
-}

@@ -3,7 +3,8 @@
 /// A counterexample or reproduction, versioned: the whole spec (so replay needs nothing else),
 /// the mutation, the seed, the events, and the violation. Encoded as JSON by the command line
 /// with snake_case keys; documented in specs/README.md.
-public struct Trace: Codable, Hashable, Sendable {
+/// Written by `TraceFile`, which also reads it back (the spec through the spec loader).
+public struct Trace: Encodable, Hashable, Sendable {
     public static let formatName = "raftcheck-trace"
     public static let currentVersion = 1
 

@@ -189,8 +189,10 @@ import RaftCheckFiles
         #expect(flag.status == 2 && flag.error.contains("--depth must be between 1 and") && !flag.error.contains("ci.yaml"), "\(flag.error)")
         // A trace: a number no field holds, and a property this tool does not check.
         let source = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent("corpus/regressions/commit-previous-term.json").path, encoding: .utf8)
-        for (needle, replacement, expected) in [("\"nodes\" : 3", "\"nodes\" : 99999999999999999999999", "spec.nodes: the number 99999999999999999999999 does not fit"),
-                                                ("\"property\" : \"leader_completeness\"", "\"property\" : \"nonsense\"", "violation.property: unknown property 'nonsense'")] {
+        for (needle, replacement, expected) in [("\"nodes\" : 3", "\"nodes\" : 99999999999999999999999", "spec.nodes: expected an integer, got '99999999999999999999999'"),
+                                                ("\"property\" : \"leader_completeness\"", "\"property\" : \"nonsense\"", "violation.property: unknown property 'nonsense'"),
+                                                ("\"step\" : 30", "\"step\" : -3", "violation.step: must be between 0 and the number of events (30)"),
+                                                ("\"name\" : \"figure8-3\"", "\"name\" : \"figure8-3\", \"colour\" : 1", "spec.colour: unknown key")] {
             #expect(source.contains(needle))
             let file = dir.appendingPathComponent("bad.json").path
             try source.replacingOccurrences(of: needle, with: replacement).write(toFile: file, atomically: true, encoding: .utf8)
