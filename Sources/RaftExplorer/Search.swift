@@ -27,18 +27,18 @@ public struct SearchStats: Sendable, Equatable {
     public var fingerprintBytes = 0
 }
 
-/// Why a search ended.
+/// Why a search ended (the raw values are the stats' `end`).
 public enum SearchEnd: String, Sendable {
     /// Every reachable state within the bounds was explored.
     case complete
     /// A property was violated.
     case violation
     /// `maxStates` was reached.
-    case stateLimit
+    case stateLimit = "state_limit"
     /// The caller asked to stop (time or memory budget, interrupt).
     case stopped
     /// Depth-first search pruned states at `maxDepth` and may have missed some within it.
-    case depthLimit
+    case depthLimit = "depth_limit"
 }
 
 /// A property violation and the path that reaches it from an initial state.

@@ -79,7 +79,7 @@ public struct ClusterModel: Model {
                 continue
             }
             let leads = sim.view.role == .leader
-            if events.tick && spec.raft.clockDrift.map({ state.clock(slot) < $0 }) != false { actions.append(.tick(id)) }
+            if mayTick(slot, in: state) { actions.append(.tick(id)) }
             if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
             if events.heartbeat && leads { actions.append(.heartbeat(id)) }
             let asked = leads || events.forward  // Whether clients ask this node.
@@ -556,6 +556,12 @@ extension ClusterModel: WeightedModel {
 }
 
 extension ClusterModel {
+    /// Whether node `slot` may tick: ticks are on and, under bounded clock drift, its clock is
+    /// less than the bound ahead of the slowest node's.
+    func mayTick(_ slot: Int, in state: ClusterState) -> Bool {
+        spec.events.tick && spec.raft.clockDrift.map { state.clock(slot) < $0 } != false
+    }
+
     /// Whether `actions(of: state)` lists `event`, decided for the one event (the same rules).
     public func isEnabled(_ event: Event, in state: ClusterState) -> Bool {
         if let shapes, !shapes.contains(event.shape) { return false }
@@ -605,7 +611,7 @@ extension ClusterModel {
         if sim.view.hasReady { if case .ready = event { return true } else { return false } }
         let leads = sim.view.role == .leader
         switch event {
-        case .tick: return events.tick && spec.raft.clockDrift.map({ state.clock(slot) < $0 }) != false
+        case .tick: return mayTick(slot, in: state)
         case .timeout: return events.timeout && !leads && sim.view.isPromotable
         case .heartbeat: return events.heartbeat && leads
         case .propose: return events.propose && (leads || events.forward) && Int(counters.proposals) < bounds.maxProposals

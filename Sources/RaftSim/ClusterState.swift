@@ -391,9 +391,10 @@ public struct ClusterState: Sendable {
     /// to 0), and every up clock moves back by the slowest one's lead.
     mutating func advanceClock(_ slot: Int, tick: Bool) {
         clocks = clocks & ~(0xFF << (8 * slot)) | (tick ? UInt64(clock(slot) + 1) << (8 * slot) : 0)
-        let up = nodes.indices.filter { nodes[$0].isUp }
-        guard let slowest = up.map(clock).min(), slowest > 0 else { return }
-        for slot in up { clocks -= UInt64(slowest) << (8 * slot) }
+        var slowest = Int.max
+        for slot in nodes.indices where nodes[slot].isUp { slowest = min(slowest, clock(slot)) }
+        guard slowest != Int.max, slowest > 0 else { return }
+        for slot in nodes.indices where nodes[slot].isUp { clocks -= UInt64(slowest) << (8 * slot) }
     }
 
     /// Whether the network currently carries messages from `a` to `b`.

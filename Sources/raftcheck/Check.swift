@@ -187,7 +187,7 @@ struct Check: ParsableCommand {
         }
         let stats = Stats(
             mode: "check", spec: spec, seed: run.seed, complete: report.complete,
-            end: report.end == .stopped ? limits.end : report.end.rawValue.replacingOccurrences(of: "Limit", with: "_limit"),
+            end: report.end == .stopped ? limits.end : report.end.rawValue,
             generatedStates: s.generated, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
             statesPerSecond: rate, workers: workers, mutation: Nullable(value: run.mutation), violation: Nullable(value: violation),
             distinctStatesPerSecond: distinctRate, symmetry: run.symmetry, fingerprintBits: run.hashBits.rawValue,

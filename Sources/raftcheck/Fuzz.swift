@@ -145,7 +145,7 @@ struct Fuzz: ParsableCommand {
         let rate = Double(s.events) / max(elapsed, 1e-9)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in
-            try Stats(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: !report.stopped && report.violation == nil, end: end,
+            try Stats(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: end == "runs_done", end: end,
                       generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
                       statesPerSecond: rate, workers: workers, mutation: Nullable(value: spec.mutation), violation: Nullable(value: violation),
                       runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
