@@ -267,7 +267,7 @@ public struct ClusterModel: Model {
             change(id, &next) { parts, _ in
                 let index = LogIndex(UInt64(parts.applied.count))
                 let image = StateMachineImage.encode(parts.applied)
-                try? parts.node!.storage.createSnapshot(at: index, data: image)
+                _ = try? parts.node!.storage.createSnapshot(at: index, data: image)
                 try? parts.node!.storage.compact(to: index)
             }
         case .applyEntries:

@@ -11,20 +11,10 @@ struct Labels {
     var blindSelf: NodeID?
     var blindOther: NodeID?
 
-    static func identity(_ n: Int) -> Labels { ordering(0..<n) }
+    static func identity(_ n: Int) -> Labels { Labels(.identity(n)) }
 
     /// IDs written only as `me` or not, or with `other`, as `me`, `other` or a third node.
     static func blind(_ me: NodeID, other: NodeID? = nil) -> Labels { Labels(blindSelf: me, blindOther: other) }
-
-    /// Labels in which node `order[p]` (a slot) gets position `p`.
-    static func ordering(_ order: some Collection<Int>) -> Labels {
-        var labels = Labels()
-        for (position, slot) in order.enumerated() {
-            labels.packed |= UInt64(position) << (3 * UInt64(slot))
-            labels.slots |= UInt64(slot) << (3 * UInt64(position))
-        }
-        return labels
-    }
 
     /// The slot of the node at `position` (0-based).
     @inline(__always) func slot(at position: Int) -> Int { Int((slots >> (3 * UInt64(position))) & 7) }
@@ -52,22 +42,16 @@ extension Labels: NodeLabeling {
 @_spi(Checker) extension StateEncoder: DigestSink {}
 
 extension ClusterModel {
-    /// Orderings tried per state under symmetry before settling for a sound but inexact one.
-    static let symmetryOrderingCap = 720
-
-    /// The state's fingerprint. Under symmetry it is the least hash of the encoding over the
-    /// relabelings that order nodes by their ID-blind signature, then by how they relate to the
-    /// others (permuting only among equal keys): equal for every state of one orbit, hence
-    /// exact, as long as the tied orderings stay within `symmetryOrderingCap`; past that one
-    /// ordering is used, which is still sound (never merges inequivalent states) but may keep an
-    /// orbit as several states.
+    /// The state's fingerprint: under symmetry its orbit's canonical one (`Symmetry`), with
+    /// nodes keyed by their ID-blind signature and ties refined by how each relates to the
+    /// others (`refineSignatures`).
     public func fingerprint(of state: ClusterState, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint {
         canonicalFingerprint(of: state, width: width, encoder: &encoder).fingerprint
     }
 
     /// The fingerprint, and the relabeling whose encoding it hashes if that is the orbit's
     /// canonical one: always without symmetry (the identity), under symmetry unless the tied
-    /// orderings passed `symmetryOrderingCap`.
+    /// orderings passed `Symmetry.orderingCap`.
     public func canonicalFingerprint(of state: ClusterState, width: HashWidth,
                                      encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
         let n = state.nodes.count
@@ -76,47 +60,12 @@ extension ClusterModel {
             encode(state, Labels.identity(n), into: &encoder)
             return (encoder.hash(width), .identity(n))
         }
-        // The order lives on the stack: a fingerprint is taken of every generated state.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { buffer in
-            _ = buffer.initialize(from: 0..<n)
-            return symmetricFingerprint(of: state, order: buffer, width: width, encoder: &encoder)
-        }
-    }
-
-    /// `canonicalFingerprint(of:width:encoder:)` under symmetry; `order` holds the slots 0..<n
-    /// in order and is used as scratch space.
-    private func symmetricFingerprint(of state: ClusterState, order: UnsafeMutableBufferPointer<Int>, width: HashWidth,
-                                      encoder: inout StateEncoder) -> (fingerprint: Fingerprint, relabeling: Relabeling?) {
-        var order = order
-        let n = order.count
-        var best: (fingerprint: Fingerprint, labels: UInt64)?
-        func tryOrder(_ order: UnsafeMutableBufferPointer<Int>, _ encoder: inout StateEncoder) {
-            encoder.reset()
-            let labels = Labels.ordering(order)
-            encode(state, labels, into: &encoder)
-            let fp = encoder.hash(width)
-            if best.map({ fp < $0.fingerprint }) ?? true { best = (fp, labels.packed) }
-        }
-        if tryEveryRelabeling {
-            repeat { tryOrder(order, &encoder) } while order[...].nextPermutation()
-            return (best!.fingerprint, Relabeling(packed: best!.labels, count: n))
-        }
-        // Nodes in signature order; ties broken, where they can be, by how each tied node
-        // relates to the others (`refineSignatures`), both invariant under relabeling.
-        var keys = NodeKeys(repeating: (0, 0))
+        var keys = Symmetry.Keys(repeating: (0, 0))
         for slot in 0..<n { keys[slot].0 = state.nodes[slot].sealed.signature }
-        order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
-        var groups = Self.tiedGroups(order, keys)
-        if !groups.isEmpty {
-            refineSignatures(&keys, of: groups, in: order, state: state)
-            order.sort { (keys[$0].0, keys[$0].1, $0) < (keys[$1].0, keys[$1].1, $1) }
-            groups = Self.tiedGroups(order, keys)
-        }
-        // The nodes a relabeling may still permute: runs of equal keys.
-        let orderings = groups.reduce(1) { product, group in (1...group.count).reduce(product, *) }
-        let exact = orderings <= Self.symmetryOrderingCap
-        repeat { tryOrder(order, &encoder) } while exact && Self.nextOrdering(&order, groups)
-        return (best!.fingerprint, exact ? Relabeling(packed: best!.labels, count: n) : nil)
+        return Symmetry.canonicalFingerprint(
+            count: n, keys: keys, width: width, encoder: &encoder, everyRelabeling: tryEveryRelabeling,
+            refine: { keys, tied in refineSignatures(&keys, of: tied, state: state) },
+            encode: { relabeling, encoder in encode(state, Labels(relabeling), into: &encoder) })
     }
 
     /// Writes `event` with its node IDs relabeled (for `TransitionCache`): its kind, then its
@@ -170,29 +119,15 @@ extension ClusterModel {
         return min(side, other) | max(side, other) << 8
     }
 
-    /// Per slot, the keys nodes are ordered by under symmetry: signature, then refinement.
-    typealias NodeKeys = InlineArray<8, (UInt64, UInt64)>
-
-    /// The runs of equal keys in `order` (sorted by key), each longer than one node.
-    static func tiedGroups(_ order: UnsafeMutableBufferPointer<Int>, _ keys: NodeKeys) -> [Range<Int>] {
-        var groups: [Range<Int>] = []
-        var start = 0
-        for i in 1...order.count where i == order.count || keys[order[i]] != keys[order[start]] {
-            if i - start > 1 { groups.append(start..<i) }
-            start = i
-        }
-        return groups
-    }
-
-    /// Gives each node of the tied `groups` (runs of positions in `order`) a second key: the
+    /// Gives each node in `tied` (bit s: slot s) a second key: the
     /// sum (a multiset hash) over every other node of that node's signature and how each of the
     /// two refers to the other (`relation`, derived with each node's view), plus the messages in
     /// flight to or from it, with IDs written only as "itself", "the other" or "a third node".
     /// So the key is invariant under relabeling; it splits tied nodes that no relabeling maps
     /// onto each other, as far as it sees.
-    func refineSignatures(_ keys: inout NodeKeys, of groups: [Range<Int>], in order: UnsafeMutableBufferPointer<Int>, state: ClusterState) {
+    func refineSignatures(_ keys: inout Symmetry.Keys, of tied: UInt64, state: ClusterState) {
         let n = state.nodes.count
-        for i in groups.joined().lazy.map({ order[$0] }) {
+        for i in 0..<n where tied & (1 << UInt64(i)) != 0 {
             let me = NodeID(UInt64(i + 1))
             var key: UInt64 = 0
             for j in 0..<n where j != i {
@@ -234,16 +169,6 @@ extension ClusterModel {
             h.write(state)
         }
         return h.value
-    }
-
-    /// Advances `order` to the next permutation within `groups` (odometer order); false after
-    /// the last one.
-    static func nextOrdering(_ order: inout UnsafeMutableBufferPointer<Int>, _ groups: [Range<Int>]) -> Bool {
-        for group in groups.reversed() {
-            if order[group].nextPermutation() { return true }
-            order[group].sort()
-        }
-        return false
     }
 
     /// A node's ID-blind signature: a summary of fields of its encoding, with every ID written
@@ -384,25 +309,5 @@ extension ClusterModel {
         Message.digestMultiset(rd.messages, into: &e, labels: labels)
         Message.digestMultiset(rd.messagesAfterPersist, into: &e, labels: labels)
         Message.digestMultiset(rd.selfMessages, into: &e, labels: labels)
-    }
-}
-
-extension MutableCollection where Self: BidirectionalCollection, Element: Comparable {
-    /// Rearranges into the next permutation in lexicographic order; false (and unchanged) if
-    /// this is the last one.
-    mutating func nextPermutation() -> Bool {
-        guard var i = index(endIndex, offsetBy: -1, limitedBy: startIndex), i != startIndex else { return false }
-        while true {
-            let j = i
-            formIndex(before: &i)
-            if self[i] < self[j] {
-                var k = index(before: endIndex)
-                while !(self[i] < self[k]) { formIndex(before: &k) }
-                swapAt(i, k)
-                self[j...].reverse()
-                return true
-            }
-            if i == startIndex { return false }
-        }
     }
 }

@@ -1,32 +1,16 @@
 import RaftExplorer
 
-/// A server relabeling: `label[i]` is the new index of server i.
-struct Relabeling: Sendable {
+/// Server IDs under a relabeling, as the encoding reads them: `label[i]` is the new index of
+/// server i, `server` the inverse.
+struct ServerLabels {
     var label = InlineArray<4, UInt8>(repeating: 0)
-    var server = InlineArray<4, UInt8>(repeating: 0)  // the inverse
+    var server = InlineArray<4, UInt8>(repeating: 0)
 
-    /// Every permutation of `n` servers, identity first.
-    static func all(_ n: Int) -> [Relabeling] {
-        var result: [Relabeling] = []
-        var order = Array(UInt8(0)..<UInt8(n))
-        func emit() {
-            var r = Relabeling()
-            for (position, i) in order.enumerated() {
-                r.label[Int(i)] = UInt8(position)
-                r.server[position] = i
-            }
-            result.append(r)
+    init(_ r: Relabeling) {
+        for i in 0..<r.count {
+            label[i] = UInt8(r.position(of: i))
+            server[r.position(of: i)] = UInt8(i)
         }
-        func permute(_ k: Int) {
-            if k == n { return emit() }
-            for i in k..<n {
-                order.swapAt(k, i)
-                permute(k + 1)
-                order.swapAt(k, i)
-            }
-        }
-        permute(0)
-        return result
     }
 
     @inline(__always) func map(_ i: UInt8) -> UInt8 { label[Int(i)] }
@@ -47,31 +31,19 @@ struct Relabeling: Sendable {
 }
 
 extension RaftTLAModel {
-    /// The fingerprint of the state, or under symmetry the least fingerprint over the
-    /// relabelings that order the servers by their ID-blind signature: exactly one per symmetry
-    /// orbit (two states of one orbit try corresponding relabelings, so they share the least).
+    /// The fingerprint of the state, or under symmetry its orbit's canonical one (`Symmetry`),
+    /// with servers keyed by their ID-blind signature.
     public func fingerprint(of s: State, width: HashWidth, encoder e: inout StateEncoder) -> Fingerprint {
-        guard spec.symmetry else {
+        guard spec.symmetry && n > 1 else {
             e.reset()
-            encode(s, relabelings[0], into: &e)
+            encode(s, ServerLabels(.identity(n)), into: &e)
             return e.hash(width)
         }
-        var signatures = InlineArray<4, UInt64>(repeating: 0)
-        for i in 0..<n { signatures[i] = signature(s, i) }
-        var best: Fingerprint?
-        for r in relabelings where orders(r, signatures) {
-            e.reset()
-            encode(s, r, into: &e)
-            let fp = e.hash(width)
-            if best.map({ fp < $0 }) ?? true { best = fp }
-        }
-        return best!
-    }
-
-    /// Whether `r` puts the servers in non-decreasing signature order.
-    private func orders(_ r: Relabeling, _ signatures: InlineArray<4, UInt64>) -> Bool {
-        for q in 1..<max(n, 1) where signatures[Int(r.server[q - 1])] > signatures[Int(r.server[q])] { return false }
-        return true
+        var keys = Symmetry.Keys(repeating: (0, 0))
+        for i in 0..<n { keys[i].0 = signature(s, i) }
+        return Symmetry.canonicalFingerprint(
+            count: n, keys: keys, width: width, encoder: &e, refine: { _, _ in },
+            encode: { r, e in encode(s, ServerLabels(r), into: &e) }).fingerprint
     }
 
     /// Server i's variables with every server ID seen only as "i itself" or "another":
@@ -106,7 +78,7 @@ extension RaftTLAModel {
     /// The canonical bytes of `s` with servers relabeled by `r`: per-server variables in the
     /// new order, server IDs mapped, and sets (the message bag, elections) as sorted elements.
     /// Without history only MCraftView's view is written.
-    func encode(_ s: State, _ r: Relabeling, into e: inout StateEncoder) {
+    func encode(_ s: State, _ r: ServerLabels, into e: inout StateEncoder) {
         for position in 0..<n {
             let i = Int(r.server[position])
             let voted = s.votedFor[i] == 0 ? 0 : UInt64(r.map(s.votedFor[i] - 1)) + 1

@@ -16,13 +16,10 @@ import RaftExplorer
 public struct RaftTLAModel: Model {
     public let spec: RaftTLASpec
     let n: Int
-    /// Every relabeling of the servers, identity first.
-    let relabelings: [Relabeling]
 
     public init(spec: RaftTLASpec) {
         self.spec = spec
         n = spec.servers
-        relabelings = Relabeling.all(spec.servers)
     }
 
     public enum Role: UInt8, Sendable { case follower, candidate, leader }
