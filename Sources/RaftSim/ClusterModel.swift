@@ -51,51 +51,67 @@ public struct ClusterModel: Model {
         actions.removeLast(actions.count - kept)
     }
 
+    /// Every enabled event: each node's, in node order, then the network's. The one statement
+    /// of the enabling rules (`isEnabled` lists the part an event belongs to).
     private func listActions(of state: ClusterState, into actions: inout [Event]) {
+        for slot in state.nodes.indices { listActions(ofNode: slot, in: state, into: &actions) }
+        listNetworkActions(of: state, into: &actions)
+    }
+
+    /// The events of node `slot`: its faults, its Ready loop's steps, and the inputs the
+    /// application, clients and operator may give it.
+    @inline(__always)
+    private func listActions(ofNode slot: Int, in state: ClusterState, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
-        for (slot, sim) in state.nodes.enumerated() {
-            let id = NodeID(UInt64(slot + 1))
-            // What the box derived (`sim.view`): binding the node would copy its whole state.
-            guard sim.isUp else {
-                if events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
-                continue
-            }
-            if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
-            // The application's apply loop runs beside its Ready loop, between Readies.
-            if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > sim.appliedIndex {
-                actions.append(.applyEntries(id))
-            }
-            if let stage = sim.box.pending?.stage {
-                switch stage {
-                case .sent: actions.append(.persist(id))
-                case .persisted: actions.append(.announce(id))
-                case .announced: actions.append(.apply(id))
-                }
-                continue
-            }
-            if sim.view.hasReady {
-                // Split mode: the application carries out a Ready before its next input.
-                actions.append(.ready(id))
-                continue
-            }
-            let leads = sim.view.role == .leader
-            if mayTick(slot, in: state) { actions.append(.tick(id)) }
-            if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
-            if events.heartbeat && leads { actions.append(.heartbeat(id)) }
-            let asked = leads || events.forward  // Whether clients ask this node.
-            if events.propose && asked && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
-            if events.read && asked && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
-            if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
-                for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
-            }
-            if events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
-            if leads {
-                listLeaderRequests(of: state, at: id, into: &actions)
-            } else if events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
-                // Forwarded to the leader, which hands over to `peer` (itself included).
-                for peer in spec.nodeIDs { actions.append(.transfer(id, peer)) }
-            }
+        let id = NodeID(UInt64(slot + 1))
+        // What the box derived (`sim.view`): binding the node would copy its whole state.
+        let sim = state.nodes[slot]
+        guard sim.isUp else {
+            if events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
+            return
         }
+        if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
+        // The application's apply loop runs beside its Ready loop, between Readies.
+        if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > sim.appliedIndex {
+            actions.append(.applyEntries(id))
+        }
+        if let stage = sim.box.pending?.stage {
+            switch stage {
+            case .sent: actions.append(.persist(id))
+            case .persisted: actions.append(.announce(id))
+            case .announced: actions.append(.apply(id))
+            }
+            return
+        }
+        if sim.view.hasReady {
+            // Split mode: the application carries out a Ready before its next input.
+            actions.append(.ready(id))
+            return
+        }
+        let leads = sim.view.role == .leader
+        if mayTick(slot, in: state) { actions.append(.tick(id)) }
+        if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
+        if events.heartbeat && leads { actions.append(.heartbeat(id)) }
+        let asked = leads || events.forward  // Whether clients ask this node.
+        if events.propose && asked && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
+        if events.read && asked && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
+        if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
+            for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
+        }
+        if events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
+        if leads {
+            listLeaderRequests(of: state, at: id, into: &actions)
+        } else if events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
+            // Forwarded to the leader, which hands over to `peer` (itself included).
+            for peer in spec.nodeIDs { actions.append(.transfer(id, peer)) }
+        }
+    }
+
+    /// The network's events: partition or heal, and per message in flight (equal copies once)
+    /// its delivery, loss and duplication.
+    @inline(__always)
+    private func listNetworkActions(of state: ClusterState, into actions: inout [Event]) {
+        let events = spec.events, bounds = spec.bounds, counters = state.counters
         if events.partition {
             if state.partition != 0 {
                 actions.append(.heal)
@@ -562,65 +578,20 @@ extension ClusterModel {
         spec.events.tick && spec.raft.clockDrift.map { state.clock(slot) < $0 } != false
     }
 
-    /// Whether `actions(of: state)` lists `event`, decided for the one event (the same rules).
+    /// Whether `actions(of: state)` lists `event`: decided by listing only the part of the
+    /// events it belongs to (its node's, or the network's), under the same rules.
     public func isEnabled(_ event: Event, in state: ClusterState) -> Bool {
         if let shapes, !shapes.contains(event.shape) { return false }
-        let events = spec.events, bounds = spec.bounds, counters = state.counters
-        if let message = event.message {
-            guard state.network.contains(message) else { return false }
-            switch event {
-            case .deliver:
-                return events.deliver && state.connected(message.from, message.to) && state[message.to].takesInput
-            case .drop: return events.drop && Int(counters.drops) < bounds.maxDrops
-            default: return events.duplicate && Int(counters.duplicates) < bounds.maxDuplicates
-            }
-        }
+        var listed: [Event] = []
         switch event {
-        case .partition(let side):
-            return events.partition && state.partition == 0 && Int(counters.partitions) < bounds.maxPartitions
-                && side & 1 == 1 && side < UInt8(1 << spec.nodes) - 1
-        case .heal:
-            return events.partition && state.partition != 0
+        case .deliver, .drop, .duplicate, .partition, .heal:
+            listNetworkActions(of: state, into: &listed)
         default:
-            break
+            let slot = Int(event.node.rawValue) - 1
+            guard state.nodes.indices.contains(slot) else { return false }
+            listActions(ofNode: slot, in: state, into: &listed)
         }
-        let slot = Int(event.node.rawValue) - 1
-        guard state.nodes.indices.contains(slot) else { return false }
-        // The same sources as `actions(of:)`: the box's view, not a copy of the node.
-        let sim = state.nodes[slot]
-        guard sim.isUp else {
-            if case .restart = event { return events.restart && Int(counters.restarts) < bounds.maxRestarts }
-            return false
-        }
-        if case .crash = event { return events.crash && Int(counters.crashes) < bounds.maxCrashes }
-        switch event {
-        case .compact, .applyEntries, .transfer, .reportSnapshot, .unreachable, .enterJoint, .leaveJoint:
-            // Rare events: listed, not decided apart.
-            var listed: [Event] = []
-            listActions(of: state, into: &listed)
-            return listed.contains(event)
-        default:
-            break
-        }
-        if let stage = sim.box.pending?.stage {
-            switch (event, stage) {
-            case (.persist, .sent), (.announce, .persisted), (.apply, .announced): return true
-            default: return false
-            }
-        }
-        if sim.view.hasReady { if case .ready = event { return true } else { return false } }
-        let leads = sim.view.role == .leader
-        switch event {
-        case .tick: return mayTick(slot, in: state)
-        case .timeout: return events.timeout && !leads && sim.view.isPromotable
-        case .heartbeat: return events.heartbeat && leads
-        case .propose: return events.propose && (leads || events.forward) && Int(counters.proposals) < bounds.maxProposals
-        case .read: return events.read && (leads || events.forward) && Int(counters.reads) < bounds.maxReads
-        case .reconfigure(_, let change):
-            return events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges
-                && changes(of: sim.box.upNode.raft.tracker.config).contains(change)
-        default: return false
-        }
+        return listed.contains(event)
     }
 
     /// Replays `events` from the initial state. Returns the states visited (initial first), and
