@@ -307,31 +307,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
     }
 
-    /// PCT's groups of `candidates` (indexes into `enabled`), one per thread, highest priority
-    /// first (the network's own events go with the first); with `demoteTop`, the running
-    /// thread then drops to the lowest priority. All of them in one group if no action has a
-    /// thread.
-    private static func threadGroups(_ candidates: [Int], of enabled: [M.Action], model: M, priorities: inout [UInt64], demoteTop: Bool) -> [[Int]] {
-        var threads: [Int] = []
-        for i in candidates { if let t = model.thread(of: enabled[i]), !threads.contains(t) { threads.append(t) } }
-        threads.sort { (priorities[$0 % 64], $0) > (priorities[$1 % 64], $1) }
-        if let top = threads.first, demoteTop { priorities[top % 64] = 0 }
-        let groups = threads.enumerated().map { rank, t in
-            candidates.filter { model.thread(of: enabled[$0]).map { $0 == t } ?? (rank == 0) }
-        }
-        return groups.isEmpty ? [candidates] : groups
-    }
-
-    /// The first `always` property `state` breaks.
-    private func violated(in state: M.State, variant: Int) -> String? {
-        always[variant].firstFailing(in: state)
-    }
-
     private struct WalkBox: @unchecked Sendable { let buffer: UnsafeMutableBufferPointer<Walk> }
 
     /// One run: a walk from `initial` (a worker's initial states of the variants) whose every
-    /// choice comes from the run's own seed; `transitions` and `states` are the worker's. With
-    /// `poll`, it asks whether to stop now and then, and ends early (see `abandoned`).
+    /// choice comes from the run's own seed (`WalkPolicy`), moving a `WalkCursor` over the
+    /// worker's `transitions` and `states`. With `poll`, it asks whether to stop now and then,
+    /// and ends early (see `abandoned`).
     private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State>?, poll: Poll?) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
@@ -340,143 +321,30 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let start = frontierStart(&rng)
         if let start { result.variant = start.variant }
         let model = variants[result.variant]
-        var weights = model.defaultWeights
-        if options.swarm {
-            // Swarm testing: a random subset of kinds (never none), each with a random weight.
-            repeat {
-                for k in weights.indices { weights[k] = rng.chance(1, in: 2) ? 1 + rng.next(below: 16) : 0 }
-            } while weights.allSatisfy { $0 == 0 }
-        }
-        var encoder = StateEncoder()
-        var state = initial[result.variant]
-        // The state's canonical fingerprint, while transitions are remembered.
-        var canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)? = transitions == nil ? nil : initialCanonical[result.variant]
-        // Buffers reused from step to step: a walk allocates per step only the states it makes.
-        var actions = Actions(), weighted: [Int] = [], draws = WeightedDraws()
-        // The listing (`Listing`) of each state the walk does not keep.
-        var scratch = ScratchListing()
+        var policy = WalkPolicy(model: model, options: options, prefix: start?.choices.count ?? 0, rng: &rng)
+        var cursor = WalkCursor(model: model, variant: result.variant, state: initial[result.variant], always: always[result.variant],
+                                canonical: transitions == nil ? nil : initialCanonical[result.variant], width: options.hashWidth,
+                                fingerprinting: options.novelty || options.countsDistinct, transitions: transitions, states: states)
         if let start {
-            // The prefix stays inside the boundary and breaks no property: its walk went on.
-            state = model.replay(start.choices, from: state).state
+            cursor.replay(start.choices)
             (result.choices, result.prefix) = (Array(start.choices), start.choices.count)
-            if canonical != nil { canonical = model.canonicalFingerprint(of: state, width: options.hashWidth, encoder: &encoder) }
         }
-        let fingerprinting = options.novelty || options.countsDistinct
-        // Where `states` keeps the state, if it does (the start too, once checked). The walk
-        // takes a kept state out only to compute from it (`held`): most steps need only its
-        // actions and what the caches know of their transitions.
-        var place: Int?
-        var held: M.State? = consume state
-        if let states, let canonical, let relabeling = canonical.relabeling {
-            place = states.find(canonical.fingerprint, relabeling, variant: result.variant)
-            if place == nil && violated(in: held.unsafelyUnwrapped, variant: result.variant) == nil {
-                list(&actions, of: &held, at: place, in: states, model: model)
-                place = states.keep(held.unsafelyUnwrapped, kinds: actions.kinds, canonical.fingerprint, relabeling, variant: result.variant)
-            }
-        }
+        cursor.settleStart()
         // Room for a typical walk at once (a deep one grows as it goes).
         result.choices.reserveCapacity(min(options.depth, 256))
-        if fingerprinting { result.unseen.reserveCapacity(min(options.depth, 256)) }
-        // PCT: a random priority per thread (higher runs first) and the steps where the running
-        // thread is demoted, among those the walk takes (after a frontier walk's prefix).
-        var priorities: [UInt64] = (0..<64).map { _ in options.pct ? 1 + rng.next(below: 1 << 32) : 0 }
-        let steps = UInt64(max(options.depth - result.prefix, 1))
-        let changePoints = options.pct ? (0..<options.pctChangePoints).map { _ in result.prefix + Int(rng.next(below: steps)) } : []
+        if cursor.fingerprinting { result.unseen.reserveCapacity(min(options.depth, 256)) }
         for step in result.prefix..<max(result.prefix, options.depth) {
             if (step - result.prefix) % Self.pollInterval == Self.pollInterval - 1 {
                 if let poll, poll.shouldStop() { abandoned.store(true, ordering: .relaxed) }
                 if abandoned.load(ordering: .relaxed) { return result }
             }
-            // The state's listing: kept with the state, or else made now.
-            let listing: Listing
-            if let place {
-                listing = states.unsafelyUnwrapped.listing(at: place)
-            } else {
-                list(&actions, of: &held, at: place, in: states, model: model)
-                listing = scratch.fill(kinds: actions.kinds)
-            }
-            let stepKinds = listing.kinds
-            // Candidates by weight; try them in a random weighted order until one stays inside the
-            // boundary. With novelty, a few draws look for a successor never seen.
-            // The groups to draw from, in order: everything at once, or with PCT one thread at a
-            // time by priority (the network's own events go with the first), moving on only if
-            // no action of a thread stays inside the boundary.
-            var groups: [[Int]]?
-            if options.pct {
-                list(&actions, of: &held, at: place, in: states, model: model)
-                weighted.removeAll(keepingCapacity: true)
-                for i in stepKinds.indices where weights[Int(stepKinds[i])] > 0 { weighted.append(i) }
-                groups = Self.threadGroups(weighted, of: actions.enabled, model: model, priorities: &priorities, demoteTop: changePoints.contains(step))
-            }
-            // A successor never seen (or, without novelty, the first inside the boundary); failing
-            // that, the first inside the boundary. Its state is computed once it is picked for good.
-            var picked: Pick?
-            // The states of `picked` and of the candidate, if computed (plain words apart: a
-            // pick is copied around, its state is only moved).
-            var pickedState: M.State?, computed: M.State?
-            for group in 0..<(groups?.count ?? 1) where picked == nil {
-                if let groups {
-                    draws.reset(count: stepKinds.count, members: groups[group]) { weights[Int(stepKinds[$0])] }
-                } else {
-                    draws.reset(count: stepKinds.count, members: stepKinds.indices) { weights[Int(stepKinds[$0])] }
-                }
-                var tries = options.novelty ? 4 : 1
-                while tries > 0 && !draws.isEmpty {
-                    let index = draws.next(&rng)
-                    guard var candidate = successor(index, in: listing, of: &held, actions: &actions,
-                                                    canonical, model: model, variant: result.variant, fingerprinting: fingerprinting,
-                                                    transitions: transitions, place: place, states: states, computed: &computed,
-                                                    encoder: &encoder)
-                    else { continue }
-                    if !options.novelty || isNovel(&candidate, in: listing, walked: result.unseen) {
-                        (picked, pickedState) = (candidate, computed.take())
-                        break
-                    }
-                    if picked == nil { (picked, pickedState) = (candidate, computed.take()) } else { computed = nil }
-                    tries -= 1
-                }
-            }
-            guard var pick = picked.take() else { break }
+            let listing = cursor.listing()
+            guard var pick = policy.pick(at: step, in: listing, cursor: &cursor, rng: &rng, seen: seen, walked: result.unseen) else { break }
             result.choices.append(UInt16(pick.index))
             if let fp = pick.fingerprint, !pick.seen { result.unseen.append((fp, Int32(result.choices.count))) }
-            // A successor learned before: its relabeling composed now it is picked (if not yet).
-            if let base = canonical?.relabeling { pick.compose(after: base) }
-            if !pick.hint.isNone { states.unsafelyUnwrapped.prefetchListing(pick.hint) }
-            // Moved out, not copied: the walk goes on from the state alone. A successor learned
-            // before is taken from the states kept, already checked, or else computed now
-            // (it is known to stay inside the boundary), from the state given up: the encoder
-            // lets go of its nodes, so the one that changes, if the walk alone holds it, changes
-            // in place.
-            var state: M.State
-            // Whether the walk retraces a transition (learned before): its successor, reached
-            // before, is kept; a state reached for the first time is not (most are never reached
-            // again, and keeping one would cost its copy-on-write buffers being copied next step).
-            var retraced = false
-            if let next = pickedState.take() {
-                state = next
-            } else if states != nil, let fp = pick.fingerprint, let relabeling = pick.relabeling,
-                      let found = states.unsafelyUnwrapped.find(fp, relabeling, variant: result.variant) {
-                listing.hint(states.unsafelyUnwrapped.hint(at: found), action: pick.index)
-                (held, place, actions.listed) = (nil, found, false)
-                if canonical != nil { canonical = (fp, relabeling) }
-                continue
-            } else {
-                list(&actions, of: &held, at: place, in: states, model: model)
-                encoder.forgetParts()
-                state = model.nextState(replacing: held.take().unsafelyUnwrapped, action: actions.enabled[pick.index]).unsafelyUnwrapped
-                retraced = true
-            }
-            (place, actions.listed) = (nil, false)
-            if canonical != nil { canonical = pick.fingerprint.map { ($0, pick.relabeling) } }
-            if let property = violated(in: state, variant: result.variant) {
+            if let property = cursor.move(to: &pick, from: listing) {
                 result.violation = property
                 break
-            }
-            held = consume state
-            if retraced, let states, let fp = pick.fingerprint, let relabeling = pick.relabeling {
-                // Listed now to keep the state with its listing (the next step lists them anyway).
-                list(&actions, of: &held, at: place, in: states, model: model)
-                place = states.keep(held.unsafelyUnwrapped, kinds: actions.kinds, fp, relabeling, variant: result.variant)
             }
         }
         // Rebuilt only if reported: a violation, or a run that may have found new states (one of
@@ -485,125 +353,5 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             result.actions = model.replay(result.choices, from: initial[result.variant]).actions
         }
         return result
-    }
-
-    /// A successor a walk may take: its fingerprint, canonicalizing relabeling or, if learned
-    /// before, that relabeling relative to the state's (`Listing.Learned.relative`), whether the
-    /// seen set was known to hold it, and the action's index.
-    private struct Pick {
-        var fingerprint: Fingerprint?
-        var relabeling: Relabeling?
-        var relative: UInt32?
-        var seen = false
-        var hint = KeptHint.none
-        var index: Int
-
-        /// Composes `relabeling` from `relative` and the state's relabeling `base`, if still to do.
-        mutating func compose(after base: Relabeling) {
-            guard let relative = relative.take() else { return }
-            relabeling = Relabeling(packed: UInt64(relative), count: base.count).after(base)
-        }
-    }
-
-    /// Whether `candidate` is a state never seen: not in the seen set (as of the round's start),
-    /// nor among the states the walk went through. Marks it seen in `listing` if the set holds
-    /// it, so the next walk here need not look.
-    private func isNovel(_ candidate: inout Pick, in listing: Listing, walked: [(fingerprint: Fingerprint, length: Int32)]) -> Bool {
-        guard !candidate.seen, let fp = candidate.fingerprint else { return false }
-        if seen.contains(fp) {
-            candidate.seen = true
-            listing.markSeen(candidate.index)
-            return false
-        }
-        // The walk's states the seen set holds are not among `walked`: the set said so first.
-        return !walked.contains { $0.fingerprint == fp }
-    }
-
-    /// The actions of the walk's state as the model lists them, and their kinds: listed only
-    /// when the walk needs them, to compute from the state, to keep it, to look up a transition
-    /// its listing has not learned, or for PCT's threads. Buffers reused from step to step.
-    private struct Actions {
-        var enabled: [M.Action] = []
-        var kinds: [UInt8] = []
-        /// Whether `enabled` and `kinds` are the walk's state's.
-        var listed = false
-    }
-
-    /// Lists the actions of the walk's state (`held`, or else taken out of `states` at
-    /// `place`) into `actions`, unless listed already.
-    private func list(_ actions: inout Actions, of held: inout M.State?, at place: Int?, in states: StateCache<M.State>?, model: M) {
-        guard !actions.listed else { return }
-        if held == nil { held = states.unsafelyUnwrapped.state(at: place.unsafelyUnwrapped) }
-        actions.enabled.removeAll(keepingCapacity: true)
-        model.actions(of: held.unsafelyUnwrapped, into: &actions.enabled)
-        actions.kinds.removeAll(keepingCapacity: true)
-        // By index: `for action in enabled` would copy each event (retaining its payload).
-        for i in actions.enabled.indices { actions.kinds.append(UInt8(model.kind(of: actions.enabled[i]))) }
-        actions.listed = true
-    }
-
-    /// The successor of the walk's state (`held`, or else taken out of `states` at `place`;
-    /// its canonical fingerprint is `canonical`, if known) by its action `index`, or nil if it
-    /// is dropped (none, or outside the boundary). Answered from what `listing` or else
-    /// `transitions` learned of the transition, without the state; learned in both otherwise,
-    /// and the successor's state put in `computed`.
-    private func successor(_ index: Int, in listing: Listing, of held: inout M.State?, actions: inout Actions,
-                           _ canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?, model: M, variant: Int,
-                           fingerprinting: Bool, transitions: TransitionCache?, place: Int?, states: StateCache<M.State>?,
-                           computed: inout M.State?, encoder: inout StateEncoder) -> Pick? {
-        let learned = listing[index]
-        switch learned.tag {
-        case .dropped:
-            return nil
-        case .successor, .seenSuccessor:
-            var pick = Pick(fingerprint: learned.successor, relative: learned.relative, seen: learned.tag == .seenSuccessor, index: index)
-            // Kept when last taken: the walk may go there, and its slot and block come in while
-            // the walk weighs the other candidates.
-            // (`states` unbound: binding it would retain it.)
-            if !learned.hint.isNone, states != nil, let base = canonical?.relabeling {
-                pick.compose(after: base)
-                states.unsafelyUnwrapped.prefetch(learned.successor, pick.relabeling.unsafelyUnwrapped, variant: variant, hint: learned.hint)
-                pick.hint = learned.hint
-            }
-            return pick
-        case .unknown:
-            break
-        }
-        list(&actions, of: &held, at: place, in: states, model: model)
-        var key: Fingerprint?
-        if let transitions, let canonical, let relabeling = canonical.relabeling {
-            let k = TransitionCache.key(actions.enabled[index], model: model, variant: variant, state: canonical.fingerprint,
-                                        relabeling: relabeling, encoder: &encoder)
-            switch transitions.outcome(of: k) {
-            case .dropped?:
-                listing.learn(.dropped, action: index)
-                return nil
-            case .successor(let fp, let relative)?:
-                listing.learn(.successor(fp, relative: relative), action: index)
-                return Pick(fingerprint: fp, relative: UInt32(truncatingIfNeeded: relative), index: index)
-            case nil:
-                key = k
-            }
-        }
-        let learn = { (outcome: TransitionCache.Outcome) in
-            if let key {
-                transitions.unsafelyUnwrapped.remember(outcome, of: key)
-                listing.learn(outcome, action: index)
-            }
-        }
-        guard let next = model.nextState(after: held.unsafelyUnwrapped, action: actions.enabled[index]), model.withinBoundary(next) else {
-            learn(.dropped)
-            return nil
-        }
-        guard fingerprinting else {
-            computed = next
-            return Pick(index: index)
-        }
-        let (fp, relabeling) = model.canonicalFingerprint(of: next, width: options.hashWidth, encoder: &encoder)
-        if let relabeling, let from = canonical?.relabeling {
-            learn(.successor(fp, relative: relabeling.relative(to: from).packed))
-        }
-        computed = next
-        return Pick(fingerprint: fp, relabeling: relabeling, index: index)
     }
 }
