@@ -6,14 +6,7 @@ public struct Xoshiro256: Sendable {
 
     public init(seed: UInt64) {
         var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        s0 = Mix.splitMix64(&x); s1 = Mix.splitMix64(&x); s2 = Mix.splitMix64(&x); s3 = Mix.splitMix64(&x)
     }
 
     public mutating func next() -> UInt64 {
@@ -47,7 +40,5 @@ public struct Xoshiro256: Sendable {
 /// The seed of run `index` of a campaign seeded with `seed`: independent streams per run, so a
 /// run replays alone and a campaign resumes where it stopped.
 public func runSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
-    var x = seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03)
-    x = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
-    return x ^ (x >> 33)
+    Mix.finalize(seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
 }

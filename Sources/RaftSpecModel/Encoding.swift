@@ -22,14 +22,6 @@ struct ServerLabels {
     }
 }
 
-/// A fixed (never randomly seeded) 64-bit mix for hashing the elements of sets.
-@inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
-    var x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
-    x ^= x >> 32
-    x = x &* 0xD6E8_FEB8_6659_FD93
-    return x ^ (x >> 32)
-}
-
 extension RaftTLAModel {
     /// The fingerprint of the state, or under symmetry its orbit's canonical one (`Symmetry`),
     /// with servers keyed by their ID-blind signature.
@@ -51,18 +43,18 @@ extension RaftTLAModel {
     func signature(_ s: State, _ i: Int) -> UInt64 {
         let me: UInt8 = 1 << i
         let voted: UInt64 = s.votedFor[i] == 0 ? 0 : (s.votedFor[i] == UInt8(i + 1) ? 1 : 2)
-        var h = mix(UInt64(s.currentTerm[i]) | UInt64(s.role[i].rawValue) << 8 | voted << 16 | UInt64(s.commitIndex[i]) << 24,
+        var h = Mix.combine(UInt64(s.currentTerm[i]) | UInt64(s.role[i].rawValue) << 8 | voted << 16 | UInt64(s.commitIndex[i]) << 24,
                     s.log[i].raw)
         for mask in [s.votesResponded[i], s.votesGranted[i], s.voterDomain[i]] {
-            h = mix(h, UInt64(mask.nonzeroBitCount) | (mask & me != 0 ? 1 << 8 : 0))
+            h = Mix.combine(h, UInt64(mask.nonzeroBitCount) | (mask & me != 0 ? 1 << 8 : 0))
         }
         // Leader variables: its own pair, then the others' pairs as a sorted multiset.
-        h = mix(h, UInt64(s.nextIndex[i * 4 + i]) | UInt64(s.matchIndex[i * 4 + i]) << 8)
+        h = Mix.combine(h, UInt64(s.nextIndex[i * 4 + i]) | UInt64(s.matchIndex[i * 4 + i]) << 8)
         var others = InlineArray<4, UInt64>(repeating: .max)
         var count = 0
         for j in 0..<n where j != i {
             var pair = UInt64(s.nextIndex[i * 4 + j]) | UInt64(s.matchIndex[i * 4 + j]) << 8
-            if s.voterDomain[i] & (1 << j) != 0 { pair = mix(pair | 1 << 16, s.voterLogs[i * 4 + j].raw) }
+            if s.voterDomain[i] & (1 << j) != 0 { pair = Mix.combine(pair | 1 << 16, s.voterLogs[i * 4 + j].raw) }
             var k = count
             while k > 0 && others[k - 1] > pair {
                 others[k] = others[k - 1]
@@ -71,7 +63,7 @@ extension RaftTLAModel {
             others[k] = pair
             count += 1
         }
-        for k in 0..<count { h = mix(h, others[k]) }
+        for k in 0..<count { h = Mix.combine(h, others[k]) }
         return h
     }
 
@@ -101,16 +93,16 @@ extension RaftTLAModel {
         }
         writeSorted(count: s.messages.count, into: &e) { k in
             let m = s.messages[k].message, count = s.messages[k].count
-            return mix(mix(mix(m.head(source: r.map(m.source), dest: r.map(m.dest)), m.entries.raw), m.log.raw), UInt64(count))
+            return Mix.combine(Mix.combine(Mix.combine(m.head(source: r.map(m.source), dest: r.map(m.dest)), m.entries.raw), m.log.raw), UInt64(count))
         }
         guard spec.history else { return }
         writeSorted(count: s.elections.count, into: &e) { k in
             let x = s.elections[k]
-            var h = mix(UInt64(x.term) | UInt64(r.map(x.leader)) << 8, x.log.raw)
-            h = mix(h, UInt64(r.map(mask: x.votes)) | UInt64(r.map(mask: x.voterDomain)) << 8)
+            var h = Mix.combine(UInt64(x.term) | UInt64(r.map(x.leader)) << 8, x.log.raw)
+            h = Mix.combine(h, UInt64(r.map(mask: x.votes)) | UInt64(r.map(mask: x.voterDomain)) << 8)
             for q in 0..<n {
                 let j = Int(r.server[q])
-                if x.voterDomain & (1 << j) != 0 { h = mix(h, x.voterLogs[j].raw) }
+                if x.voterDomain & (1 << j) != 0 { h = Mix.combine(h, x.voterLogs[j].raw) }
             }
             return h
         }
