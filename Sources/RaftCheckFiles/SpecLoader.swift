@@ -148,7 +148,8 @@ public struct SpecLoader {
     }
 
     private mutating func read(_ root: Node, into spec: inout Spec) throws(InputError) {
-        let known = ["model", "name", "nodes", "voters", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search", "fuzz"]
+        let known = ["model", "name", "nodes", "voters", "raft", "events", "bounds", "properties", "symmetry", "mutation", "search", "fuzz",
+                     "liveness"]
         for (key, value) in try pairs(root, "") {
             switch key {
             case "model": break
@@ -167,6 +168,10 @@ public struct SpecLoader {
             case "bounds": try readBounds(value, &spec.bounds)
             case "search": try readSearch(value, &spec.search)
             case "fuzz": try readFuzz(value, &spec.fuzz)
+            case "liveness":
+                var liveness = Spec.Liveness()
+                try readLiveness(value, &liveness)
+                spec.liveness = liveness
             default: throw unknown(value, key, known)
             }
         }
@@ -228,6 +233,18 @@ public struct SpecLoader {
                 bounds[keyPath: count.1] = try int(value, field)
             } else {
                 throw unknown(value, field, ["max_term", "max_depth"] + counts.map(\.0))
+            }
+        }
+    }
+
+    private mutating func readLiveness(_ node: Node, _ liveness: inout Spec.Liveness) throws(InputError) {
+        for (key, value) in try pairs(node, "liveness") {
+            let field = "liveness.\(key)"
+            switch key {
+            case "leader_within": liveness.leaderWithin = try int(value, field)
+            case "commit_within": liveness.commitWithin = try int(value, field)
+            case "heal": liveness.heal = try bool(value, field)
+            default: throw unknown(value, field, ["leader_within", "commit_within", "heal"])
             }
         }
     }

@@ -52,6 +52,21 @@
     /// A leader serves lease reads for as long as CheckQuorum keeps it leader, without timing
     /// the heartbeat round that confirmed it (up to two election timeouts after it was cut off).
     public static let leaseTrustsCheckQuorum = Mutation(rawValue: 1 << 19)
+    /// Liveness: the election timeout is always `electionTicks`, never randomized, so nodes
+    /// that time out together split the vote again and again.
+    public static let electionTimeoutNotRandomized = Mutation(rawValue: 1 << 20)
+    /// Liveness: a follower's election timer is not reset by the leader's appends and
+    /// heartbeats, so followers keep campaigning against a healthy leader.
+    public static let heartbeatKeepsElectionTimer = Mutation(rawValue: 1 << 21)
+    /// Liveness: a rejected append does not move the follower's next index back, so the
+    /// leader asks about the same index forever and the follower never catches up.
+    public static let rejectionKeepsNextIndex = Mutation(rawValue: 1 << 22)
+    /// Liveness: a pre-vote is granted only to a strictly longer log (by a node that has seen
+    /// a term), so nodes with equal logs never get past the pre-vote once a leader is lost.
+    public static let preVoteNeedsLongerLog = Mutation(rawValue: 1 << 23)
+    /// Liveness: heartbeat responses do not count as activity for CheckQuorum, so a leader of
+    /// an idle, healthy cluster steps down every election timeout.
+    public static let checkQuorumIgnoresHeartbeats = Mutation(rawValue: 1 << 24)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -75,6 +90,11 @@
         ("transfer-vote-skips-log-check", .transferVoteSkipsLogCheck),
         ("lease-survives-transfer", .leaseSurvivesTransfer),
         ("lease-trusts-check-quorum", .leaseTrustsCheckQuorum),
+        ("election-timeout-not-randomized", .electionTimeoutNotRandomized),
+        ("heartbeat-keeps-election-timer", .heartbeatKeepsElectionTimer),
+        ("rejection-keeps-next-index", .rejectionKeepsNextIndex),
+        ("pre-vote-needs-longer-log", .preVoteNeedsLongerLog),
+        ("check-quorum-ignores-heartbeats", .checkQuorumIgnoresHeartbeats),
     ]
 
     public init?(name: String) {

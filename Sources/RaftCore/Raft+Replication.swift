@@ -82,6 +82,7 @@ extension Raft {
             if m.logTerm > .zero {
                 probe = log.findConflictByTerm(index: m.rejectHint, term: m.logTerm).index
             }
+            if options.mutations.contains(.rejectionKeepsNextIndex) { return }
             let backedOff = tracker.update(m.from) { progress -> Bool in
                 guard progress.maybeDecrTo(rejected: m.index, matchHint: probe) else { return false }
                 if progress.state == .replicate { progress.becomeProbe() }
@@ -128,8 +129,9 @@ extension Raft {
     /// A heartbeat response unpauses the peer; a lagging or probing peer gets an append, so a
     /// full window whose appends were all lost recovers (rule 17).
     mutating func handleHeartbeatResponse(_ m: Message) {
+        let counts = !options.mutations.contains(.checkQuorumIgnoresHeartbeats)
         tracker.update(m.from) { progress in
-            progress.recentActive = true
+            if counts { progress.recentActive = true }
             progress.msgAppFlowPaused = false
         }
         acknowledgeReadRound(from: m.from, round: m.context)

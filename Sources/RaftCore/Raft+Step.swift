@@ -93,6 +93,8 @@ extension Raft {
         let upToDate = options.mutations.contains(.skipLogUpToDateCheck)
             || (m.campaignTransfer && options.mutations.contains(.transferVoteSkipsLogCheck))
             || log.isUpToDate(lastIndex: m.index, lastTerm: m.logTerm)
+                && !(m.type == .preVote && options.mutations.contains(.preVoteNeedsLongerLog) && term > .zero
+                     && m.logTerm == log.lastTerm && m.index == log.lastIndex)
         if canVote && upToDate {
             // A pre-vote answers in the term of the request, which this node did not adopt.
             send(Message(type: response, to: m.from, term: m.term))
@@ -202,11 +204,11 @@ extension Raft {
             forwarded.to = leader
             send(forwarded)
         case .append:
-            electionElapsed = 0
+            if !options.mutations.contains(.heartbeatKeepsElectionTimer) { electionElapsed = 0 }
             leader = m.from
             handleAppendEntries(m)
         case .heartbeat:
-            electionElapsed = 0
+            if !options.mutations.contains(.heartbeatKeepsElectionTimer) { electionElapsed = 0 }
             leader = m.from
             handleHeartbeat(m)
         case .snapshot:

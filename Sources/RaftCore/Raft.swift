@@ -138,6 +138,7 @@ public struct Raft<S: Storage> {
 
     mutating func resetRandomizedElectionTimeout() {
         randomizedElectionTimeout = options.electionTicks + Int(rng.next(below: UInt64(options.electionTicks)))
+        if options.mutations.contains(.electionTimeoutNotRandomized) { randomizedElectionTimeout = options.electionTicks }
     }
 
     mutating func becomeFollower(term: Term, leader: NodeID) {

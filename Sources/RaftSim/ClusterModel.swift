@@ -66,11 +66,13 @@ public struct ClusterModel: Model {
         let id = NodeID(UInt64(slot + 1))
         // What the box derived (`sim.view`): binding the node would copy its whole state.
         let sim = state.nodes[slot]
+        // After `stabilize`, no faults, macro-steps or operator requests (`Calm`).
+        let calm = state.calm != nil
         guard sim.isUp else {
-            if events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
+            if !calm && events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
             return
         }
-        if events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
+        if !calm && events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
         // The application's apply loop runs beside its Ready loop, between Readies.
         if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > sim.appliedIndex {
             actions.append(.applyEntries(id))
@@ -90,18 +92,18 @@ public struct ClusterModel: Model {
         }
         let leads = sim.view.role == .leader
         if mayTick(slot, in: state) { actions.append(.tick(id)) }
-        if events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
-        if events.heartbeat && leads { actions.append(.heartbeat(id)) }
+        if !calm && events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
+        if !calm && events.heartbeat && leads { actions.append(.heartbeat(id)) }
         let asked = leads || events.forward  // Whether clients ask this node.
         if events.propose && asked && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
         if events.read && asked && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
-        if events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
+        if !calm && events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
             for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
         }
-        if events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
+        if !calm && events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
         if leads {
             listLeaderRequests(of: state, at: id, into: &actions)
-        } else if events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
+        } else if !calm && events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
             // Forwarded to the leader, which hands over to `peer` (itself included).
             for peer in spec.nodeIDs { actions.append(.transfer(id, peer)) }
         }
@@ -112,6 +114,15 @@ public struct ClusterModel: Model {
     @inline(__always)
     private func listNetworkActions(of state: ClusterState, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
+        if let calm = state.calm {
+            // Fair rounds: deliveries in a round's second half, and nothing else.
+            guard calm.settling else { return }
+            for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
+                if state.connected(message.from, message.to) && state[message.to].takesInput { actions.append(.deliver(message)) }
+            }
+            return
+        }
+        if spec.liveness != nil { actions.append(.stabilize) }
         if events.partition {
             if state.partition != 0 {
                 actions.append(.heal)
@@ -135,18 +146,19 @@ public struct ClusterModel: Model {
     private func listLeaderRequests(of state: ClusterState, at id: NodeID, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         guard events.compact || events.unreachable || events.transfer || events.joint else { return }
+        let calm = state.calm != nil
         // The tracker is read in place (binding the node's state would copy it).
         for peer in spec.nodeIDs where peer != id {
             if events.compact, state[id].box.upNode.raft.tracker.progress(of: peer, { $0.state == .snapshot }) == true {
                 actions.append(.reportSnapshot(id, peer, failed: false))
-                actions.append(.reportSnapshot(id, peer, failed: true))
+                if !calm { actions.append(.reportSnapshot(id, peer, failed: true)) }
             }
-            if events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && state[id].box.upNode.raft.tracker.tracks(peer) {
+            if !calm && events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && state[id].box.upNode.raft.tracker.tracks(peer) {
                 actions.append(.unreachable(id, peer))
             }
-            if events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
+            if !calm && events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
         }
-        guard events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
+        guard !calm && events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
         if state[id].box.upNode.raft.tracker.config.voters.isJoint {
             actions.append(.leaveJoint(id))
         } else {
@@ -198,7 +210,9 @@ public struct ClusterModel: Model {
     }
 
     public func withinBoundary(_ state: ClusterState) -> Bool {
-        state.network.count <= spec.bounds.maxInFlight && state.maxTerm <= Term(spec.bounds.maxTerm)
+        // After `stabilize`, the rounds bound everything (terms and messages included).
+        if let calm = state.calm { return withinRounds(calm) }
+        return state.network.count <= spec.bounds.maxInFlight && state.maxTerm <= Term(spec.bounds.maxTerm)
     }
 
     // MARK: Transitions
@@ -230,6 +244,7 @@ public struct ClusterModel: Model {
         case .tick:
             update(id, &next) { node in node.tick() }
             if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: true) }
+            next.calm?.ticked |= 1 << UInt8(ClusterState.slot(id))
         case .timeout:
             let ticks = 2 * spec.raft.electionTicks  // Not `self` in the closure: a copy of the model.
             update(id, &next) { node in
@@ -300,29 +315,15 @@ public struct ClusterModel: Model {
             next.counters.partitions += 1
         case .heal:
             next.partition = 0
+        case .stabilize:
+            stabilize(&next)
         case .crash:
             next.reads.removeAll { $0.node == id }  // Its clients give up.
             next[id].crash()
             next.counters.crashes += 1
             if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: false) }
         case .restart:
-            let sim = next[id]
-            let storage = sim.storage
-            // The application restarts the node at what it has applied; never past the
-            // persisted commit (that would be a broken core: flag it, do not crash the checker).
-            // A snapshot persisted but not yet applied (a crash fell between) is what the
-            // application reloads its state machine from.
-            if storage.latestSnapshot.metadata.index > sim.appliedIndex {
-                next[id].applied = StateMachineImage.decode(storage.latestSnapshot.data) ?? []
-            }
-            if !storage.latestSnapshot.isEmpty { next.history.reached.insert(.restartedFromSnapshot) }
-            var applied = next[id].appliedIndex
-            if applied > max(storage.hardState.commit, storage.firstIndex - 1) {
-                next.history.broken.insert(.monotonicCommit)
-                applied = storage.hardState.commit
-            }
-            next[id].restart(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
-            if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: false) }
+            restart(id, &next)
             next.counters.restarts += 1
         case .ready:
             guard next[id].isUp else { return nil }
@@ -350,12 +351,34 @@ public struct ClusterModel: Model {
                 parts.pending = nil
             }
         }
+        if next.calm != nil { advanceRound(&next) }
         // A state outside the bounds is only ever tested with `withinBoundary` and dropped
         // (TLC's state constraint): it stays unsealed, its history unrecorded.
         guard withinBoundary(next) else { return next }
         seal(&next)
         recordHistory(of: id, before: before, after: &next)
         return next
+    }
+
+    /// Restarts node `id` from its storage, its state machine at what the application applied.
+    func restart(_ id: NodeID, _ next: inout ClusterState) {
+        let sim = next[id]
+        let storage = sim.storage
+        // The application restarts the node at what it has applied; never past the
+        // persisted commit (that would be a broken core: flag it, do not crash the checker).
+        // A snapshot persisted but not yet applied (a crash fell between) is what the
+        // application reloads its state machine from.
+        if storage.latestSnapshot.metadata.index > sim.appliedIndex {
+            next[id].applied = StateMachineImage.decode(storage.latestSnapshot.data) ?? []
+        }
+        if !storage.latestSnapshot.isEmpty { next.history.reached.insert(.restartedFromSnapshot) }
+        var applied = next[id].appliedIndex
+        if applied > max(storage.hardState.commit, storage.firstIndex - 1) {
+            next.history.broken.insert(.monotonicCommit)
+            applied = storage.hardState.commit
+        }
+        next[id].restart(try! RawNode(config: spec.config(for: id, applied: applied), storage: storage))
+        if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: false) }
     }
 
     /// What `recordHistory` compares of a node before an event with the node after it: read
@@ -561,7 +584,7 @@ extension ClusterModel: WeightedModel {
     /// (drop, duplicate, partition, heal) belong to none.
     public func thread(of event: Event) -> Int? {
         switch event {
-        case .drop, .duplicate, .partition, .heal: nil
+        case .drop, .duplicate, .partition, .heal, .stabilize: nil
         default: Int(event.node.rawValue)
         }
     }
@@ -573,9 +596,11 @@ extension ClusterModel: WeightedModel {
 
 extension ClusterModel {
     /// Whether node `slot` may tick: ticks are on and, under bounded clock drift, its clock is
-    /// less than the bound ahead of the slowest node's.
+    /// less than the bound ahead of the slowest node's; after `stabilize`, by the round.
     func mayTick(_ slot: Int, in state: ClusterState) -> Bool {
-        spec.events.tick && spec.raft.clockDrift.map { state.clock(slot) < $0 } != false
+        // After `stabilize`: once in each round's first half.
+        if let calm = state.calm { return !calm.settling && calm.ticked & (1 << UInt8(slot)) == 0 }
+        return spec.events.tick && spec.raft.clockDrift.map { state.clock(slot) < $0 } != false
     }
 
     /// Whether `actions(of: state)` lists `event`: decided by listing only the part of the
@@ -584,7 +609,7 @@ extension ClusterModel {
         if let shapes, !shapes.contains(event.shape) { return false }
         var listed: [Event] = []
         switch event {
-        case .deliver, .drop, .duplicate, .partition, .heal:
+        case .deliver, .drop, .duplicate, .partition, .heal, .stabilize:
             listNetworkActions(of: state, into: &listed)
         default:
             let slot = Int(event.node.rawValue) - 1

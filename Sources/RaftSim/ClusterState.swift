@@ -384,6 +384,8 @@ public struct ClusterState: Sendable {
     /// Under bounded clock drift (`Spec.RaftOptions.clockDrift`): how many ticks each node's
     /// clock runs ahead of the slowest node that is up, 8 bits per slot; 0 for down nodes.
     public var clocks: UInt64 = 0
+    /// Set by `stabilize` (`Spec.liveness`): faults have stopped, time runs in fair rounds.
+    public var calm: Calm?
 
     public func clock(_ slot: Int) -> Int { Int(clocks >> (8 * slot) & 0xFF) }
 

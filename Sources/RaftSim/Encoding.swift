@@ -89,7 +89,7 @@ extension ClusterModel {
             e.write(labels(id) << 8 | labels(peer) | (failed ? 1 << 16 : 0))
         case .partition(let side):
             e.write(Self.cut(side, labels, nodes: relabeling.count))
-        case .heal:
+        case .heal, .stabilize:
             break
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id), .propose(let id), .read(let id),
              .ready(let id), .persist(let id), .announce(let id), .apply(let id), .compact(let id), .applyEntries(let id),
@@ -248,6 +248,15 @@ extension ClusterModel {
             e.write(read.index.map { $0.rawValue + 1 } ?? 0)
         }
         e.write(Self.cut(state.partition, labels, nodes: n))
+        if spec.liveness != nil {
+            if let calm = state.calm {
+                e.write(1 | UInt64(calm.round) << 8 | (calm.settling ? 1 << 24 : 0) | UInt64(calm.missed.rawValue) << 32
+                    | Self.relabeled(calm.ticked, labels, nodes: n) << 40)
+                e.write(calm.leaderTerm.rawValue << 32 | UInt64(calm.leaderSince) << 8 | labels(calm.leader))
+            } else {
+                e.write(0)
+            }
+        }
         if spec.raft.clockDrift != nil {
             var clocks: UInt64 = 0
             for position in 0..<n { clocks |= UInt64(state.clock(labels.slot(at: position))) << (8 * position) }

@@ -54,13 +54,16 @@ public enum Event: Hashable, Sendable {
     case enterJoint(NodeID, JointChange)
     /// The operator asks the node (a leader) to leave the joint configuration.
     case leaveJoint(NodeID)
+    /// Faults stop (`Spec.liveness`): the nodes restart and the network heals (unless
+    /// `liveness.heal` is false), and from here on time runs in fair rounds.
+    case stabilize
 
     /// The node the event happens at (node 1 for network-wide events).
     public var node: NodeID {
         switch self {
         case .deliver(let m): m.to
         case .drop(let m), .duplicate(let m): m.from
-        case .partition, .heal: 1
+        case .partition, .heal, .stabilize: 1
         case .tick(let id), .timeout(let id), .heartbeat(let id), .crash(let id), .restart(let id),
              .propose(let id), .read(let id), .reconfigure(let id, _), .ready(let id), .persist(let id), .announce(let id),
              .apply(let id), .compact(let id), .applyEntries(let id), .transfer(let id, _), .reportSnapshot(let id, _, _),
@@ -106,6 +109,7 @@ public enum Event: Hashable, Sendable {
         case .unreachable: .unreachable
         case .enterJoint: .enterJoint
         case .leaveJoint: .leaveJoint
+        case .stabilize: .stabilize
         }
     }
 
@@ -148,7 +152,7 @@ extension Event {
             (shape.change, shape.actor, shape.target) = (joint.first.kind.rawValue, id.rawValue, joint.first.node.rawValue)
         case .partition(let side):
             shape.target = UInt64(side)
-        case .ready, .persist, .announce, .apply, .heal:
+        case .ready, .persist, .announce, .apply, .heal, .stabilize:
             break
         case .transfer(let id, let peer), .reportSnapshot(let id, let peer, _), .unreachable(let id, let peer):
             (shape.actor, shape.target) = (id.rawValue, peer.rawValue)
@@ -166,6 +170,7 @@ extension Event: CustomStringConvertible {
         switch self {
         case .partition(let side): return "partition \((0..<8).filter { side & (1 << $0) != 0 }.map { "\($0 + 1)" }.joined(separator: ",")) | rest"
         case .heal: return "heal"
+        case .stabilize: return "stabilize"
         case .reconfigure(let id, let change): return "reconfigure \(id): \(change.kind.name) \(change.node)"
         case .enterJoint(let id, let joint):
             return "enter-joint \(id): \(joint.first.kind.name) \(joint.first.node), \(joint.second.kind.name) \(joint.second.node)"
@@ -207,7 +212,7 @@ public struct JointChange: Hashable, Sendable {
 public enum EventKind: Int, CaseIterable, Sendable {
     case deliver, drop, duplicate, tick, timeout, heartbeat, crash, restart, propose, partition, heal
     case ready, persist, announce, apply, read, reconfigure, compact, applyEntries, transfer, reportSnapshot
-    case unreachable, enterJoint, leaveJoint
+    case unreachable, enterJoint, leaveJoint, stabilize
 
     public var name: String {
         switch self {
@@ -228,7 +233,7 @@ public enum EventKind: Int, CaseIterable, Sendable {
         case .tick: 4
         case .heartbeat, .propose, .read, .reportSnapshot: 3
         case .drop, .timeout, .restart, .heal, .reconfigure, .compact, .transfer, .enterJoint, .leaveJoint: 2
-        case .duplicate, .crash, .partition, .unreachable: 1
+        case .duplicate, .crash, .partition, .unreachable, .stabilize: 1
         }
     }
 }

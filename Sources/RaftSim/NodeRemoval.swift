@@ -45,7 +45,7 @@ extension Event {
         case .deliver(let m): return shift(m).map(Event.deliver)
         case .drop(let m): return shift(m).map(Event.drop)
         case .duplicate(let m): return shift(m).map(Event.duplicate)
-        case .heal: return self
+        case .heal, .stabilize: return self
         case .partition(let side):
             // Drop bit k - 1 and move the higher bits down; a side holds node 1 by convention.
             let bit = UInt8(id.rawValue - 1)

@@ -22,8 +22,32 @@ public struct Spec: Hashable, Encodable, Sendable {
     public var mutation: String?
     public var search = SearchSettings()
     public var fuzz = FuzzSettings()
+    /// Bounded liveness (nil: safety only): a `stabilize` event ends the faults, after which
+    /// time runs in fair rounds and the cluster must elect a leader and replicate within the
+    /// bounds (`ClusterModel`'s liveness rules).
+    public var liveness: Liveness?
 
     public init() {}
+
+    /// What "eventually" means after `stabilize`, in rounds: in a round every up node ticks
+    /// once, then every message that can be delivered is, and every Ready carried out, until
+    /// nothing is left to do.
+    public struct Liveness: Hashable, Encodable, Sendable {
+        /// From this round's end on, one leader, followed by every member it reaches, must have
+        /// led since this round or earlier, without a change.
+        public var leaderWithin = 30
+        /// This many rounds after a leader is followed, every member it reaches holds its whole
+        /// log committed.
+        public var commitWithin = 20
+        /// `stabilize` restarts the nodes that are down and heals the network (true), or
+        /// leaves them as they are (false: liveness is then owed only where the up nodes on
+        /// one side hold a quorum, and messages that cannot arrive are lost).
+        public var heal = true
+        public init() {}
+
+        /// The most either bound may be.
+        public static let maxRounds = 1000
+    }
 
     /// Random exploration: the walk length and the weight of each event kind.
     public struct FuzzSettings: Hashable, Encodable, Sendable {
@@ -254,6 +278,13 @@ public struct Spec: Hashable, Encodable, Sendable {
         if let minNodes = fuzz.minNodes, minNodes < 1 || minNodes > nodes {
             problems.append(("fuzz.min_nodes", "must be between 1 and nodes (\(nodes))"))
         }
+        if let liveness {
+            for (field, value) in [("liveness.leader_within", liveness.leaderWithin), ("liveness.commit_within", liveness.commitWithin)]
+            where !(1...Liveness.maxRounds).contains(value) {
+                problems.append((field, "must be between 1 and \(Liveness.maxRounds)"))
+            }
+            if !events.deliver { problems.append(("liveness", "needs events.deliver: true (fair rounds deliver every message)")) }
+        }
         for kind in fuzz.weights.keys.sorted() where !ClusterModel.kinds.contains(kind) {
             problems.append(("fuzz.weights", "unknown event kind '\(kind)' (known: \(ClusterModel.kinds.joined(separator: ", ")))"))
         }
@@ -288,5 +319,9 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case committedDurable = "committed_durable"
     case coreInvariants = "core_invariants"
     case linearizableReads = "linearizable_reads"
+    /// Liveness (with `liveness`): a leader is elected, and stays, within the bound.
+    case eventuallyLeader = "eventually_leader"
+    /// Liveness (with `liveness`): a leader's log commits on every member it reaches.
+    case eventuallyReplicated = "eventually_replicated"
 }
 

@@ -66,7 +66,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
         switch event {
         case .partition(let mask):
             side = (0..<8).filter { mask & (1 << $0) != 0 }.map { UInt64($0 + 1) }
-        case .heal:
+        case .heal, .stabilize:
             break
         case .reconfigure(let id, let change):
             node = id.rawValue
@@ -119,6 +119,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             }
         }
         if kind == "heal" { return .heal }
+        if kind == "stabilize" { return .stabilize }
         if kind == "partition" {
             guard let side else { throw .missing("side") }
             var mask: UInt8 = 0

@@ -36,6 +36,11 @@ struct Mutants: ParsableCommand {
         ("transfer-vote-skips-log-check", "databendlabs/openraft#1805 and #1806", ["transfer-random-3"]),
         ("lease-survives-transfer", "tikv/raft-rs#234, tikv/tikv#1593, etcd-io/raft#99", ["lease-reads-3"]),
         ("lease-trusts-check-quorum", "etcd-io/raft#166, sofastack/sofa-jraft#25, tikv/tikv#964", ["lease-reads-3"]),
+        ("election-timeout-not-randomized", "goraft/raft#13, baidu/braft#464, f-rustrated/EastGuard#120", ["liveness-election-3"]),
+        ("heartbeat-keeps-election-timer", "stateIs0/lu-raft-kv#2, redpanda-data/redpanda#31547", ["liveness-election-3"]),
+        ("rejection-keeps-next-index", "matrixarkai/TemporalStore#114, scylladb/scylladb#9552", ["liveness-backup-3"]),
+        ("pre-vote-needs-longer-log", "hashicorp/raft#605 and #606, ClickHouse/NuRaft#134", ["liveness-production-3"]),
+        ("check-quorum-ignores-heartbeats", "etcd-io/etcd#5879, cockroachdb/cockroach#7889", ["liveness-production-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")

@@ -76,7 +76,7 @@ struct Show: ParsableCommand {
             case .deliver(let m): lines.append("    n\(m.from)->>n\(m.to): \(label(m))")
             case .drop(let m): lines.append("    n\(m.from)-xn\(m.to): lost: \(label(m))")
             case .duplicate(let m): lines.append("    Note over n\(m.from),n\(m.to): copied: \(label(m))")
-            case .partition, .heal: lines.append("    Note over n1,n\(trace.spec.nodes): \(event)")
+            case .partition, .heal, .stabilize: lines.append("    Note over n1,n\(trace.spec.nodes): \(event)")
             case .reconfigure(_, let change): lines.append("    Note over n\(event.node): reconfigure: \(change.kind.name) n\(change.node)")
             default: lines.append("    Note over n\(event.node): \(event.kind)")
             }
