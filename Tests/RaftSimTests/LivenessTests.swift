@@ -1,0 +1,134 @@
+@_spi(Checker) import RaftCore
+import RaftExplorer
+import Testing
+@testable import RaftSim
+
+/// Bounded liveness after `stabilize`: the fair-round rules, the verdicts on the real core, and
+/// the liveness mutations caught with traces that replay.
+@Suite struct LivenessTests {
+    /// The initial election of three fresh nodes, faults over from the start.
+    static var initialElection: Spec {
+        var spec = Spec()
+        spec.raft.electionTicks = 10
+        spec.events.timeout = false
+        spec.events.heartbeat = false
+        spec.events.propose = false
+        var liveness = Spec.Liveness()
+        (liveness.leaderWithin, liveness.commitWithin) = (150, 20)
+        spec.liveness = liveness
+        return spec
+    }
+
+    /// Faults of every kind before `stabilize`, the production options.
+    static var faulty: Spec {
+        var spec = initialElection
+        spec.raft.preVote = true
+        spec.raft.checkQuorum = true
+        spec.events.propose = true
+        spec.events.tick = true
+        for flag in [\Spec.EventOptions.drop, \.crash, \.restart, \.partition] { spec.events[keyPath: flag] = true }
+        spec.bounds.maxTerm = 5
+        spec.bounds.maxProposals = 2
+        spec.bounds.maxInFlight = 8
+        (spec.bounds.maxCrashes, spec.bounds.maxRestarts, spec.bounds.maxDrops, spec.bounds.maxPartitions) = (1, 1, 2, 1)
+        return spec
+    }
+
+    static func search(_ spec: Spec) -> SearchReport<Event> {
+        BreadthFirstSearch(model: ClusterModel(spec: spec), options: SearchOptions()).run()
+    }
+
+    @Test func theRealCoreElectsAndReplicatesUnderEveryFairSchedule() {
+        let report = Self.search(Self.initialElection)
+        #expect(report.complete)
+        #expect(report.counterexample == nil)
+        // The verdicts were given: searches ran past the leader bound.
+        #expect(!report.unsatisfiedSometimes.contains("liveness_judged"))
+        #expect(report.stats.maxDepth > 150 * 3)
+    }
+
+    @Test func timeoutsThatAreNotRandomizedSplitTheVoteForever() throws {
+        var spec = Self.initialElection
+        spec.mutation = "election-timeout-not-randomized"
+        let report = Self.search(spec)
+        let counterexample = try #require(report.counterexample)
+        #expect(counterexample.property == PropertyName.eventuallyLeader.rawValue)
+        let model = ClusterModel(spec: spec)
+        let replayed = model.replay(counterexample.actions)
+        #expect(replayed.divergedAt == nil)
+        #expect(model.violation(in: replayed.states.last!) == PropertyName.eventuallyLeader.rawValue)
+        // Past the bound, no leader: every round ended without one being followed.
+        #expect(Int(replayed.states.last!.calm!.round) == spec.liveness!.leaderWithin + 1)
+        var minimizer = Minimizer(model: model, property: counterexample.property)
+        let result = minimizer.minimize(counterexample.actions)
+        let minimized = try #require(result)
+        #expect(minimized.count <= counterexample.actions.count)
+        #expect(minimizer.model.violation(in: minimizer.model.replay(minimized).states.last!) == counterexample.property)
+    }
+
+    /// Random walks through faults, then fair rounds: after `stabilize` no fault, macro-step or
+    /// operator event is ever enabled, each up node ticks once a round, and nothing is
+    /// delivered while the round's ticks are under way.
+    @Test func roundsAreFair() {
+        let model = ClusterModel(spec: Self.faulty)
+        var rng = Xoshiro256(seed: 7)
+        var enabled: [Event] = []
+        var judged = 0
+        for _ in 0..<40 {
+            var state = model.initialStates[0]
+            var tickedThisRound: [Int] = []
+            for _ in 0..<3000 {
+                enabled.removeAll()
+                model.actions(of: state, into: &enabled)
+                guard !enabled.isEmpty else { break }
+                if let calm = state.calm {
+                    for event in enabled {
+                        #expect(ClusterModel.allowedWhenCalm(event.eventKind), "\(event)")
+                        if case .tick(let id) = event {
+                            #expect(!calm.settling && calm.ticked & (1 << UInt8(id.rawValue - 1)) == 0)
+                        }
+                        if case .deliver = event { #expect(calm.settling) }
+                    }
+                }
+                let event = enabled[Int(rng.next(below: UInt64(enabled.count)))]
+                guard let next = model.nextState(after: state, action: event), model.withinBoundary(next) else { break }
+                if state.calm != nil, case .tick(let id) = event { tickedThisRound.append(Int(id.rawValue)) }
+                if let before = state.calm, let after = next.calm, after.round > before.round {
+                    // Round 0 only settles what was in flight when faults stopped.
+                    let up = state.nodes.indices.filter { state.nodes[$0].isUp }.map { $0 + 1 }
+                    #expect(tickedThisRound.sorted() == (before.round == 0 ? [] : up), "round \(after.round)")
+                    tickedThisRound = []
+                    judged += 1
+                }
+                #expect(model.violation(in: next) == nil, "\(event)")
+                state = next
+            }
+        }
+        #expect(judged > 100)
+    }
+
+    @Test func aFollowerNeverBroughtBackIsCaught() throws {
+        var spec = Self.faulty
+        spec.raft.maxInflight = 4
+        spec.bounds.maxProposals = 4
+        var options = FuzzOptions(spec: spec, seed: 1, workers: 1)
+        options.runs = 300
+        options.depth = 4000
+        let clean = RandomSearch(model: ClusterModel(spec: spec), options: options).run()
+        #expect(clean.violation == nil)
+        spec.mutation = "rejection-keeps-next-index"
+        let found = try #require(RandomSearch(model: ClusterModel(spec: spec), options: options).run().violation)
+        #expect(found.property == PropertyName.eventuallyReplicated.rawValue)
+    }
+
+    @Test func boundsAreChecked() {
+        var spec = Self.initialElection
+        spec.liveness!.leaderWithin = 0
+        spec.liveness!.commitWithin = Spec.Liveness.maxRounds + 1
+        spec.events.deliver = false
+        let fields = spec.problems().map(\.field)
+        #expect(fields.contains("liveness.leader_within"))
+        #expect(fields.contains("liveness.commit_within"))
+        #expect(fields.contains("liveness"))
+    }
+}
