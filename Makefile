@@ -12,7 +12,7 @@ BUILD_FLAGS := -c release -Xswiftc -enable-testing $(OPT_FLAGS)
 BIN := .build/release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build fuzz-decoders swift-flags docs
+.PHONY: run test deps build fuzz-decoders fuzzer swift-flags docs
 
 # libxxhash-dev (through pkg-config) is the one system library RaftCheck links.
 deps:
@@ -36,15 +36,19 @@ run: build
 test: build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
+# The libFuzzer targets, built as ClusterFuzzLite builds them (.clusterfuzzlite/build.sh), into
+# .build-fuzz/out: raftcheck-fuzzer walks the cluster model (spec: raftcheck-fuzzer.yaml beside
+# it, or $$RAFTCHECK_SPEC; docs/fuzzing.md), decoders-fuzzer the spec and trace decoders.
+# libFuzzer links with lld: the default gold linker fails on the fuzzer runtime.
+fuzzer: deps
+	.clusterfuzzlite/build.sh
+
 # The spec and trace decoders under libFuzzer for FUZZ_SECONDS, seeded with the shipped specs
 # and regression traces (its own corpus and any crash file go to .build-fuzz/decoders/).
-# libFuzzer links with lld: the default gold linker fails on the fuzzer runtime.
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS := -c release $(OPT_FLAGS) --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DRAFTCHECK_FUZZER -Xswiftc -use-ld=lld
-fuzz-decoders: deps
-	$(SWIFT) build $(FUZZ_FLAGS) --product decoders-fuzzer
+fuzz-decoders: fuzzer
 	mkdir -p .build-fuzz/decoders/corpus
-	SWIFT_BACKTRACE=enable=no .build-fuzz/release/decoders-fuzzer .build-fuzz/decoders/corpus specs corpus/regressions \
+	SWIFT_BACKTRACE=enable=no .build-fuzz/out/decoders-fuzzer .build-fuzz/decoders/corpus specs corpus/regressions \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
 		-artifact_prefix=.build-fuzz/decoders/ -print_final_stats=1
 

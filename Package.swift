@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "raftcheck", targets: ["raftcheck"]),
         .executable(name: "five-nodes", targets: ["FiveNodes"]),
         .executable(name: "decoders-fuzzer", targets: ["DecodersFuzzer"]),
+        .executable(name: "raftcheck-fuzzer", targets: ["ClusterFuzzer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,8 @@ let package = Package(
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
         // The spec and trace decoders as a libFuzzer target (`make fuzz-decoders`).
         .executableTarget(name: "DecodersFuzzer", dependencies: ["RaftCheckFiles"]),
+        // The cluster model as a libFuzzer target, inputs being walks (`make fuzzer`).
+        .executableTarget(name: "ClusterFuzzer", dependencies: ["RaftCheckFiles", "RaftSim", "RaftExplorer"]),
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"]),
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),

@@ -77,14 +77,35 @@ public struct FuzzOptions: Sendable {
     /// campaign goes on: on `replication-3` at the default, 0.25 GB per worker after 100,000
     /// runs, 0.56 GB after 60 s, 0.72 GB after 3 min. Speed only: results do not depend on it.
     public var rememberedStatesLog2 = 20
-    /// The first run (to continue a campaign).
+    /// The first run (to continue a campaign), counted within the shard.
     public var firstRun = 0
+    /// Which share of the campaign's runs this search does: run j of shard k of n is the
+    /// campaign's run `j * n + k`, with that run's seed, so n searches with the same seed and
+    /// shards 0..<n do the campaign's runs between them, each independently.
+    public var shard = Shard(index: 0, count: 1)
     /// Report the runs that found new states with their walks (`FuzzRound.novelRuns`: a
     /// coverage corpus). Walks go as their choices; only a walk reported (this, or a violation)
     /// is rebuilt as actions, by replaying it: without this, walks never build their actions.
     public var reportsNovelRuns = true
 
     public init() {}
+}
+
+/// One of `count` equal shares of a campaign's runs (`FuzzOptions.shard`).
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    /// The most shards a campaign splits into.
+    public static let maxCount = 1 << 16
+
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && count <= Self.maxCount && (0..<count).contains(index), "a shard is k of n, 0 <= k < n")
+        (self.index, self.count) = (index, count)
+    }
+
+    /// The campaign's run index of this shard's run `j`.
+    public func run(_ j: Int) -> Int { j * count + index }
 }
 
 /// A violation found by a run: which run, its seed, the model it walked (an index into
@@ -254,12 +275,13 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var next = options.firstRun
         while options.runs.map({ next < options.firstRun + $0 }) ?? true {
             let end = options.runs.map { min(next + roundSize, options.firstRun + $0) } ?? next + roundSize
-            let indexes = Array(next..<end)
+            // The campaign's run indexes of this shard's runs `next..<end`.
+            let indexes = (next..<end).map(options.shard.run)
             abandoned.store(false, ordering: .relaxed)
             let walks = withoutActuallyEscaping(shouldStop) { walkAll(indexes, poll: Poll(shouldStop: $0)) }
             if abandoned.load(ordering: .relaxed) { return FuzzReport(stats: stats, violation: nil, stopped: true, nextRun: next) }
             var novel: [(run: Int, variant: Int, actions: [M.Action])] = []
-            for (run, walk) in zip(indexes, walks) {
+            for (j, (run, walk)) in zip(next..<end, zip(indexes, walks)) {
                 stats.runs += 1
                 stats.events += walk.choices.count - walk.prefix
                 stats.maxDepth = max(stats.maxDepth, walk.choices.count)
@@ -273,10 +295,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                     extendFrontier(variant: walk.variant, choices: walk.choices, firstSeen: firstSeen)
                 }
                 if let property = walk.violation {
-                    onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: run + 1))
+                    onRound(FuzzRound(stats: stats, novelRuns: novel, nextRun: j + 1))
                     let violation = FuzzViolation(property: property, run: run, runSeed: runSeed(options.seed, run),
                                                   variant: walk.variant, actions: walk.actions)
-                    return FuzzReport(stats: stats, violation: violation, stopped: false, nextRun: run + 1)
+                    return FuzzReport(stats: stats, violation: violation, stopped: false, nextRun: j + 1)
                 }
             }
             next = end

@@ -38,6 +38,9 @@ struct Fuzz: ParsableCommand {
     @Option(help: "A campaign directory: violations and runs that reached new states are kept there (atomically); rerunning with it resumes the seed sequence.")
     var corpus: String?
 
+    @Option(help: "Do shard K of N of the campaign's runs (K/N, 0 <= K < N <= 65536): N jobs with one seed share its runs, each on its own; 'raftcheck corpus merge' joins their corpora.")
+    var shard: String?
+
     var spec: String { common.spec }
     var workers: Int { common.workers }
     var timeLimit: Double? { common.timeLimit }
@@ -48,9 +51,20 @@ struct Fuzz: ParsableCommand {
         if let keptStates, !(0...1 << 24).contains(keptStates) {
             throw ValidationError("--kept-states must be between 0 and 16,777,216")
         }
+        if let shard, Self.parse(shard: shard) == nil {
+            throw ValidationError("--shard must be K/N with 0 <= K < N <= \(Shard.maxCount), not '\(InputError.printable(shard))'")
+        }
     }
 
     func run() throws { throw ExitCode(try execute().exit.rawValue) }
+
+    /// `K/N` as a shard, if it is one.
+    static func parse(shard text: String) -> Shard? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let k = Int(parts[0]), let n = Int(parts[1]), (1...Shard.maxCount).contains(n), (0..<n).contains(k) else { return nil }
+        return Shard(index: k, count: n)
+    }
 
     /// Runs the campaign (printing as it goes, writing traces, corpus and stats) and says how
     /// it ended.
@@ -63,13 +77,18 @@ struct Fuzz: ParsableCommand {
         if let problem = spec.problems().first {
             throw InputError(file: self.spec, field: problem.field, message: problem.message)
         }
-        var campaign = Campaign(seed: seed ?? UInt64(Date().timeIntervalSince1970 * 1000), nextRun: 0)
+        let shard = self.shard.flatMap(Self.parse(shard:)) ?? Shard(index: 0, count: 1)
+        let shardName = shard.count > 1 ? "\(shard.index)/\(shard.count)" : nil
+        var campaign = Campaign(seed: seed ?? UInt64(Date().timeIntervalSince1970 * 1000), nextRun: 0, shard: shardName)
         if let corpus {
             try Campaign.lock(corpus)
             if let saved = try Campaign.load(corpus) {
                 campaign = saved
                 if let seed, seed != saved.seed {
                     throw InputError(file: corpus, field: "--seed", message: "the campaign there has seed \(saved.seed), not \(seed)")
+                }
+                if saved.shard != shardName {
+                    throw InputError(file: corpus, field: "--shard", message: "the campaign there is \(saved.shard.map { "shard \($0)" } ?? "not sharded"), not \(shardName.map { "shard \($0)" } ?? "unsharded")")
                 }
             }
         }
@@ -81,11 +100,12 @@ struct Fuzz: ParsableCommand {
         options.frontier = frontier
         if let keptStates { options.rememberedStatesLog2 = keptStates == 0 ? 0 : Int.bitWidth - 1 - keptStates.leadingZeroBitCount }
         options.firstRun = campaign.nextRun
+        options.shard = shard
         options.reportsNovelRuns = corpus != nil
         let (search, specs) = RandomSearch.of(spec, options: options)
         let sizes = specs.count > 1 ? " (nodes \(specs.last!.nodes)-\(spec.nodes))" : ""
 
-        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), frontier \(frontier ? "on" : "off"), mutation \(spec.mutation ?? "none")")
+        print("raftcheck fuzz \(self.spec): spec '\(spec.name)', seed \(campaign.seed), runs \(runs.map(String.init) ?? "unbounded"), depth \(options.depth), workers \(workers), swarm \(swarm ? "on\(sizes)" : "off"), novelty \(options.novelty ? "on" : "off"), pct \(pct ? "on" : "off"), frontier \(frontier ? "on" : "off"), mutation \(spec.mutation ?? "none")\(shardName.map { ", shard \($0)" } ?? "")")
         flushOutput()
         if let corpus, campaign.nextRun > 0 {
             let traces = Campaign.novelTraces(corpus)
@@ -107,7 +127,7 @@ struct Fuzz: ParsableCommand {
                         let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: specs[variant], seed: campaign.seed, run: run, events: actions, violation: nil)
                         try TraceFile.write(trace, to: "\(corpus)/novel/run-\(run).json")
                     }
-                    try Campaign(seed: campaign.seed, nextRun: round.nextRun).save(corpus)
+                    try Campaign(seed: campaign.seed, nextRun: round.nextRun, shard: shardName).save(corpus)
                 } catch {
                     saveError = saveError ?? (error as? InputError)
                 }
@@ -172,7 +192,10 @@ extension RandomSearch where M == ClusterModel {
 /// Where a fuzz campaign stands, kept in `<corpus>/campaign.json`.
 struct Campaign: Codable {
     var seed: UInt64
+    /// The next run, counted within the shard.
     var nextRun: Int
+    /// `K/N` for shard K of N (`--shard`); absent for a whole campaign.
+    var shard: String?
 
     /// The most runs a campaign counts, resumed or not (2^53: exact in JSON, and far from
     /// overflowing when runs are added to it).
