@@ -19,10 +19,12 @@ import Testing
         var error: String
     }
 
-    static func run(_ arguments: [String], executable: URL = tool) throws -> Run {
+    /// Runs `executable` in the package root, with `environment` added to this process's.
+    static func run(_ arguments: [String], executable: URL = tool, environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.currentDirectoryURL = packageRoot
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
