@@ -61,6 +61,9 @@ struct Mutants: ParsableCommand {
     @Option(help: "Write the table as JSON to this file.")
     var statsJson: String?
 
+    @Flag(help: "Print the catalog (mutation, the specs meant to catch it, the report it re-creates), one per line, tab-separated, and exit.")
+    var list = false
+
     struct Row: Encodable {
         var mutation: String
         var report: String?
@@ -81,6 +84,10 @@ struct Mutants: ParsableCommand {
     }
 
     func run() throws {
+        if list {
+            for (mutation, report, specs) in Self.catalog { print("\(mutation)\t\(specs.joined(separator: ","))\t\(report)") }
+            return
+        }
         // Every spec is read before anything runs: a bad spec fails at once, with exit 2.
         let hunts = try Mutation.named.map(\.name).map { mutation in
             (mutation, try (Self.catalog.first { $0.mutation == mutation }?.specs ?? []).map { name in
