@@ -33,6 +33,7 @@ struct WeightedDraws: ~Copyable {
 
     /// Sets up draws among actions `0..<count`, of which `members` may be drawn, action `i`
     /// weighing `weight(i)`.
+    @inline(__always)
     mutating func reset(count: Int, members: some Sequence<Int>, weight: (Int) -> UInt64) {
         if count > capacity {
             tree.deallocate()

@@ -66,13 +66,14 @@ public struct ClusterModel: Model {
         let id = NodeID(UInt64(slot + 1))
         // What the box derived (`sim.view`): binding the node would copy its whole state.
         let sim = state.nodes[slot]
-        // After `stabilize`, no faults, macro-steps or operator requests (`Calm`).
+        // After `stabilize`, only the kinds `allowedWhenCalm` (`Calm`).
         let calm = state.calm != nil
+        func open(_ kind: EventKind) -> Bool { !calm || Self.allowedWhenCalm(kind) }
         guard sim.isUp else {
-            if !calm && events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
+            if open(.restart) && events.restart && Int(counters.restarts) < bounds.maxRestarts { actions.append(.restart(id)) }
             return
         }
-        if !calm && events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
+        if open(.crash) && events.crash && Int(counters.crashes) < bounds.maxCrashes { actions.append(.crash(id)) }
         // The application's apply loop runs beside its Ready loop, between Readies.
         if events.asyncApply && sim.box.pending == nil && sim.box.upNode.raft.log.applying > sim.appliedIndex {
             actions.append(.applyEntries(id))
@@ -92,18 +93,18 @@ public struct ClusterModel: Model {
         }
         let leads = sim.view.role == .leader
         if mayTick(slot, in: state) { actions.append(.tick(id)) }
-        if !calm && events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
-        if !calm && events.heartbeat && leads { actions.append(.heartbeat(id)) }
+        if open(.timeout) && events.timeout && !leads && sim.view.isPromotable { actions.append(.timeout(id)) }
+        if open(.heartbeat) && events.heartbeat && leads { actions.append(.heartbeat(id)) }
         let asked = leads || events.forward  // Whether clients ask this node.
-        if events.propose && asked && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
-        if events.read && asked && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
-        if !calm && events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
+        if open(.propose) && events.propose && asked && Int(counters.proposals) < bounds.maxProposals { actions.append(.propose(id)) }
+        if open(.read) && events.read && asked && Int(counters.reads) < bounds.maxReads { actions.append(.read(id)) }
+        if open(.reconfigure) && events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
             for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
         }
-        if !calm && events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
+        if open(.compact) && events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
         if leads {
-            listLeaderRequests(of: state, at: id, into: &actions)
-        } else if !calm && events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
+            listLeaderRequests(of: state, at: id, open: open, into: &actions)
+        } else if open(.transfer) && events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
             // Forwarded to the leader, which hands over to `peer` (itself included).
             for peer in spec.nodeIDs { actions.append(.transfer(id, peer)) }
         }
@@ -115,7 +116,7 @@ public struct ClusterModel: Model {
     private func listNetworkActions(of state: ClusterState, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         if let calm = state.calm {
-            // Fair rounds: deliveries in a round's second half, and nothing else.
+            // Fair rounds (`Calm`): deliveries in a round's second half, and no other network event.
             guard calm.settling else { return }
             for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
                 if state.connected(message.from, message.to) && state[message.to].takesInput { actions.append(.deliver(message)) }
@@ -143,22 +144,22 @@ public struct ClusterModel: Model {
     /// What the application and the operator may ask of leader `id` besides values and reads:
     /// snapshot reports for peers it is sending a snapshot to, unreachable reports, a transfer
     /// to any other node, and joint changes (enter, or leave).
-    private func listLeaderRequests(of state: ClusterState, at id: NodeID, into actions: inout [Event]) {
+    private func listLeaderRequests(of state: ClusterState, at id: NodeID, open: (EventKind) -> Bool, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         guard events.compact || events.unreachable || events.transfer || events.joint else { return }
-        let calm = state.calm != nil
         // The tracker is read in place (binding the node's state would copy it).
         for peer in spec.nodeIDs where peer != id {
             if events.compact, state[id].box.upNode.raft.tracker.progress(of: peer, { $0.state == .snapshot }) == true {
                 actions.append(.reportSnapshot(id, peer, failed: false))
-                if !calm { actions.append(.reportSnapshot(id, peer, failed: true)) }
+                // A failed send is a fault: none after `stabilize`.
+                if state.calm == nil { actions.append(.reportSnapshot(id, peer, failed: true)) }
             }
-            if !calm && events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && state[id].box.upNode.raft.tracker.tracks(peer) {
+            if open(.unreachable) && events.unreachable && Int(counters.unreachables) < bounds.maxUnreachable && state[id].box.upNode.raft.tracker.tracks(peer) {
                 actions.append(.unreachable(id, peer))
             }
-            if !calm && events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
+            if open(.transfer) && events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
         }
-        guard !calm && events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
+        guard open(.enterJoint) && events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
         if state[id].box.upNode.raft.tracker.config.voters.isJoint {
             actions.append(.leaveJoint(id))
         } else {

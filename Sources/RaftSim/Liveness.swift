@@ -37,8 +37,9 @@ public struct Calm: Hashable, Sendable {
 }
 
 extension ClusterModel {
-    /// Whether `event` may happen in a state that stabilized, by its kind alone (the listing
-    /// then applies its usual rules, and the round rules of `Calm`).
+    /// Whether events of `kind` may happen in a state that stabilized: the listing's one rule
+    /// for it, before its usual rules and the round rules of `Calm` (a failed snapshot report,
+    /// a fault, is left out too).
     static func allowedWhenCalm(_ kind: EventKind) -> Bool {
         switch kind {
         case .deliver, .tick, .ready, .persist, .announce, .apply, .applyEntries, .reportSnapshot, .propose, .read: true

@@ -17,16 +17,19 @@ extension ClusterModel {
             .always(PropertyName.committedDurable.rawValue) { $0.committedDurable },
             .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants && !$0.history.broken.contains(.invalidConfChange) },
             .always(PropertyName.linearizableReads.rawValue) { !$0.history.broken.contains(.linearizableReads) },
-            // Liveness after `stabilize`, judged at each round's end (`Calm`); vacuous before.
-            .always(PropertyName.eventuallyLeader.rawValue) { !($0.calm?.missed.contains(.leader) ?? false) },
-            .always(PropertyName.eventuallyReplicated.rawValue) { !($0.calm?.missed.contains(.replication) ?? false) },
             // Vacuity checks: a complete search that never reaches these says so.
             .sometimes("leader_elected") { state in state.nodes.contains { $0.view.role == .leader } },
         ] + (proposes ? [.sometimes("value_committed") { state in state.history.committed.contains { !$0.entry.data.isEmpty } }] : [])
             + milestones(spec).map { name, milestone in .sometimes(name) { $0.history.reached.contains(milestone) } }
             + (spec.liveness.map { liveness in
-                // Walks or searches that never run past the leader bound judge nothing.
-                [.sometimes("liveness_judged") { state in state.calm.map { Int($0.round) > liveness.leaderWithin } ?? false }]
+                [
+                    // Judged at each round's end after `stabilize` (`Calm`); only specs with
+                    // `liveness` have them (elsewhere they would hold on every state).
+                    .always(PropertyName.eventuallyLeader.rawValue) { !($0.calm?.missed.contains(.leader) ?? false) },
+                    .always(PropertyName.eventuallyReplicated.rawValue) { !($0.calm?.missed.contains(.replication) ?? false) },
+                    // Walks or searches that never run past the leader bound judge nothing.
+                    .sometimes("liveness_judged") { state in state.calm.map { Int($0.round) > liveness.leaderWithin } ?? false },
+                ]
             } ?? [])
     }
 
