@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CAP=${CAP:-30}
-SEEDS=${SEEDS:-3}
+SEEDS=${SEEDS:-5}
 make -s build > /dev/null
 .clusterfuzzlite/build.sh > /dev/null
 tmp=$(mktemp -d)
