@@ -131,7 +131,7 @@ public struct FuzzReport<Action: Sendable>: Sendable {
     public var stats: FuzzStats
     public var violation: FuzzViolation<Action>?
     public var stopped: Bool
-    /// The run the campaign would continue with.
+    /// The run the campaign would continue with, counted within the shard.
     public var nextRun: Int
 }
 
@@ -139,7 +139,9 @@ public struct FuzzReport<Action: Sendable>: Sendable {
 /// models and walks (a coverage corpus), and where the campaign stands.
 public struct FuzzRound<Action: Sendable>: Sendable {
     public var stats: FuzzStats
+    /// By the campaign's run index (`Shard.run`).
     public var novelRuns: [(run: Int, variant: Int, actions: [Action])]
+    /// Counted within the shard.
     public var nextRun: Int
 }
 
