@@ -24,8 +24,9 @@ let spec: Spec = {
         guard case .cluster(var spec) = try SpecLoader.load(path: specPath) else {
             fail("\(InputError.printable(specPath)): model: the fuzzer walks cluster specs only")
         }
-        if let mutation = ProcessInfo.processInfo.environment["RAFTCHECK_MUTATION"] { spec.mutation = mutation == "none" ? nil : mutation }
-        if let problem = spec.problems().first { fail("\(InputError.printable(specPath)): \(problem.field): \(problem.message)") }
+        if let mutation = ProcessInfo.processInfo.environment["RAFTCHECK_MUTATION"] { spec.override(mutation: mutation) }
+        // The spec file was checked as it was read: a problem now is the mutation's.
+        if let problem = spec.problems().first { fail("RAFTCHECK_MUTATION: \(problem.message)") }
         return spec
     } catch {
         fail("\(error) (set RAFTCHECK_SPEC to a spec file)")

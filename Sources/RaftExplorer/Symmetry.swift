@@ -92,13 +92,6 @@ extension Relabeling {
         for (position, slot) in order.enumerated() { packed |= UInt64(position) << (3 * UInt64(slot)) }
         self.init(packed: packed, count: order.count)
     }
-
-    /// The slot of the node at `position`.
-    @inlinable
-    public func slot(at position: Int) -> Int {
-        for slot in 0..<count where self.position(of: slot) == position { return slot }
-        preconditionFailure("position \(position) is outside a relabeling of \(count) nodes")
-    }
 }
 
 extension MutableCollection where Self: BidirectionalCollection, Element: Comparable {

@@ -194,6 +194,9 @@ public struct Spec: Hashable, Encodable, Sendable {
         return variants
     }
 
+    /// Runs against the mutation `name` instead of the spec's own ("none": the real core).
+    public mutating func override(mutation name: String) { mutation = name == "none" ? nil : name }
+
     /// The mutation set this spec runs against.
     @_spi(Checker) public var mutations: Mutation { mutation.flatMap(Mutation.init(name:)) ?? [] }
 

@@ -27,10 +27,9 @@ struct Import: ParsableCommand {
         guard case .cluster(var spec) = try SpecLoader.load(path: self.spec) else {
             throw InputError(file: self.spec, field: "model", message: "the fuzzer walks cluster specs only")
         }
-        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
-        if let problem = spec.problems().first {
-            throw InputError(file: self.spec, field: mutation != nil && problem.field == "mutation" ? "--mutation" : problem.field, message: problem.message)
-        }
+        if let mutation { spec.override(mutation: mutation) }
+        // The spec file was checked as it was read: a problem now is the mutation's.
+        if let problem = spec.problems().first { throw InputError(file: self.spec, field: "--mutation", message: problem.message) }
         guard let bytes = FileManager.default.contents(atPath: input) else {
             throw InputError(file: input, message: "cannot read the file")
         }

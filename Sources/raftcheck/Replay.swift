@@ -18,7 +18,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         let (trace, events) = try TraceFile.read(self.trace)
         var spec = trace.spec
-        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+        if let mutation { spec.override(mutation: mutation) }
         if let problem = spec.problems().first {
             throw InputError(file: self.trace, field: "--mutation", message: problem.message)
         }

@@ -33,7 +33,7 @@ struct RunOptions: ParsableArguments {
 
     /// `--mutation`, applied to a cluster spec ('none': the real core).
     func applyMutation(to spec: inout Spec) {
-        if let mutation { spec.mutation = mutation == "none" ? nil : mutation }
+        if let mutation { spec.override(mutation: mutation) }
     }
 }
 
