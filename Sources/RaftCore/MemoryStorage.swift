@@ -3,12 +3,12 @@
 /// Invariant: `log[0]` is a placeholder holding the snapshot's index and term; `log[i]` is the
 /// entry at `log[0].index + i`.
 public struct MemoryStorage: Storage, Hashable, Sendable {
-    public private(set) var hardState = HardState()
-    public private(set) var latestSnapshot = Snapshot()
+    public internal(set) var hardState = HardState()
+    public internal(set) var latestSnapshot = Snapshot()
     /// The configuration the application last persisted (after applying a change, or from a
     /// snapshot): what a restarted node starts with.
-    public private(set) var confState = ConfState()
-    private var log: [Entry] = [Entry(term: .zero, index: .zero)]
+    public internal(set) var confState = ConfState()
+    var log: [Entry] = [Entry(term: .zero, index: .zero)]
 
     public init() {}
 

@@ -3,7 +3,7 @@
 /// Invariant: `indexes` is strictly increasing and holds at most `capacity` entries.
 public struct Inflights: Hashable, Sendable {
     public let capacity: Int
-    public private(set) var indexes: [LogIndex] = []
+    public internal(set) var indexes: [LogIndex] = []
 
     public init(capacity: Int) {
         precondition(capacity > 0, "inflight capacity must be positive")

@@ -29,8 +29,8 @@ public struct TrackerConfig: Hashable, Sendable {
 /// iteration is in one deterministic order (never a hashed collection's order).
 public struct ProgressTracker: Hashable, Sendable {
     public internal(set) var config: TrackerConfig
-    public private(set) var ids: [NodeID] = []
-    public private(set) var progresses: [Progress] = []
+    public internal(set) var ids: [NodeID] = []
+    public internal(set) var progresses: [Progress] = []
     /// A voter's answer in the current election.
     public struct Vote: Hashable, Sendable {
         public var voter: NodeID
@@ -38,7 +38,7 @@ public struct ProgressTracker: Hashable, Sendable {
     }
 
     /// Vote answers of the current election, sorted by voter.
-    public private(set) var votes: [Vote] = []
+    public internal(set) var votes: [Vote] = []
     let maxInflight: Int
     /// TEST-ONLY mutations that change the counting (`quorum-off-by-one`, `count-duplicate-votes`).
     var countingMutations: Mutation = []

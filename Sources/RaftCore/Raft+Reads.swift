@@ -31,8 +31,8 @@ public struct ReadOnly: Hashable, Sendable {
     }
 
     /// The last round number handed out; only grows.
-    public private(set) var lastRound: UInt64 = 0
-    public private(set) var pending: [Request] = []
+    public internal(set) var lastRound: UInt64 = 0
+    public internal(set) var pending: [Request] = []
 
     public init() {}
 

@@ -251,3 +251,4 @@ public struct Raft<S: Storage> {
 }
 
 extension Raft: Sendable where S: Sendable {}
+extension Raft: Equatable where S: Equatable {}

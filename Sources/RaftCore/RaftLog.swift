@@ -168,6 +168,7 @@ public struct RaftLog<S: Storage> {
 }
 
 extension RaftLog: Sendable where S: Sendable {}
+extension RaftLog: Equatable where S: Equatable {}
 
 extension RaftLog where S == MemoryStorage {
     /// The terms of the whole log from `firstIndex - 1` through `lastIndex`, in one pass: the

@@ -2,13 +2,13 @@
 /// carries out its `Ready`s. A value type: copying a node copies its whole state, storage
 /// included, cheaply (copy-on-write arrays).
 public struct RawNode<S: Storage> {
-    public private(set) var raft: Raft<S>
+    public internal(set) var raft: Raft<S>
     /// The soft state reported by the last Ready (or at start).
-    public private(set) var lastSoftState: SoftState
+    public internal(set) var lastSoftState: SoftState
     /// The hard state handed out by the last advanced Ready (or loaded at start).
-    public private(set) var lastHardState: HardState
+    public internal(set) var lastHardState: HardState
     /// A Ready was handed out and not yet advanced.
-    public private(set) var awaitingAdvance = false
+    public internal(set) var awaitingAdvance = false
 
     /// Starts (or restarts) a node from `storage`. For a new cluster, the storage holds the
     /// initial configuration (`MemoryStorage(bootstrapping:)`); a member added later starts from
@@ -178,3 +178,4 @@ public struct RawNode<S: Storage> {
 }
 
 extension RawNode: Sendable where S: Sendable {}
+extension RawNode: Equatable where S: Equatable {}

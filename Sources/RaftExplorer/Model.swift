@@ -26,6 +26,13 @@ public protocol Model: Sendable {
     /// The state's fingerprint: a hash of one canonical byte encoding, the same for every
     /// state the model considers equivalent (e.g. under symmetry). `encoder` is scratch space.
     func fingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint
+    /// Appends a compact image of `state`, from which `decode` rebuilds it: the BFS frontier
+    /// and checkpoints hold states this way. The image is private to the model (it may change
+    /// with any release) but the same for the same state in every process.
+    func encode(_ state: State, into bytes: inout [UInt8])
+    /// The state whose image `bytes` holds (all of it): equal to the one encoded, with the same
+    /// fingerprint, actions and successors. Throws on bytes that are not an image.
+    func decode(_ bytes: UnsafeRawBufferPointer) throws -> State
 }
 
 extension Model {

@@ -16,7 +16,7 @@ public struct SimNode: Sendable {
         case announced
     }
 
-    public struct Pending: Sendable {
+    public struct Pending: Equatable, Sendable {
         public var ready: Ready
         public var stage: Stage
     }
@@ -126,8 +126,10 @@ public struct SimNode: Sendable {
     }
 
     public init(node: RawNode<MemoryStorage>) {
-        stored = Box(Parts(node: node, durable: MemoryStorage(), pending: nil, applied: []))
+        self.init(parts: Parts(node: node, durable: MemoryStorage(), pending: nil, applied: []))
     }
+
+    init(parts: consuming Parts) { stored = Box(parts) }
 
     /// What the explorer reads of the node (see `View`).
     var view: View {
@@ -243,6 +245,16 @@ public struct SimNode: Sendable {
     mutating func restart(_ node: RawNode<MemoryStorage>) {
         stored = Box(Parts(node: node, durable: MemoryStorage(), pending: box.pending, applied: box.applied,
                            storedTermsBefore: view.storedTerms))
+    }
+}
+
+extension SimNode: Equatable {
+    /// Equal nodes: the same RaftCore node while up (its storage within), or the same storage
+    /// while down; the same Ready in progress and the same state machine. What a box derives
+    /// from these (view, seal) follows from them.
+    public static func == (a: SimNode, b: SimNode) -> Bool {
+        guard a.isUp == b.isUp, a.pending == b.pending, a.applied == b.applied else { return false }
+        return a.isUp ? a.box.upNode == b.box.upNode : a.box.durable == b.box.durable
     }
 }
 
@@ -370,7 +382,7 @@ public struct Counters: Hashable, Sendable {
 }
 
 /// The whole simulated cluster: a value, so successor states share what did not change.
-public struct ClusterState: Sendable {
+public struct ClusterState: Equatable, Sendable {
     /// Node `i` has ID `i + 1`.
     public var nodes: [SimNode]
     /// Messages in flight: a multiset, kept sorted by `Message.order`.

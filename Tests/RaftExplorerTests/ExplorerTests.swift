@@ -4,6 +4,8 @@ import CXXHash
 
 /// A toy model with a state space known in closed form: two counters, each may be incremented
 /// up to `limit`; "both reach `bad`" violates a property when `bad` is set.
+struct ImageTooShort: Error {}
+
 struct Counters: Model {
     struct State: Sendable, Equatable { var a: Int; var b: Int }
     enum Action: Hashable, Sendable { case incrementA, incrementB }
@@ -34,6 +36,15 @@ struct Counters: Model {
             .sometimes("a_at_limit") { [limit] in $0.a == limit },
             .sometimes("never") { _ in false },
         ]
+    }
+
+    func encode(_ state: State, into bytes: inout [UInt8]) {
+        bytes += [UInt8(state.a), UInt8(state.b)]
+    }
+
+    func decode(_ bytes: UnsafeRawBufferPointer) throws -> State {
+        guard bytes.count == 2 else { throw ImageTooShort() }
+        return State(a: Int(bytes[0]), b: Int(bytes[1]))
     }
 
     func fingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint {

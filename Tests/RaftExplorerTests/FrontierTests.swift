@@ -24,6 +24,13 @@ struct Lock: WeightedModel {
         [.always("locked") { [length] in $0 < length }]
     }
 
+    func encode(_ position: Int, into bytes: inout [UInt8]) { bytes.append(UInt8(position)) }
+
+    func decode(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        guard bytes.count == 1 else { throw ImageTooShort() }
+        return Int(bytes[0])
+    }
+
     func fingerprint(of position: Int, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint {
         encoder.reset()
         encoder.write(position)
