@@ -22,7 +22,22 @@ public final class FingerprintSet: @unchecked Sendable {
         words.initialize(repeating: 0, count: n)
     }
 
+    /// A set restored from a checkpoint: `fill` writes the table's words (`withWords`).
+    init(width: HashWidth, capacity: Int, count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        precondition(capacity > 0 && capacity & (capacity - 1) == 0, "capacity must be a power of two")
+        (self.width, self.capacity, self.count) = (width, capacity, count)
+        let n = capacity * (width == .bits64 ? 1 : 2)
+        words = .allocate(capacity: n)
+        words.initialize(repeating: 0, count: n)
+        try fill(UnsafeMutableRawBufferPointer(start: words, count: n * 8))
+    }
+
     deinit { words.deallocate() }
+
+    /// The table as it is in memory (for a checkpoint).
+    func withWords<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: words, count: capacity * wordsPerSlot * 8))
+    }
 
     /// Memory held by the table.
     public var bytes: Int { capacity * wordsPerSlot * 8 }

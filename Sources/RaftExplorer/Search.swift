@@ -9,6 +9,14 @@ public struct SearchOptions: Sendable {
     /// Threads expanding states; 1 or more. The result does not depend on it.
     public var workers = 1
     public var hashWidth = HashWidth.bits64
+    /// BFS: bytes of queued state images held in memory; the rest are spilled to disk.
+    public var frontierMemory = 256 << 20
+    /// BFS: where spilled images go (an unlinked file, gone when the search ends).
+    public var spillDirectory = "/tmp"
+    /// BFS: where checkpoints are written (nil: none), and what must match to resume from one
+    /// (the caller's statement of the spec and bounds).
+    public var checkpointDirectory: String?
+    public var checkpointKey = ""
 
     public init() {}
 }
@@ -25,6 +33,9 @@ public struct SearchStats: Sendable, Equatable {
     public var queued = 0
     /// Bytes held by the fingerprint set.
     public var fingerprintBytes = 0
+    /// BFS: bytes of queued state images in memory, and on disk.
+    public var frontierBytes = 0
+    public var spilledBytes = 0
 }
 
 /// Why a search ended (the raw values are the stats' `end`).
@@ -132,17 +143,32 @@ extension Model {
 /// into batches; in a batch the workers expand disjoint chunks against the fingerprint set
 /// (read-only meanwhile), then one thread merges their candidates in chunk order. The states
 /// found, their IDs and the counterexample are therefore the same for any number of workers.
+///
+/// States waiting to be expanded are held as images (`Model.encode`) in an `ImageQueue` per
+/// level, in memory up to `SearchOptions.frontierMemory` and on disk beyond it; so memory is
+/// the fingerprint set, the parent table (6 bytes a state) and that window. Between batches
+/// the search can write a checkpoint, from which a new process resumes it to the same result.
 public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     public let model: M
     public let options: SearchOptions
-    public let seen: FingerprintSet
-    private var parents = ParentTable()
+    public internal(set) var seen: FingerprintSet
+    var parents = ParentTable()
     private let always: [Property<M.State>]
     private let sometimes: [Property<M.State>]
-    private var satisfied: [Bool]
-    /// States expanded per batch, split evenly across the workers. Fixed, so that a search
-    /// stopped mid-level (violation, budget) has done the same work with any number of workers.
-    private let batchSize = 8192
+    var satisfied: [Bool]
+    /// States expanded per batch (one queue block), split evenly across the workers. Fixed, so
+    /// that a search stopped mid-level (violation, budget) has done the same work with any
+    /// number of workers.
+    static var batchSize: Int { 8192 }
+    let budget: MemoryBudget
+    public internal(set) var stats = SearchStats()
+    /// The level of the states in `current` (the initial states are level 1); 0 before them.
+    var depth = 0
+    /// The level being expanded, and the one it fills.
+    var current: ImageQueue
+    var next: ImageQueue
+    /// Whether the initial states are in (at the first `run`, or from a checkpoint).
+    var started = false
 
     public init(model: M, options: SearchOptions) {
         self.model = model
@@ -152,11 +178,15 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         sometimes = model.properties.filter { $0.expectation == .sometimes }
         precondition(sometimes.count <= 64, "at most 64 sometimes-properties")
         satisfied = Array(repeating: false, count: sometimes.count)
+        budget = MemoryBudget(limit: options.frontierMemory, spillDirectory: options.spillDirectory)
+        current = ImageQueue(blockRecords: Self.batchSize, budget: budget)
+        next = ImageQueue(blockRecords: Self.batchSize, budget: budget)
     }
 
     private struct Candidate {
-        /// Nil on the last level a depth bound allows: those states are never expanded.
-        var state: M.State?
+        /// Where the state's image is in its chunk's `images`; nil on the last level a depth
+        /// bound allows: those states are never expanded.
+        var image: Range<Int>?
         var fingerprint: Fingerprint
         var parent: UInt32
         var actionIndex: Int
@@ -168,22 +198,75 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     private struct ChunkResult {
         var generated = 0
         var candidates: [Candidate] = []
+        var images: [UInt8] = []
     }
 
-    /// Runs the search. `shouldStop` and `progress` are called between batches on the calling
-    /// thread; the search itself reads no clock.
-    public func run(shouldStop: () -> Bool = { false }, progress: (SearchStats) -> Void = { _ in }) -> SearchReport<M.Action> {
-        var stats = SearchStats()
-        var encoder = StateEncoder()
-        // The level being expanded; each state is let go (set to nil) by the worker that
-        // expands it, so the level is freed on every thread, not on this one at its end.
-        var frontier: [(state: M.State?, id: UInt32)] = []
-
+    /// Runs the search, or goes on with it (after a stop, or from a checkpoint). `shouldStop`,
+    /// `progress` and `checkpointDue` are called between batches on the calling thread; the
+    /// search itself reads no clock. With `options.checkpointDirectory` set, a checkpoint is
+    /// written when `checkpointDue` says so and when the search stops early, and `checkpointed`
+    /// is called once it is in place. Spilling or checkpointing that fails throws `FileFailure`.
+    public func run(shouldStop: () -> Bool = { false }, progress: (SearchStats) -> Void = { _ in },
+                    checkpointDue: () -> Bool = { false }, checkpointed: (SearchStats) -> Void = { _ in }) throws -> SearchReport<M.Action> {
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
             stats.fingerprintBytes = seen.bytes
             return model.report(end, stats, violation, parents, sometimes, satisfied)
         }
 
+        if !started, let violation = try start() { return report(.violation, violation) }
+        while true {
+            if current.isEmpty {
+                try next.close()
+                guard !next.isEmpty else { break }
+                (current, next) = (next, ImageQueue(blockRecords: Self.batchSize, budget: budget))
+                depth += 1
+            }
+            if let maxDepth = options.maxDepth, depth >= maxDepth { break }
+            guard let block = try current.next() else { continue }
+            // The states of the last level are checked and counted but not kept.
+            let keepsStates = options.maxDepth.map { depth + 1 < $0 } ?? true
+            let results = expand(block, keepingStates: keepsStates)
+            stats.generated += results.reduce(0) { $0 + $1.generated }
+            for result in results {
+                for candidate in result.candidates where seen.insert(candidate.fingerprint) {
+                    let id = parents.add(parent: candidate.parent, actionIndex: candidate.actionIndex)
+                    stats.distinct += 1
+                    stats.maxDepth = depth + 1
+                    if let property = candidate.violated { return report(.violation, (property, id)) }
+                    for i in satisfied.indices where candidate.satisfies & (1 << i) != 0 { satisfied[i] = true }
+                    if let image = candidate.image {
+                        try result.images.withUnsafeBytes { (bytes) in
+                            try next.append(id: id, image: UnsafeRawBufferPointer(rebasing: bytes[image]))
+                        }
+                    }
+                }
+            }
+            updateQueueStats()
+            progress(stats)
+            if let maxStates = options.maxStates, stats.distinct >= maxStates { return report(.stateLimit) }
+            if shouldStop() {
+                if options.checkpointDirectory != nil {
+                    try writeCheckpoint()
+                    checkpointed(stats)
+                }
+                return report(.stopped)
+            }
+            if options.checkpointDirectory != nil && checkpointDue() {
+                try writeCheckpoint()
+                checkpointed(stats)
+            }
+        }
+        // A depth bound is part of the boundary: every state within it was explored.
+        stats.queued = 0
+        return report(.complete)
+    }
+
+    /// Checks the initial states and queues them (as the level after level 0); returns a
+    /// violation found.
+    private func start() throws -> (String, UInt32)? {
+        started = true
+        var encoder = StateEncoder()
+        var image: [UInt8] = []
         for (index, state) in model.initialStates.enumerated() {
             stats.generated += 1
             guard model.withinBoundary(state) else { continue }
@@ -192,81 +275,53 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             let id = parents.add(parent: ParentTable.root, actionIndex: index)
             stats.distinct += 1
             stats.maxDepth = 1
-            if let property = always.firstFailing(in: state) { return report(.violation, (property, id)) }
-            markSometimes(state)
-            frontier.append((state, id))
+            if let property = always.firstFailing(in: state) { return (property, id) }
+            for (i, property) in sometimes.enumerated() where !satisfied[i] && property.holds(state) { satisfied[i] = true }
+            image.removeAll(keepingCapacity: true)
+            model.encode(state, into: &image)
+            try image.withUnsafeBytes { bytes in try next.append(id: id, image: bytes) }
         }
-
-        var depth = 1
-        while !frontier.isEmpty {
-            if let maxDepth = options.maxDepth, depth >= maxDepth { break }
-            var next: [(state: M.State?, id: UInt32)] = []
-            // The states of the last level are checked and counted but not kept.
-            let keepsStates = options.maxDepth.map { depth + 1 < $0 } ?? true
-            var start = 0
-            while start < frontier.count {
-                let batchEnd = min(frontier.count, start + batchSize)
-                let results = frontier.withUnsafeMutableBufferPointer {
-                    expand(SharedBuffer($0), start..<batchEnd, keepingStates: keepsStates)
-                }
-                stats.generated += results.reduce(0) { $0 + $1.generated }
-                for result in results {
-                    for candidate in result.candidates where seen.insert(candidate.fingerprint) {
-                        let id = parents.add(parent: candidate.parent, actionIndex: candidate.actionIndex)
-                        stats.distinct += 1
-                        stats.maxDepth = depth + 1
-                        if let property = candidate.violated { return report(.violation, (property, id)) }
-                        for i in satisfied.indices where candidate.satisfies & (1 << i) != 0 { satisfied[i] = true }
-                        if let state = candidate.state { next.append((state, id)) }
-                    }
-                }
-                start = batchEnd
-                stats.queued = frontier.count - start + next.count
-                stats.fingerprintBytes = seen.bytes
-                progress(stats)
-                if let maxStates = options.maxStates, stats.distinct >= maxStates { return report(.stateLimit) }
-                if shouldStop() { return report(.stopped) }
-            }
-            frontier = next
-            depth += 1
-        }
-        // A depth bound is part of the boundary: every state within it was explored.
-        stats.queued = 0
-        return report(.complete)
+        return nil
     }
 
-    private func markSometimes(_ state: M.State) {
-        for (i, property) in sometimes.enumerated() where !satisfied[i] && property.holds(state) { satisfied[i] = true }
+    func updateQueueStats() {
+        stats.queued = current.count + next.count
+        stats.fingerprintBytes = seen.bytes
+        stats.frontierBytes = budget.held
+        stats.spilledBytes = current.spilledBytes + next.spilledBytes
     }
 
-    /// Expands the batch `range` of `level`: split evenly into one chunk per worker, results in
-    /// chunk order.
-    private func expand(_ level: SharedBuffer<(state: M.State?, id: UInt32)>, _ range: Range<Int>, keepingStates: Bool) -> [ChunkResult] {
-        let size = (range.count + options.workers - 1) / options.workers
-        let chunks = stride(from: range.lowerBound, to: range.upperBound, by: max(size, 1)).map {
-            $0..<min($0 + size, range.upperBound)
-        }
-        if chunks.count == 1 { return [expand(level, chunk: chunks[0], keepingStates: keepingStates)] }
+    /// Expands the states of `block`: split evenly into one chunk per worker, results in chunk
+    /// order.
+    private func expand(_ block: ImageQueue.Block, keepingStates: Bool) -> [ChunkResult] {
+        let records = block.records()
+        let size = (records.count + options.workers - 1) / options.workers
+        let chunks = stride(from: 0, to: records.count, by: max(size, 1)).map { $0..<min($0 + size, records.count) }
+        if chunks.count == 1 { return [expand(block, records, chunk: chunks[0], keepingStates: keepingStates)] }
         return [ChunkResult](unsafeUninitializedCapacity: chunks.count) { buffer, initialized in
             buffer.initialize(repeating: ChunkResult())
             initialized = chunks.count
             let results = SharedBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-                results.buffer[i] = self.expand(level, chunk: chunks[i], keepingStates: keepingStates)
+                results.buffer[i] = self.expand(block, records, chunk: chunks[i], keepingStates: keepingStates)
             }
         }
     }
 
-    /// Expands the states of `level` in `chunk`, letting go of each.
-    private func expand(_ level: SharedBuffer<(state: M.State?, id: UInt32)>, chunk: Range<Int>, keepingStates: Bool) -> ChunkResult {
+    /// Expands the states of `records` in `chunk`, each decoded from `block`.
+    private func expand(_ block: ImageQueue.Block, _ records: [(id: UInt32, image: Range<Int>)], chunk: Range<Int>,
+                        keepingStates: Bool) -> ChunkResult {
         var result = ChunkResult()
         var encoder = StateEncoder()
         var enabled: [M.Action] = []
         for slot in chunk {
-            var taken: M.State?
-            swap(&taken, &level.buffer[slot].state)
-            guard let state = taken else { continue }
-            let id = level.buffer[slot].id
+            let (id, range) = records[slot]
+            let state: M.State
+            do {
+                state = try block.bytes.withUnsafeBytes { try model.decode(UnsafeRawBufferPointer(rebasing: $0[range])) }
+            } catch {
+                preconditionFailure("a queued state's image does not read back: \(error)")
+            }
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             for (index, action) in enabled.enumerated() {
@@ -275,7 +330,13 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                 guard model.withinBoundary(next) else { continue }
                 let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
                 guard !seen.contains(fp) else { continue }
-                result.candidates.append(Candidate(state: keepingStates ? next : nil, fingerprint: fp, parent: id, actionIndex: index,
+                var image: Range<Int>?
+                if keepingStates {
+                    let start = result.images.count
+                    model.encode(next, into: &result.images)
+                    image = start..<result.images.count
+                }
+                result.candidates.append(Candidate(image: image, fingerprint: fp, parent: id, actionIndex: index,
                                                    violated: always.firstFailing(in: next), satisfies: sometimes.holdingMask(in: next)))
             }
         }

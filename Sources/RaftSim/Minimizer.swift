@@ -281,7 +281,9 @@ public struct Minimizer {
         options.maxDepth = events.count  // Paths of at most count - 1 events.
         options.maxStates = searchBudget
         options.workers = workers
-        let report = BreadthFirstSearch(model: narrowedModel(to: events), options: options).run(shouldStop: { stopped || shouldStop() })
+        // A search that cannot spill its queue (no room on disk) shortens nothing.
+        guard let report = try? BreadthFirstSearch(model: narrowedModel(to: events), options: options)
+            .run(shouldStop: { stopped || shouldStop() }) else { return nil }
         if report.end == .stopped { stopped = true }
         guard let counterexample = report.counterexample, let reproduced = reproduce(counterexample.actions),
               reproduced.count < events.count else { return nil }

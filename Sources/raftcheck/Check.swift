@@ -21,6 +21,21 @@ struct Check: ParsableCommand {
     @Option(help: "Search strategy: bfs, dfs or random (a seeded swarm campaign; overrides the spec).")
     var strategy: Spec.Strategy?
 
+    @Option(help: "BFS: write a checkpoint into this directory every --checkpoint-minutes and when the run stops early.")
+    var checkpoint: String?
+
+    @Option(help: "BFS: minutes between checkpoints (0: after every batch of 8192 states).")
+    var checkpointMinutes: Double = 10
+
+    @Option(help: "BFS: go on from the checkpoint in this directory (same spec, bounds and mutation); checkpoints go on there unless --checkpoint names another directory.")
+    var resume: String?
+
+    @Option(help: "BFS: MiB of queued states kept in memory; the rest spill to disk.")
+    var frontierMemory = 256
+
+    @Option(help: "BFS: where queued states spill (an unlinked file; default: $TMPDIR, else /tmp).")
+    var spillDir: String?
+
     var spec: String { common.spec }
     var workers: Int { common.workers }
     var timeLimit: Double? { common.timeLimit }
@@ -28,7 +43,12 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be at least 1") }
+        if !(checkpointMinutes >= 0) { throw ValidationError("--checkpoint-minutes must be 0 or more") }
+        if !(1...(1 << 30)).contains(frontierMemory) { throw ValidationError("--frontier-memory must be between 1 and \(1 << 30) (MiB)") }
     }
+
+    /// The directory checkpoints go to, if any.
+    var checkpointDirectory: String? { checkpoint ?? resume }
 
     func run() throws { throw ExitCode(try execute().exit.rawValue) }
 
@@ -45,8 +65,9 @@ struct Check: ParsableCommand {
             if let problem = spec.problems().first {
                 throw InputError(file: self.spec, field: problem.field, message: problem.message)
             }
+            try checkResumable(spec.search.strategy)
             if spec.search.strategy == .random { return try simulate(spec.fuzz.swarm, timeLimit: spec.search.timeLimit) }
-            outcome = checkCluster(spec)
+            outcome = try checkCluster(spec)
         case .raftTLA(var spec):
             if let flag = common.mutation.map({ _ in "--mutation" }) ?? strategy.map({ _ in "--strategy" }) {
                 throw InputError(file: self.spec, field: flag, message: "does not apply to raft-tla models")
@@ -54,11 +75,25 @@ struct Check: ParsableCommand {
             if noSymmetry { spec.symmetry = false }
             if let maxStates { spec.search.maxStates = maxStates }
             if let timeLimit { spec.search.timeLimit = timeLimit }
-            outcome = checkRaftTLA(spec)
+            outcome = try checkRaftTLA(spec)
         }
         var exit = outcome.exit
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in try outcome.stats.write(to: statsJson) } }
         return Verdict(exit: exit, end: outcome.stats.end, violation: outcome.stats.violation.value)
+    }
+
+    /// Checkpoints belong to breadth-first search.
+    private func checkResumable(_ strategy: Spec.Strategy) throws {
+        guard strategy != .bfs, let flag = resume.map({ _ in "--resume" }) ?? checkpoint.map({ _ in "--checkpoint" }) else { return }
+        throw InputError(file: spec, field: flag, message: "checkpoints are written by breadth-first search only (the strategy is \(strategy.rawValue))")
+    }
+
+    /// What a checkpoint must have been written for: the spec as checked (JSON), without the
+    /// budgets, which a resumed run may change.
+    static func checkpointKey<S: Encodable>(_ spec: S) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(spec)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// `search.strategy: random`: the fuzzer's campaign with seed 1 (swarm unless the spec
@@ -89,13 +124,15 @@ struct Check: ParsableCommand {
         var timeLimit: Double?
     }
 
-    func checkCluster(_ spec: Spec) -> Outcome {
+    func checkCluster(_ spec: Spec) throws -> Outcome {
         let run = Run(specName: spec.name, seed: spec.raft.seed, strategy: spec.search.strategy, symmetry: spec.symmetry,
                       mutation: spec.mutation, hashBits: spec.search.hashBits, maxStates: spec.search.maxStates,
                       maxDepth: spec.bounds.maxDepth, timeLimit: spec.search.timeLimit)
         let b = spec.bounds
         let details = "nodes \(spec.nodes), ready steps \(spec.events.readySteps.rawValue), bounds: term \(b.maxTerm), proposals \(b.maxProposals), in flight \(b.maxInFlight), crashes \(b.maxCrashes), restarts \(b.maxRestarts), drops \(b.maxDrops), duplicates \(b.maxDuplicates), depth \(b.maxDepth.map(String.init) ?? "none")"
-        return explore(ClusterModel(spec: spec), run, details: details) { (counterexample, path) throws(InputError) in
+        var keyed = spec
+        (keyed.search.maxStates, keyed.search.timeLimit) = (nil, nil)
+        return try explore(ClusterModel(spec: spec), run, details: details, key: Self.checkpointKey(keyed)) { (counterexample, path) throws(InputError) in
             let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: nil, events: counterexample.actions,
                               violation: TraceViolation(property: counterexample.property, step: counterexample.actions.count,
                                                         message: "\(counterexample.property) violated after \(counterexample.actions.count) events"))
@@ -103,12 +140,14 @@ struct Check: ParsableCommand {
         }
     }
 
-    func checkRaftTLA(_ spec: RaftTLASpec) -> Outcome {
+    func checkRaftTLA(_ spec: RaftTLASpec) throws -> Outcome {
         let run = Run(specName: spec.name, seed: 0, strategy: .bfs, symmetry: spec.symmetry, mutation: nil,
                       hashBits: spec.search.hashBits, maxStates: spec.search.maxStates, maxDepth: nil,
                       timeLimit: spec.search.timeLimit)
         let details = "model raft-tla (Ongaro's raft.tla, MCraft constraint): servers \(spec.servers), values \(spec.values), max term \(spec.maxTerm), max log \(spec.maxLog), max messages \(spec.maxMessages), max duplicates \(spec.maxDuplicates), history \(spec.history ? "kept" : "projected out")"
-        return explore(RaftTLAModel(spec: spec), run, details: details) { (counterexample, path) throws(InputError) in
+        var keyed = spec
+        (keyed.search.maxStates, keyed.search.timeLimit) = (nil, nil)
+        return try explore(RaftTLAModel(spec: spec), run, details: details, key: Self.checkpointKey(keyed)) { (counterexample, path) throws(InputError) in
             // raft.tla behaviours are written as the list of TLA+ actions (not replayable).
             let object: [String: Any] = ["format": "raftcheck-tla-trace", "version": 1, "spec": spec.name,
                                          "property": counterexample.property, "actions": counterexample.actions.map(\.description)]
@@ -121,13 +160,17 @@ struct Check: ParsableCommand {
     }
 
     /// Runs the search, prints header, progress and summary, writes any counterexample.
-    func explore<M: Model>(_ model: M, _ run: Run, details: String,
-                           writeTrace: (Counterexample<M.Action>, String) throws(InputError) -> Void) -> Outcome {
+    func explore<M: Model>(_ model: M, _ run: Run, details: String, key: String,
+                           writeTrace: (Counterexample<M.Action>, String) throws(InputError) -> Void) throws -> Outcome {
         var options = SearchOptions()
         options.workers = workers
         options.maxStates = run.maxStates
         options.maxDepth = run.maxDepth
         options.hashWidth = run.hashBits
+        options.frontierMemory = frontierMemory << 20
+        options.spillDirectory = spillDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        options.checkpointDirectory = checkpointDirectory
+        options.checkpointKey = key
         print("raftcheck check \(spec): spec '\(run.specName)', seed \(run.seed), \(run.strategy.rawValue), workers \(workers), symmetry \(run.symmetry ? "on" : "off"), hash \(run.hashBits.rawValue)-bit, mutation \(run.mutation ?? "none")")
         print("  \(details)")
         flushOutput()
@@ -143,9 +186,30 @@ struct Check: ParsableCommand {
             print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             flushOutput()
         }
-        let report: SearchReport<M.Action> = switch run.strategy {
-        case .bfs: BreadthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
-        case .dfs: DepthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
+        let report: SearchReport<M.Action>
+        switch run.strategy {
+        case .bfs:
+            let search = BreadthFirstSearch(model: model, options: options)
+            var lastCheckpoint = 0.0
+            let due = {
+                guard clock.seconds - lastCheckpoint >= checkpointMinutes * 60 else { return false }
+                lastCheckpoint = clock.seconds
+                return true
+            }
+            let checkpointed = { (stats: SearchStats) in
+                print("checkpoint: \(options.checkpointDirectory ?? "") at \(stats.distinct) distinct states")
+                flushOutput()
+            }
+            do {
+                if let resume {
+                    try search.resume(from: resume)
+                    print("resumed: \(resume) at \(search.stats.distinct) distinct states, depth \(search.stats.maxDepth)")
+                }
+                report = try search.run(shouldStop: shouldStop, progress: progress, checkpointDue: due, checkpointed: checkpointed)
+            } catch {
+                throw InputError(file: checkpointDirectory ?? options.spillDirectory, message: "\(error)")
+            }
+        case .dfs: report = DepthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
         case .random: preconditionFailure("random specs are checked by a fuzz campaign (Check.simulate)")
         }
         let elapsed = clock.seconds

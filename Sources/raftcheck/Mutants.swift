@@ -147,8 +147,9 @@ struct Mutants: ParsableCommand {
             options.workers = workers
             options.maxDepth = spec.bounds.maxDepth
             options.hashWidth = spec.search.hashBits
-            let report = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options)
-                .run(shouldStop: stop(timeLimit / 2), progress: { _ in })
+            // A search that cannot spill its queue (no room on disk) leaves the mutation to fuzzing.
+            guard let report = try? BreadthFirstSearch(model: ClusterModel(spec: spec), options: options)
+                .run(shouldStop: stop(timeLimit / 2), progress: { _ in }) else { continue }
             states += report.stats.distinct
             if let found = report.counterexample {
                 return finish(mutation, spec, by: "check", property: found.property, events: found.actions,

@@ -57,10 +57,10 @@ struct Counters: Model {
 
 @Suite struct ExplorerTests {
     @Test(arguments: [1, 2, 3])
-    func bfsCountsTheWholeGrid(workers: Int) {
+    func bfsCountsTheWholeGrid(workers: Int) throws {
         var options = SearchOptions()
         options.workers = workers
-        let report = BreadthFirstSearch(model: Counters(limit: 40), options: options).run()
+        let report = try BreadthFirstSearch(model: Counters(limit: 40), options: options).run()
         #expect(report.complete)
         #expect(report.stats.distinct == 41 * 41)
         // Every state but the initial one is generated once per predecessor: 2·40·41 edges + 1.
@@ -70,8 +70,8 @@ struct Counters: Model {
         #expect(report.unsatisfiedSometimes == ["never"])
     }
 
-    @Test func bfsFindsAShortestCounterexample() {
-        let report = BreadthFirstSearch(model: Counters(limit: 5, bad: 2), options: SearchOptions()).run()
+    @Test func bfsFindsAShortestCounterexample() throws {
+        let report = try BreadthFirstSearch(model: Counters(limit: 5, bad: 2), options: SearchOptions()).run()
         #expect(report.end == .violation)
         let path = report.counterexample!
         #expect(path.property == "not_both_bad")
@@ -79,11 +79,11 @@ struct Counters: Model {
         #expect(path.actions.filter { $0 == .incrementA }.count == 2)
     }
 
-    @Test func parallelSearchGivesTheSameCounterexample() {
+    @Test func parallelSearchGivesTheSameCounterexample() throws {
         var two = SearchOptions()
         two.workers = 2
-        let one = BreadthFirstSearch(model: Counters(limit: 200, bad: 150), options: SearchOptions()).run()
-        let parallel = BreadthFirstSearch(model: Counters(limit: 200, bad: 150), options: two).run()
+        let one = try BreadthFirstSearch(model: Counters(limit: 200, bad: 150), options: SearchOptions()).run()
+        let parallel = try BreadthFirstSearch(model: Counters(limit: 200, bad: 150), options: two).run()
         #expect(one.counterexample?.actions == parallel.counterexample?.actions)
         #expect(one.stats == parallel.stats)
     }
@@ -102,14 +102,14 @@ struct Counters: Model {
         #expect(report.stats.maxDepth == 3)
     }
 
-    @Test func budgetsEndTheRunIncomplete() {
+    @Test func budgetsEndTheRunIncomplete() throws {
         var options = SearchOptions()
         options.maxStates = 100
-        let limited = BreadthFirstSearch(model: Counters(limit: 1000), options: options).run()
+        let limited = try BreadthFirstSearch(model: Counters(limit: 1000), options: options).run()
         #expect(limited.end == .stateLimit && !limited.complete)
         #expect(limited.stats.distinct >= 100)
         var calls = 0
-        let stopped = BreadthFirstSearch(model: Counters(limit: 1000), options: SearchOptions()).run(shouldStop: {
+        let stopped = try BreadthFirstSearch(model: Counters(limit: 1000), options: SearchOptions()).run(shouldStop: {
             calls += 1
             return calls > 2
         })

@@ -6,11 +6,11 @@ import Testing
 /// The cluster model under search: worker-independence, symmetry, mutations caught with a
 /// shortest counterexample that replays, and determinism of the encoding.
 @Suite struct ExplorationTests {
-    static func search(_ spec: Spec, workers: Int = 1, maxDepth: Int? = nil) -> SearchReport<Event> {
+    static func search(_ spec: Spec, workers: Int = 1, maxDepth: Int? = nil) throws -> SearchReport<Event> {
         var options = SearchOptions()
         options.workers = workers
         options.maxDepth = maxDepth ?? spec.bounds.maxDepth
-        return BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
+        return try BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
     }
 
     /// Elections only: small enough for a debug build.
@@ -33,27 +33,27 @@ import Testing
         return spec
     }
 
-    @Test func oneAndTwoWorkersFindTheSameStates() {
-        let one = Self.search(Self.elections)
-        let two = Self.search(Self.elections, workers: 2)
+    @Test func oneAndTwoWorkersFindTheSameStates() throws {
+        let one = try Self.search(Self.elections)
+        let two = try Self.search(Self.elections, workers: 2)
         #expect(one.complete && two.complete)
         #expect(one.stats == two.stats)
         #expect(one.stats.distinct > 1000)
     }
 
-    @Test func symmetryReducesTheCountAndFindsTheSameViolation() {
+    @Test func symmetryReducesTheCountAndFindsTheSameViolation() throws {
         var spec = Self.elections
         spec.mutation = "skip-log-up-to-date-check"
         spec.events.propose = true
         var off = spec
         off.symmetry = false
-        let clean = Self.search(Self.elections)
+        let clean = try Self.search(Self.elections)
         var cleanOff = Self.elections
         cleanOff.symmetry = false
-        let cleanAsymmetric = Self.search(cleanOff)
+        let cleanAsymmetric = try Self.search(cleanOff)
         #expect(clean.stats.distinct < cleanAsymmetric.stats.distinct)
-        let with = Self.search(spec)
-        let without = Self.search(off)
+        let with = try Self.search(spec)
+        let without = try Self.search(off)
         #expect(with.counterexample?.property == without.counterexample?.property)
         #expect(with.counterexample?.actions.count == without.counterexample?.actions.count)
         #expect(with.counterexample != nil)
@@ -62,10 +62,10 @@ import Testing
     /// A mutation is caught; the trace replays to the same property; no shorter trace exists
     /// (BFS to one level less is clean); the real core replays the same events clean or diverges.
     @Test(arguments: ["skip-prev-log-check", "skip-log-up-to-date-check"])
-    func mutationCaughtWithAShortestTrace(name: String) {
+    func mutationCaughtWithAShortestTrace(name: String) throws {
         var spec = Self.replication
         spec.mutation = name
-        let report = Self.search(spec)
+        let report = try Self.search(spec)
         guard let counterexample = report.counterexample else {
             Issue.record("\(name) not caught")
             return
@@ -75,7 +75,7 @@ import Testing
         #expect(diverged == nil)
         #expect(model.violation(in: states.last!) == counterexample.property)
         #expect(states.dropLast().allSatisfy { model.violation(in: $0) == nil })
-        let shallower = Self.search(spec, maxDepth: counterexample.actions.count)
+        let shallower = try Self.search(spec, maxDepth: counterexample.actions.count)
         #expect(shallower.counterexample == nil, "a shorter counterexample exists")
 
         var real = spec
@@ -88,7 +88,7 @@ import Testing
     /// `commit-previous-term`, BFS over specs/figure8-3.yaml reaches a leader lacking an entry
     /// that was committed by counting replicas of an earlier term (30 events, about 6 million
     /// states; the heaviest test of the suite, run with two workers).
-    @Test func commitPreviousTermCaughtOnFigure8() {
+    @Test func commitPreviousTermCaughtOnFigure8() throws {
         var spec = Spec()
         spec.name = "figure8-3"
         spec.raft.maxSizePerMessage = 0
@@ -99,7 +99,7 @@ import Testing
         spec.bounds.maxInFlight = 3
         spec.bounds.maxDrops = 3
         spec.mutation = "commit-previous-term"
-        let report = Self.search(spec, workers: 2)
+        let report = try Self.search(spec, workers: 2)
         guard let counterexample = report.counterexample else {
             Issue.record("commit-previous-term not caught")
             return

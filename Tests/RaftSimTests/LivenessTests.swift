@@ -34,12 +34,12 @@ import Testing
         return spec
     }
 
-    static func search(_ spec: Spec) -> SearchReport<Event> {
-        BreadthFirstSearch(model: ClusterModel(spec: spec), options: SearchOptions()).run()
+    static func search(_ spec: Spec) throws -> SearchReport<Event> {
+        try BreadthFirstSearch(model: ClusterModel(spec: spec), options: SearchOptions()).run()
     }
 
-    @Test func theRealCoreElectsAndReplicatesUnderEveryFairSchedule() {
-        let report = Self.search(Self.initialElection)
+    @Test func theRealCoreElectsAndReplicatesUnderEveryFairSchedule() throws {
+        let report = try Self.search(Self.initialElection)
         #expect(report.complete)
         #expect(report.counterexample == nil)
         // The verdicts were given: searches ran past the leader bound.
@@ -50,7 +50,7 @@ import Testing
     @Test func timeoutsThatAreNotRandomizedSplitTheVoteForever() throws {
         var spec = Self.initialElection
         spec.mutation = "election-timeout-not-randomized"
-        let report = Self.search(spec)
+        let report = try Self.search(spec)
         let counterexample = try #require(report.counterexample)
         #expect(counterexample.property == PropertyName.eventuallyLeader.rawValue)
         let model = ClusterModel(spec: spec)

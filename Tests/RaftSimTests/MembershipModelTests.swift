@@ -94,12 +94,12 @@ import Testing
 
     /// The real core stays clean under a bounded search with changes, and the mutation that
     /// accepts a second pending change is caught by a seeded random walk.
-    @Test func twoPendingChangesCaughtRealCoreClean() {
+    @Test func twoPendingChangesCaughtRealCoreClean() throws {
         var spec = Self.threeVoters
         var options = SearchOptions()
         options.maxStates = 60_000
         options.workers = 2
-        let bfs = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
+        let bfs = try BreadthFirstSearch(model: ClusterModel(spec: spec), options: options).run()
         #expect(bfs.counterexample == nil)
         spec.mutation = "two-pending-conf-changes"
         let report = RandomSearch(model: ClusterModel(spec: spec), options: Self.walks).run()

@@ -3,10 +3,10 @@ import Testing
 @testable import RaftSim
 
 @Suite struct SymmetryTests {
-    static func count(_ spec: Spec, everyRelabeling: Bool = false) -> SearchReport<Event> {
+    static func count(_ spec: Spec, everyRelabeling: Bool = false) throws -> SearchReport<Event> {
         var model = ClusterModel(spec: spec)
         model.tryEveryRelabeling = everyRelabeling
-        return BreadthFirstSearch(model: model, options: SearchOptions()).run()
+        return try BreadthFirstSearch(model: model, options: SearchOptions()).run()
     }
 
     static var electionSpec: Spec {
@@ -21,12 +21,12 @@ import Testing
     /// Signature-pruned canonicalization (ties refined by how nodes relate) finds exactly as
     /// many orbits as trying all n! relabelings.
     @Test(arguments: [3, 4])
-    func signaturePruningIsExact(nodes: Int) {
+    func signaturePruningIsExact(nodes: Int) throws {
         var spec = Self.electionSpec
         spec.nodes = nodes
         spec.voters = nil
-        let pruned = Self.count(spec)
-        let exhaustive = Self.count(spec, everyRelabeling: true)
+        let pruned = try Self.count(spec)
+        let exhaustive = try Self.count(spec, everyRelabeling: true)
         #expect(pruned.complete && exhaustive.complete)
         #expect(pruned.stats.distinct == exhaustive.stats.distinct)
         #expect(pruned.stats.distinct > 1000)

@@ -14,7 +14,7 @@ import Testing
 
     /// A small search per feature: it completes clean, and reaches what the feature is for.
     @Test(arguments: ["snapshot", "transfer", "joint"])
-    func searchesReachTheirMilestones(feature: String) {
+    func searchesReachTheirMilestones(feature: String) throws {
         var spec = Spec()
         (spec.events.heartbeat, spec.bounds.maxTerm, spec.bounds.maxInFlight) = (false, 1, 3)
         switch feature {
@@ -33,7 +33,7 @@ import Testing
         #expect(!names.isEmpty)
         var options = SearchOptions()
         options.workers = 2
-        let report = BreadthFirstSearch(model: model, options: options).run()
+        let report = try BreadthFirstSearch(model: model, options: options).run()
         #expect(report.counterexample == nil)
         #expect(report.end == .complete)
         #expect(report.unsatisfiedSometimes.isEmpty, "never reached: \(report.unsatisfiedSometimes)")

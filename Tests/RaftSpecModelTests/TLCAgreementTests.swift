@@ -5,10 +5,10 @@ import Testing
 /// Exact agreement with TLC on Ongaro's raft.tla (TLC 2.20's complete searches of MCraft.tla): the
 /// same distinct states and depth, counted by TLC's rules, with 1 and 2 workers.
 @Suite struct TLCAgreementTests {
-    static func run(_ spec: RaftTLASpec, workers: Int = 1) -> SearchReport<RaftTLAModel.Action> {
+    static func run(_ spec: RaftTLASpec, workers: Int = 1) throws -> SearchReport<RaftTLAModel.Action> {
         var options = SearchOptions()
         options.workers = workers
-        return BreadthFirstSearch(model: RaftTLAModel(spec: spec), options: options).run()
+        return try BreadthFirstSearch(model: RaftTLAModel(spec: spec), options: options).run()
     }
 
     static func spec(maxLog: Int, symmetry: Bool = false, history: Bool = true) -> RaftTLASpec {
@@ -28,20 +28,20 @@ import Testing
     ]
 
     @Test(arguments: rows.indices)
-    func matchesTLC(row: Int) {
+    func matchesTLC(row: Int) throws {
         let (name, spec, distinct, depth) = Self.rows[row]
-        let report = Self.run(spec)
+        let report = try Self.run(spec)
         #expect(report.complete, "\(name)")
         #expect(report.counterexample == nil, "\(name): \(report.counterexample.map { "\($0.property)" } ?? "")")
         #expect(report.stats.distinct == distinct, "\(name)")
         #expect(report.stats.maxDepth == depth, "\(name)")
     }
 
-    @Test func twoWorkersFindTheSameStates() {
-        let one = Self.run(Self.spec(maxLog: 0))
-        let two = Self.run(Self.spec(maxLog: 0), workers: 2)
+    @Test func twoWorkersFindTheSameStates() throws {
+        let one = try Self.run(Self.spec(maxLog: 0))
+        let two = try Self.run(Self.spec(maxLog: 0), workers: 2)
         #expect(one.stats == two.stats)
-        let symmetric = Self.run(Self.spec(maxLog: 1, symmetry: true), workers: 2)
+        let symmetric = try Self.run(Self.spec(maxLog: 1, symmetry: true), workers: 2)
         #expect(symmetric.stats.distinct == 397_346)
     }
 

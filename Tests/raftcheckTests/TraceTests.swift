@@ -140,7 +140,7 @@ import RaftCheckFiles
             return
         }
         spec.mutation = "truncate-on-matching-append"
-        let report = BreadthFirstSearch(model: ClusterModel(spec: spec), options: SearchOptions()).run()
+        let report = try BreadthFirstSearch(model: ClusterModel(spec: spec), options: SearchOptions()).run()
         let found = try #require(report.counterexample)
         var minimizer = Minimizer(model: ClusterModel(spec: spec), property: found.property)
         let result = minimizer.minimize(found.actions)
