@@ -5,29 +5,62 @@
 ///
 /// Integers are LEB128 varints (signed ones zigzagged); a list is its count, then its elements.
 
-/// Where an image is written: a byte array the caller owns and reuses.
-@_spi(Checker) public struct ImageWriter {
-    public var bytes: [UInt8]
+/// Where an image is written: a buffer of its own, grown as needed (a write is a store and a
+/// bounds check, with no copy-on-write check per byte), handed over with `append(to:)`.
+@_spi(Checker) public struct ImageWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    public private(set) var count = 0
+    /// The configuration most nodes run with: a node's is written as its ID and applied index
+    /// when it differs from this in nothing else (see `Config.write`).
+    public let usualConfig: Config?
 
-    public init(bytes: [UInt8] = []) { self.bytes = bytes }
+    public init(capacity: Int = 4096, usualConfig: Config? = nil) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+        self.usualConfig = usualConfig
+    }
+
+    deinit { base.deallocate() }
+
+    /// Appends what was written to `bytes`, and starts over.
+    public mutating func append(to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        count = 0
+    }
+
+    private mutating func grow(to needed: Int) {
+        var capacity = self.capacity * 2
+        while capacity < needed { capacity *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        (base, self.capacity) = (grown, capacity)
+    }
 
     @inline(__always)
     public mutating func write(_ value: UInt64) {
+        if count + 10 > capacity { grow(to: count + 10) }
         var v = value
         while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            base[count] = UInt8(truncatingIfNeeded: v) | 0x80
+            count += 1
             v >>= 7
         }
-        bytes.append(UInt8(v))
+        base[count] = UInt8(v)
+        count += 1
     }
 
     public mutating func write(_ value: Int) { write(UInt64(bitPattern: Int64(value << 1 ^ value >> 63))) }
 
-    public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    public mutating func write(_ value: Bool) { write(value ? 1 as UInt64 : 0) }
 
     public mutating func write(_ data: [UInt8]) {
         write(UInt64(data.count))
-        bytes.append(contentsOf: data)
+        if count + data.count > capacity { grow(to: count + data.count) }
+        guard !data.isEmpty else { return }
+        data.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
+        count += data.count
     }
 
     public mutating func write<T: ImageCodable>(_ value: T) { value.write(to: &self) }
@@ -56,8 +89,13 @@
 @_spi(Checker) public struct ImageReader {
     private let bytes: UnsafeRawBufferPointer
     public private(set) var offset = 0
+    /// The writer's `usualConfig`.
+    public let usualConfig: Config?
 
-    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    public init(_ bytes: UnsafeRawBufferPointer, usualConfig: Config? = nil) {
+        self.bytes = bytes
+        self.usualConfig = usualConfig
+    }
 
     public var isAtEnd: Bool { offset == bytes.count }
 
@@ -278,7 +316,19 @@
 }
 
 @_spi(Checker) extension Config: ImageCodable {
+    /// The writer's usual configuration but for ID and applied index (flag 0, then those two),
+    /// or every field (flag 1).
     public func write(to image: inout ImageWriter) {
+        if var usual = image.usualConfig {
+            (usual.id, usual.applied) = (id, applied)
+            if usual == self {
+                image.write(0 as UInt64)
+                image.write(id)
+                image.write(applied)
+                return
+            }
+        }
+        image.write(1 as UInt64)
         image.write(id)
         image.write(electionTicks)
         image.write(heartbeatTicks)
@@ -297,6 +347,13 @@
     }
 
     public init(image: inout ImageReader) throws {
+        let whole: Bool = try image.read()
+        guard whole else {
+            guard let usual = image.usualConfig else { throw image.error("a configuration written as the usual one, which the reader lacks") }
+            self = usual
+            (id, applied) = (try image.read(), try image.read())
+            return
+        }
         self.init(id: try image.read())
         electionTicks = try image.read()
         heartbeatTicks = try image.read()

@@ -314,6 +314,9 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         var result = ChunkResult()
         var encoder = StateEncoder()
         var enabled: [M.Action] = []
+        // New states this chunk already holds: a second path to one adds nothing (the merge
+        // keeps the first), so it is neither checked nor encoded again.
+        var found = Set<Fingerprint>()
         for slot in chunk {
             let (id, range) = records[slot]
             let state: M.State
@@ -329,7 +332,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                 result.generated += 1
                 guard model.withinBoundary(next) else { continue }
                 let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
-                guard !seen.contains(fp) else { continue }
+                guard !seen.contains(fp), found.insert(fp).inserted else { continue }
                 var image: Range<Int>?
                 if keepingStates {
                     let start = result.images.count

@@ -6,14 +6,13 @@
 /// way; decoding seals the nodes, so the state is one `nextState` could have made.
 extension ClusterModel {
     public func encode(_ state: ClusterState, into bytes: inout [UInt8]) {
-        var image = ImageWriter()
-        swap(&image.bytes, &bytes)
+        var image = ImageWriter(usualConfig: spec.config(for: NodeID(1)))
         image.write(state)
-        swap(&image.bytes, &bytes)
+        image.append(to: &bytes)
     }
 
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> ClusterState {
-        var image = ImageReader(bytes)
+        var image = ImageReader(bytes, usualConfig: spec.config(for: NodeID(1)))
         var state: ClusterState = try image.read()
         guard image.isAtEnd else { throw image.error("bytes after the state") }
         guard state.nodes.count == spec.nodeIDs.count else {

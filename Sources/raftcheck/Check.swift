@@ -82,6 +82,12 @@ struct Check: ParsableCommand {
         return Verdict(exit: exit, end: outcome.stats.end, violation: outcome.stats.violation.value)
     }
 
+    /// Where BFS holds its queue: " (X in memory, Y on disk)"; empty for DFS.
+    private func queueBytes(_ stats: SearchStats) -> String {
+        guard stats.frontierBytes + stats.spilledBytes > 0 else { return "" }
+        return " (\(formatBytes(stats.frontierBytes)) in memory\(stats.spilledBytes > 0 ? ", \(formatBytes(stats.spilledBytes)) on disk" : ""))"
+    }
+
     /// Checkpoints belong to breadth-first search.
     private func checkResumable(_ strategy: Spec.Strategy) throws {
         guard strategy != .bfs, let flag = resume.map({ _ in "--resume" }) ?? checkpoint.map({ _ in "--checkpoint" }) else { return }
@@ -183,7 +189,7 @@ struct Check: ParsableCommand {
             guard now - lastProgress >= 2 else { return }
             lastProgress = now
             let memory = residentMemory()
-            print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
+            print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued))\(queueBytes(stats)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             flushOutput()
         }
         let report: SearchReport<M.Action>
