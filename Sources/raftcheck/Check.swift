@@ -177,10 +177,11 @@ struct Check: ParsableCommand {
         options.spillDirectory = spillDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         options.checkpointDirectory = checkpointDirectory
         options.checkpointKey = key
+        // Signals are handled from the header on (a test waits for it before signalling).
+        let limits = RunLimits(timeLimit: run.timeLimit, maxMemory: common.maxMemory)
         print("raftcheck check \(spec): spec '\(run.specName)', seed \(run.seed), \(run.strategy.rawValue), workers \(workers), symmetry \(run.symmetry ? "on" : "off"), hash \(run.hashBits.rawValue)-bit, mutation \(run.mutation ?? "none")")
         print("  \(details)")
         flushOutput()
-        let limits = RunLimits(timeLimit: run.timeLimit, maxMemory: common.maxMemory)
         let clock = limits.clock
         var lastProgress = 0.0
         let shouldStop = limits.reached
