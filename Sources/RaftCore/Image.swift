@@ -1,5 +1,5 @@
 /// A compact binary image of a node's whole state, for a checker that keeps states out of the
-/// heap (a search frontier, a checkpoint on disk). Reading an image gives back a value equal
+/// heap (a search queue, a checkpoint on disk). Reading an image gives back a value equal
 /// (`==`) to the one written, every field included. Not a wire or storage format: it may change
 /// with any release, and only the process kind that wrote it reads it back.
 ///
@@ -64,6 +64,27 @@
     }
 
     public mutating func write<T: ImageCodable>(_ value: T) { value.write(to: &self) }
+
+    /// Writes `value` as a frame: its image's length (4 bytes, little-endian), then the image.
+    /// A reader can take a frame whole (`ImageReader.frame`) to compare or skip it.
+    public mutating func writeFrame<T: ImageCodable>(_ value: T) {
+        if count + 4 > capacity { grow(to: count + 4) }
+        let start = count
+        count += 4
+        value.write(to: &self)
+        let length = UInt32(count - start - 4).littleEndian
+        withUnsafeBytes(of: length) { UnsafeMutableRawPointer(base + start).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+    }
+
+    /// Appends bytes as they are (a frame this writer wrote before, say).
+    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        if let source = bytes.baseAddress { UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count) }
+        count += bytes.count
+    }
+
+    /// The bytes written from `start` on.
+    public func bytes(from start: Int) -> [UInt8] { Array(UnsafeBufferPointer(start: base + start, count: count - start)) }
 
     public mutating func write<T: ImageCodable>(_ values: [T]) {
         write(UInt64(values.count))
@@ -143,6 +164,23 @@
     }
 
     public mutating func read<T: ImageCodable>() throws -> T { try T(image: &self) }
+
+    /// A frame (`ImageWriter.writeFrame`) whole: its header and image.
+    public mutating func frame() throws -> UnsafeRawBufferPointer {
+        guard offset + 4 <= bytes.count else { throw error("truncated") }
+        let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        guard length <= bytes.count - offset - 4 else { throw error("a frame of \(length) bytes runs past the end") }
+        defer { offset += 4 + length }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 4 + length])
+    }
+
+    /// Reads a value from a frame `frame()` returned, all of it.
+    public static func read<T: ImageCodable>(frame: UnsafeRawBufferPointer, usualConfig: Config?) throws -> T {
+        var reader = ImageReader(UnsafeRawBufferPointer(rebasing: frame[4...]), usualConfig: usualConfig)
+        let value = try T(image: &reader)
+        guard reader.isAtEnd else { throw reader.error("bytes after the value in its frame") }
+        return value
+    }
 
     public mutating func read<T: ImageCodable>() throws -> [T] {
         let n = try count()

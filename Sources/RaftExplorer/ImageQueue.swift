@@ -112,17 +112,26 @@ final class ImageQueue {
         return block
     }
 
-    /// Every block not yet read, in order (for a checkpoint), the partial tail included.
-    func pendingBlocks() throws -> [Block] {
-        var result: [Block] = []
+    /// The record counts of the blocks not yet read, in order, the partial tail included.
+    var pendingCounts: [Int] {
+        blocks[head...].map {
+            switch $0 {
+            case .memory(let block): block.count
+            case let .spilled(_, _, count): count
+            }
+        } + (tail.count > 0 ? [tail.count] : [])
+    }
+
+    /// Hands each block not yet read to `body`, in order (for a checkpoint), one at a time: a
+    /// spilled one is read back only for the call.
+    func forEachPending(_ body: (Block) throws -> Void) throws {
         for i in head..<blocks.count {
             switch blocks[i] {
-            case .memory(let block): result.append(block)
-            case let .spilled(offset, bytes, count): result.append(Block(bytes: try spill!.read(at: offset, count: bytes), count: count))
+            case .memory(let block): try body(block)
+            case let .spilled(offset, bytes, count): try body(Block(bytes: try spill!.read(at: offset, count: bytes), count: count))
             }
         }
-        if tail.count > 0 { result.append(tail) }
-        return result
+        if tail.count > 0 { try body(tail) }
     }
 }
 

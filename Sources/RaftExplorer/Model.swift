@@ -26,17 +26,31 @@ public protocol Model: Sendable {
     /// The state's fingerprint: a hash of one canonical byte encoding, the same for every
     /// state the model considers equivalent (e.g. under symmetry). `encoder` is scratch space.
     func fingerprint(of state: State, width: HashWidth, encoder: inout StateEncoder) -> Fingerprint
-    /// Appends a compact image of `state`, from which `decode` rebuilds it: the BFS frontier
+    /// Appends a compact image of `state`, from which `decode` rebuilds it: the BFS queue
     /// and checkpoints hold states this way. The image is private to the model (it may change
-    /// with any release) but the same for the same state in every process.
-    func encode(_ state: State, into bytes: inout [UInt8])
+    /// with any release) but the same for the same state in every process. `scratch` belongs
+    /// to the calling thread (see `ImageScratch`).
+    func encode(_ state: State, into bytes: inout [UInt8], scratch: ImageScratch)
     /// The state whose image `bytes` holds (all of it): equal to the one encoded, with the same
     /// fingerprint, actions and successors. Throws on bytes that are not an image.
-    func decode(_ bytes: UnsafeRawBufferPointer) throws -> State
+    func decode(_ bytes: UnsafeRawBufferPointer, scratch: ImageScratch) throws -> State
+}
+
+/// What a model may remember between the images one thread encodes or decodes, in `memo`:
+/// states queued one after another are mostly siblings, which share most of their parts, so
+/// a model can copy a part's image, or share a part it decoded, instead of doing the work
+/// again. Never shared between threads; results never depend on it.
+public final class ImageScratch {
+    public var memo: AnyObject?
+    public init() {}
 }
 
 extension Model {
     public func withinBoundary(_ state: State) -> Bool { true }
+
+    public func encode(_ state: State, into bytes: inout [UInt8]) { encode(state, into: &bytes, scratch: ImageScratch()) }
+
+    public func decode(_ bytes: UnsafeRawBufferPointer) throws -> State { try decode(bytes, scratch: ImageScratch()) }
 
     public func nextState(replacing state: consuming State, action: Action) -> State? {
         nextState(after: state, action: action)

@@ -10,7 +10,7 @@ public struct SearchOptions: Sendable {
     public var workers = 1
     public var hashWidth = HashWidth.bits64
     /// BFS: bytes of queued state images held in memory; the rest are spilled to disk.
-    public var frontierMemory = 256 << 20
+    public var queueMemory = 256 << 20
     /// BFS: where spilled images go (an unlinked file, gone when the search ends).
     public var spillDirectory = "/tmp"
     /// BFS: where checkpoints are written (nil: none), and what must match to resume from one
@@ -34,8 +34,10 @@ public struct SearchStats: Sendable, Equatable {
     /// Bytes held by the fingerprint set.
     public var fingerprintBytes = 0
     /// BFS: bytes of queued state images in memory, and on disk.
-    public var frontierBytes = 0
+    public var queueBytes = 0
     public var spilledBytes = 0
+    /// BFS: the most bytes spilled at once (by this process).
+    public var spilledBytesPeak = 0
 }
 
 /// Why a search ended (the raw values are the stats' `end`).
@@ -145,7 +147,7 @@ extension Model {
 /// found, their IDs and the counterexample are therefore the same for any number of workers.
 ///
 /// States waiting to be expanded are held as images (`Model.encode`) in an `ImageQueue` per
-/// level, in memory up to `SearchOptions.frontierMemory` and on disk beyond it; so memory is
+/// level, in memory up to `SearchOptions.queueMemory` and on disk beyond it; so memory is
 /// the fingerprint set, the parent table (6 bytes a state) and that window. Between batches
 /// the search can write a checkpoint, from which a new process resumes it to the same result.
 public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
@@ -178,7 +180,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         sometimes = model.properties.filter { $0.expectation == .sometimes }
         precondition(sometimes.count <= 64, "at most 64 sometimes-properties")
         satisfied = Array(repeating: false, count: sometimes.count)
-        budget = MemoryBudget(limit: options.frontierMemory, spillDirectory: options.spillDirectory)
+        budget = MemoryBudget(limit: options.queueMemory, spillDirectory: options.spillDirectory)
         current = ImageQueue(blockRecords: Self.batchSize, budget: budget)
         next = ImageQueue(blockRecords: Self.batchSize, budget: budget)
     }
@@ -287,8 +289,9 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     func updateQueueStats() {
         stats.queued = current.count + next.count
         stats.fingerprintBytes = seen.bytes
-        stats.frontierBytes = budget.held
+        stats.queueBytes = budget.held
         stats.spilledBytes = current.spilledBytes + next.spilledBytes
+        stats.spilledBytesPeak = max(stats.spilledBytesPeak, stats.spilledBytes)
     }
 
     /// Expands the states of `block`: split evenly into one chunk per worker, results in chunk
@@ -317,11 +320,12 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         // New states this chunk already holds: a second path to one adds nothing (the merge
         // keeps the first), so it is neither checked nor encoded again.
         var found = Set<Fingerprint>()
+        let scratch = ImageScratch()
         for slot in chunk {
             let (id, range) = records[slot]
             let state: M.State
             do {
-                state = try block.bytes.withUnsafeBytes { try model.decode(UnsafeRawBufferPointer(rebasing: $0[range])) }
+                state = try block.bytes.withUnsafeBytes { try model.decode(UnsafeRawBufferPointer(rebasing: $0[range]), scratch: scratch) }
             } catch {
                 preconditionFailure("a queued state's image does not read back: \(error)")
             }
@@ -336,7 +340,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                 var image: Range<Int>?
                 if keepingStates {
                     let start = result.images.count
-                    model.encode(next, into: &result.images)
+                    model.encode(next, into: &result.images, scratch: scratch)
                     image = start..<result.images.count
                 }
                 result.candidates.append(Candidate(image: image, fingerprint: fp, parent: id, actionIndex: index,

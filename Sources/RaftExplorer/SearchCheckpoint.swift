@@ -12,21 +12,21 @@ extension BreadthFirstSearch {
 
     func writeCheckpoint() throws {
         guard let directory = options.checkpointDirectory else { return }
-        let currentBlocks = try current.pendingBlocks(), nextBlocks = try next.pendingBlocks()
+        let currentCounts = current.pendingCounts, nextCounts = next.pendingCounts
         var writer = try CheckpointWriter(directory: directory)
         let mask = satisfied.enumerated().reduce(UInt64(0)) { $0 | ($1.element ? 1 << UInt64($1.offset) : 0) }
         let header: [UInt64] = [
             Self.formatVersion, UInt64(options.hashWidth.rawValue), UInt64(depth), UInt64(stats.generated), UInt64(stats.distinct),
             UInt64(stats.maxDepth), mask, UInt64(seen.capacity), UInt64(seen.count), UInt64(parents.parents.count),
-            UInt64(currentBlocks.count), UInt64(nextBlocks.count),
+            UInt64(currentCounts.count), UInt64(nextCounts.count),
         ]
         try writer.section(header)
         try writer.section(Array(options.checkpointKey.utf8))
         try seen.withWords { words in try writer.section(words) }
         try writer.section(parents.parents)
         try writer.section(parents.actionIndexes)
-        try writer.section((currentBlocks + nextBlocks).map { UInt64($0.count) })
-        for block in currentBlocks + nextBlocks { try writer.section(block.bytes) }
+        try writer.section((currentCounts + nextCounts).map(UInt64.init))
+        for queue in [current, next] { try queue.forEachPending { try writer.section($0.bytes) } }
         try writer.commit()
     }
 

@@ -1,49 +1,132 @@
 @_spi(Checker) import RaftCore
+import RaftExplorer
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A cluster state's binary image (RaftCore's `ImageWriter` format): every node whole (its
-/// RaftCore state, or only its storage while down; its Ready in progress; its state machine),
-/// the network and the ghost variables. The explorer keeps BFS frontiers and checkpoints this
-/// way; decoding seals the nodes, so the state is one `nextState` could have made.
+/// A cluster state's binary image (RaftCore's `ImageWriter` format): every node whole, each in
+/// a frame (its RaftCore state, or only its storage while down; its Ready in progress; its
+/// state machine), then the network and the ghost variables. The explorer keeps BFS queues and
+/// checkpoints this way; decoding seals the nodes, so the state is one `nextState` could have
+/// made.
 extension ClusterModel {
-    public func encode(_ state: ClusterState, into bytes: inout [UInt8]) {
-        var image = ImageWriter(usualConfig: spec.config(for: NodeID(1)))
-        image.write(state)
+    /// Nodes first, each a frame; a node whose box the thread encoded lately is copied from
+    /// the memo (successors of one state share the boxes of the nodes an event left alone).
+    public func encode(_ state: ClusterState, into bytes: inout [UInt8], scratch: ImageScratch) {
+        let memo = ImageMemo.of(scratch)
+        var image = ImageWriter(usualConfig: usualConfig)
+        image.write(UInt64(state.nodes.count))
+        for slot in state.nodes.indices {
+            let box = state.nodes[slot].box
+            if let frame = memo.frame(slot, of: box) {
+                frame.withUnsafeBytes { image.writeRaw($0) }
+            } else {
+                let start = image.count
+                image.writeFrame(state.nodes[slot])
+                memo.remember(slot, box: box, frame: image.bytes(from: start))
+            }
+        }
+        image.write(state.network)
+        image.write(state.counters)
+        image.write(state.history)
+        image.write(state.reads)
+        image.write(UInt64(state.partition))
+        image.write(state.clocks)
+        image.write(state.calm)
         image.append(to: &bytes)
     }
 
-    public func decode(_ bytes: UnsafeRawBufferPointer) throws -> ClusterState {
-        var image = ImageReader(bytes, usualConfig: spec.config(for: NodeID(1)))
-        var state: ClusterState = try image.read()
-        guard image.isAtEnd else { throw image.error("bytes after the state") }
-        guard state.nodes.count == spec.nodeIDs.count else {
-            throw image.error("\(state.nodes.count) nodes where the spec has \(spec.nodeIDs.count)")
+    /// A node whose frame the thread decoded lately is shared from the memo (states queued one
+    /// after another are mostly siblings), so it is neither decoded nor sealed again.
+    public func decode(_ bytes: UnsafeRawBufferPointer, scratch: ImageScratch) throws -> ClusterState {
+        let memo = ImageMemo.of(scratch)
+        var image = ImageReader(bytes, usualConfig: usualConfig)
+        let count = try image.count()
+        guard count == spec.nodeIDs.count else { throw image.error("\(count) nodes where the spec has \(spec.nodeIDs.count)") }
+        var nodes: [SimNode] = []
+        var frames: [(slot: Int, frame: [UInt8])] = []
+        for slot in 0..<count {
+            let frame = try image.frame()
+            if let node = memo.node(slot, framed: frame) {
+                nodes.append(node)
+            } else {
+                nodes.append(try ImageReader.read(frame: frame, usualConfig: usualConfig))
+                frames.append((slot, Array(frame)))
+            }
         }
+        var state = ClusterState(nodes: nodes)
+        state.network = try image.read()
+        state.counters = try image.read()
+        state.history = try image.read()
+        state.reads = try image.read()
+        state.partition = try image.byte()
+        state.clocks = try image.read()
+        state.calm = try image.read()
+        guard image.isAtEnd else { throw image.error("bytes after the state") }
         seal(&state)
+        for (slot, frame) in frames { memo.remember(slot, frame: frame, node: state.nodes[slot]) }
         return state
     }
+
+    /// Every node's configuration but for its ID and applied index (`Spec.config`).
+    private var usualConfig: Config { spec.config(for: NodeID(1)) }
 }
 
-@_spi(Checker) extension ClusterState: ImageCodable {
-    public func write(to image: inout ImageWriter) {
-        image.write(nodes)
-        image.write(network)
-        image.write(counters)
-        image.write(history)
-        image.write(reads)
-        image.write(UInt64(partition))
-        image.write(clocks)
-        image.write(calm)
+/// The node images one thread wrote or read lately, by slot: a few boxes with their frames
+/// (encoding), and a few frames with their sealed nodes (decoding). Round-robin, `kept` each.
+final class ImageMemo {
+    static let kept = 4
+
+    private struct Slot {
+        var written: [(box: SimNode.Box, frame: [UInt8])] = []
+        var read: [(frame: [UInt8], node: SimNode)] = []
+        var nextWritten = 0
+        var nextRead = 0
     }
 
-    public init(image: inout ImageReader) throws {
-        self.init(nodes: try image.read())
-        network = try image.read()
-        counters = try image.read()
-        history = try image.read()
-        reads = try image.read()
-        partition = try image.byte()
-        clocks = try image.read()
-        calm = try image.read()
+    private var slots: [Slot] = []
+
+    static func of(_ scratch: ImageScratch) -> ImageMemo {
+        if let memo = scratch.memo { return unsafeDowncast(memo, to: ImageMemo.self) }
+        let memo = ImageMemo()
+        scratch.memo = memo
+        return memo
+    }
+
+    func frame(_ slot: Int, of box: SimNode.Box) -> [UInt8]? {
+        guard slot < slots.count else { return nil }
+        return slots[slot].written.first { $0.box === box }?.frame
+    }
+
+    func node(_ slot: Int, framed frame: UnsafeRawBufferPointer) -> SimNode? {
+        guard slot < slots.count else { return nil }
+        for entry in slots[slot].read where entry.frame.count == frame.count {
+            if entry.frame.withUnsafeBytes({ memcmp($0.baseAddress!, frame.baseAddress!, frame.count) == 0 }) { return entry.node }
+        }
+        return nil
+    }
+
+    func remember(_ slot: Int, box: SimNode.Box, frame: [UInt8]) {
+        ensure(slot)
+        Self.keep((box, frame), in: &slots[slot].written, next: &slots[slot].nextWritten)
+    }
+
+    func remember(_ slot: Int, frame: [UInt8], node: SimNode) {
+        ensure(slot)
+        Self.keep((frame, node), in: &slots[slot].read, next: &slots[slot].nextRead)
+    }
+
+    private func ensure(_ slot: Int) {
+        while slots.count <= slot { slots.append(Slot()) }
+    }
+
+    private static func keep<T>(_ entry: T, in entries: inout [T], next: inout Int) {
+        if entries.count < kept {
+            entries.append(entry)
+        } else {
+            entries[next] = entry
+            next = (next + 1) % kept
+        }
     }
 }
 

@@ -1,7 +1,9 @@
+import RaftExplorer
+
 /// A state's image for the explorer's frontier and checkpoints: every variable, each small
 /// value as one byte and each packed log as 8 little-endian bytes, lists led by a 16-bit count.
 extension RaftTLAModel {
-    public func encode(_ s: State, into bytes: inout [UInt8]) {
+    public func encode(_ s: State, into bytes: inout [UInt8], scratch _: ImageScratch) {
         var w = ImageBytes(bytes: bytes)
         bytes = []
         w.count(s.messages.count)
@@ -30,7 +32,7 @@ extension RaftTLAModel {
         bytes = w.bytes
     }
 
-    public func decode(_ bytes: UnsafeRawBufferPointer) throws -> State {
+    public func decode(_ bytes: UnsafeRawBufferPointer, scratch _: ImageScratch) throws -> State {
         var r = ImageCursor(bytes: bytes)
         var s = State()
         for _ in 0..<(try r.count()) {

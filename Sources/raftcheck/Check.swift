@@ -31,7 +31,7 @@ struct Check: ParsableCommand {
     var resume: String?
 
     @Option(help: "BFS: MiB of queued states kept in memory; the rest spill to disk.")
-    var frontierMemory = 256
+    var queueMemory = 256
 
     @Option(help: "BFS: where queued states spill (an unlinked file; default: $TMPDIR, else /tmp).")
     var spillDir: String?
@@ -44,7 +44,7 @@ struct Check: ParsableCommand {
     func validate() throws {
         if let maxStates, maxStates < 1 { throw ValidationError("--max-states must be at least 1") }
         if !(checkpointMinutes >= 0) { throw ValidationError("--checkpoint-minutes must be 0 or more") }
-        if !(1...(1 << 30)).contains(frontierMemory) { throw ValidationError("--frontier-memory must be between 1 and \(1 << 30) (MiB)") }
+        if !(1...(1 << 30)).contains(queueMemory) { throw ValidationError("--queue-memory must be between 1 and \(1 << 30) (MiB)") }
     }
 
     /// The directory checkpoints go to, if any.
@@ -83,9 +83,9 @@ struct Check: ParsableCommand {
     }
 
     /// Where BFS holds its queue: " (X in memory, Y on disk)"; empty for DFS.
-    private func queueBytes(_ stats: SearchStats) -> String {
-        guard stats.frontierBytes + stats.spilledBytes > 0 else { return "" }
-        return " (\(formatBytes(stats.frontierBytes)) in memory\(stats.spilledBytes > 0 ? ", \(formatBytes(stats.spilledBytes)) on disk" : ""))"
+    private func queuePlace(_ stats: SearchStats) -> String {
+        guard stats.queueBytes + stats.spilledBytes > 0 else { return "" }
+        return " (\(formatBytes(stats.queueBytes)) in memory\(stats.spilledBytes > 0 ? ", \(formatBytes(stats.spilledBytes)) on disk" : ""))"
     }
 
     /// Checkpoints belong to breadth-first search.
@@ -173,7 +173,7 @@ struct Check: ParsableCommand {
         options.maxStates = run.maxStates
         options.maxDepth = run.maxDepth
         options.hashWidth = run.hashBits
-        options.frontierMemory = frontierMemory << 20
+        options.queueMemory = queueMemory << 20
         options.spillDirectory = spillDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         options.checkpointDirectory = checkpointDirectory
         options.checkpointKey = key
@@ -190,7 +190,7 @@ struct Check: ParsableCommand {
             guard now - lastProgress >= 2 else { return }
             lastProgress = now
             let memory = residentMemory()
-            print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued))\(queueBytes(stats)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
+            print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued))\(queuePlace(stats)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             flushOutput()
         }
         let report: SearchReport<M.Action>
@@ -253,6 +253,7 @@ struct Check: ParsableCommand {
         let collision = FingerprintSet.collisionProbability(distinct: s.distinct, generated: s.generated, width: run.hashBits)
         print("states: generated \(s.generated), distinct \(s.distinct), depth \(s.maxDepth), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) generated/s, \(Int(distinctRate)) distinct/s")
         print("fingerprints: \(run.hashBits.rawValue)-bit, \(formatBytes(s.fingerprintBytes)) (\(String(format: "%.1f", Double(s.fingerprintBytes) / Double(max(s.distinct, 1)))) B per distinct state), collision probability \(String(format: "%.1e", collision)); peak memory \(formatBytes(peakMemory)) (\(peakMemory / max(s.distinct, 1)) B per distinct state)")
+        if s.spilledBytesPeak > 0 { print("queue: spilled to disk, at most \(formatBytes(s.spilledBytesPeak)) at once") }
         if !report.unsatisfiedSometimes.isEmpty {
             print("note: never reached: \(report.unsatisfiedSometimes.joined(separator: ", ")) (the bounds may be too tight)")
         }
@@ -263,7 +264,8 @@ struct Check: ParsableCommand {
             statesPerSecond: rate, workers: workers, mutation: Nullable(value: run.mutation), violation: Nullable(value: violation),
             distinctStatesPerSecond: distinctRate, symmetry: run.symmetry, fingerprintBits: run.hashBits.rawValue,
             fingerprintBytes: s.fingerprintBytes, bytesPerDistinctState: Double(s.fingerprintBytes) / Double(max(s.distinct, 1)),
-            collisionProbability: collision, peakMemoryBytes: peakMemory, unsatisfiedSometimes: report.unsatisfiedSometimes)
+            collisionProbability: collision, peakMemoryBytes: peakMemory,
+            queueDiskBytesPeak: run.strategy == .bfs ? s.spilledBytesPeak : nil, unsatisfiedSometimes: report.unsatisfiedSometimes)
         return Outcome(exit: exit, stats: stats)
     }
 }

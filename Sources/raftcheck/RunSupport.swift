@@ -143,6 +143,8 @@ struct Stats: Encodable {
     var bytesPerDistinctState: Double?
     var collisionProbability: Double?
     var peakMemoryBytes: Int?
+    /// BFS: the most bytes its queue spilled to disk at once.
+    var queueDiskBytesPeak: Int?
     var unsatisfiedSometimes: [String]?
     // fuzz only
     var runs: Int?

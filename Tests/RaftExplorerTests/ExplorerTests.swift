@@ -38,11 +38,11 @@ struct Counters: Model {
         ]
     }
 
-    func encode(_ state: State, into bytes: inout [UInt8]) {
+    func encode(_ state: State, into bytes: inout [UInt8], scratch _: ImageScratch) {
         bytes += [UInt8(state.a), UInt8(state.b)]
     }
 
-    func decode(_ bytes: UnsafeRawBufferPointer) throws -> State {
+    func decode(_ bytes: UnsafeRawBufferPointer, scratch _: ImageScratch) throws -> State {
         guard bytes.count == 2 else { throw ImageTooShort() }
         return State(a: Int(bytes[0]), b: Int(bytes[1]))
     }

@@ -24,9 +24,9 @@ struct Lock: WeightedModel {
         [.always("locked") { [length] in $0 < length }]
     }
 
-    func encode(_ position: Int, into bytes: inout [UInt8]) { bytes.append(UInt8(position)) }
+    func encode(_ position: Int, into bytes: inout [UInt8], scratch _: ImageScratch) { bytes.append(UInt8(position)) }
 
-    func decode(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+    func decode(_ bytes: UnsafeRawBufferPointer, scratch _: ImageScratch) throws -> Int {
         guard bytes.count == 1 else { throw ImageTooShort() }
         return Int(bytes[0])
     }

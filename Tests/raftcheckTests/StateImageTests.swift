@@ -58,10 +58,13 @@ import Testing
         var encoder = StateEncoder()
         var bytes: [UInt8] = []
         var events: [Event] = [], again: [Event] = []
+        // One scratch each way for the whole sequence, as a search's worker keeps them: parts
+        // remembered from earlier states are reused where they are the same.
+        let encoding = ImageScratch(), decoding = ImageScratch()
         for state in Self.reachedStates(model) {
             bytes.removeAll(keepingCapacity: true)
-            model.encode(state, into: &bytes)
-            let decoded = try bytes.withUnsafeBytes { try model.decode($0) }
+            model.encode(state, into: &bytes, scratch: encoding)
+            let decoded = try bytes.withUnsafeBytes { try model.decode($0, scratch: decoding) }
             #expect(decoded == state, "\(name)")
             var image: [UInt8] = []
             model.encode(decoded, into: &image)

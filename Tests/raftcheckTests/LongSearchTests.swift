@@ -1,14 +1,15 @@
 import Foundation
 import Testing
 
-/// `check --checkpoint` / `--resume`: a BFS killed with SIGKILL, or stopped with SIGTERM, goes
-/// on from its last checkpoint to the counts of the run that was never stopped; a checkpoint
-/// that is missing, damaged or written for another spec is refused with exit code 2.
-@Suite(.serialized) struct CheckpointTests {
+/// Searches that outgrow a session or the memory: a BFS killed with SIGKILL, or stopped with
+/// SIGTERM, goes on from its last checkpoint (`--checkpoint`, `--resume`) to the counts of the
+/// run that was never stopped; a checkpoint that is missing, damaged or written for another
+/// spec is refused with exit code 2; a memory limit ends a run cleanly.
+@Suite(.serialized) struct LongSearchTests {
     typealias CLI = CommandLineTests
 
     /// replication-3 (328,278 states in 58 levels), queued states spilling past 1 MiB.
-    static let arguments = ["check", "specs/replication-3.yaml", "--frontier-memory", "1"]
+    static let arguments = ["check", "specs/replication-3.yaml", "--queue-memory", "1"]
 
     static func counts(_ path: String) throws -> [String] {
         let stats = try CLI.json(path)
@@ -109,5 +110,19 @@ import Testing
 
         let dfs = try CLI.run(["check", "specs/election-3.yaml", "--strategy", "dfs", "--checkpoint", checkpoint])
         #expect(dfs.status == 2 && dfs.error.contains("--checkpoint"), "\(dfs.error)")
+    }
+
+    /// `--max-memory` is held against the resident size: the run ends incomplete, exit 0, with
+    /// its summary, below the limit plus a batch.
+    @Test func memoryLimitEndsTheRunCleanly() throws {
+        let dir = try CLI.temporaryDirectory()
+        let stats = dir.appendingPathComponent("stats.json").path
+        let run = try CLI.run(["check", "specs/figure8-3.yaml", "--max-memory", "120", "--stats-json", stats])
+        #expect(run.status == 0, "\(run.output.suffix(400))")
+        #expect(run.output.contains("no violation (incomplete: memory limit)"))
+        let summary = try CLI.json(stats)
+        #expect(summary["end"] as? String == "memory_limit" && summary["complete"] as? Bool == false)
+        let peak = try #require(summary["peak_memory_bytes"] as? Int)
+        #expect(peak >= 120 << 20 && peak < 400 << 20, "peak \(peak)")
     }
 }
