@@ -185,12 +185,14 @@ struct Check: ParsableCommand {
         let clock = limits.clock
         var lastProgress = 0.0
         let shouldStop = limits.reached
+        // What a resumed search had done before this process: rates count this process's work.
+        var (generatedBefore, distinctBefore) = (0, 0)
         let progress = { (stats: SearchStats) in
             let now = clock.seconds
             guard now - lastProgress >= 2 else { return }
             lastProgress = now
             let memory = residentMemory()
-            print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued))\(queuePlace(stats)) \(formatCount(Int(Double(stats.generated) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
+            print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued))\(queuePlace(stats)) \(formatCount(Int(Double(stats.generated - generatedBefore) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             flushOutput()
         }
         let report: SearchReport<M.Action>
@@ -210,6 +212,7 @@ struct Check: ParsableCommand {
             do {
                 if let resume {
                     try search.resume(from: resume)
+                    (generatedBefore, distinctBefore) = (search.stats.generated, search.stats.distinct)
                     print("resumed: \(resume) at \(search.stats.distinct) distinct states, depth \(search.stats.maxDepth)")
                 }
                 report = try search.run(shouldStop: shouldStop, progress: progress, checkpointDue: due, checkpointed: checkpointed)
@@ -248,8 +251,8 @@ struct Check: ParsableCommand {
             }
             print("result: no violation (\(how))")
         }
-        let rate = Double(s.generated) / max(elapsed, 1e-9)
-        let distinctRate = Double(s.distinct) / max(elapsed, 1e-9)
+        let rate = Double(s.generated - generatedBefore) / max(elapsed, 1e-9)
+        let distinctRate = Double(s.distinct - distinctBefore) / max(elapsed, 1e-9)
         let collision = FingerprintSet.collisionProbability(distinct: s.distinct, generated: s.generated, width: run.hashBits)
         print("states: generated \(s.generated), distinct \(s.distinct), depth \(s.maxDepth), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) generated/s, \(Int(distinctRate)) distinct/s")
         print("fingerprints: \(run.hashBits.rawValue)-bit, \(formatBytes(s.fingerprintBytes)) (\(String(format: "%.1f", Double(s.fingerprintBytes) / Double(max(s.distinct, 1)))) B per distinct state), collision probability \(String(format: "%.1e", collision)); peak memory \(formatBytes(peakMemory)) (\(peakMemory / max(s.distinct, 1)) B per distinct state)")
