@@ -10,15 +10,17 @@ final class ImageQueue {
         var bytes: [UInt8] = []
         var count = 0
 
-        /// Where each record's image starts and ends, and its ID.
+        /// Where each record's image starts and ends, and its ID; it stops at a record that
+        /// runs past the end (only a damaged block has one).
         func records() -> [(id: UInt32, image: Range<Int>)] {
             var records: [(id: UInt32, image: Range<Int>)] = []
             records.reserveCapacity(count)
             var offset = 0
             bytes.withUnsafeBytes { raw in
-                while offset < raw.count {
-                    let id = raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
-                    let length = Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+                while offset + 8 <= raw.count {
+                    let id = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                    let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)))
+                    guard length <= raw.count - offset - 8 else { return }
                     records.append((id, offset + 8..<offset + 8 + length))
                     offset += 8 + length
                 }

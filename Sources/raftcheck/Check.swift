@@ -94,12 +94,13 @@ struct Check: ParsableCommand {
         throw InputError(file: spec, field: flag, message: "checkpoints are written by breadth-first search only (the strategy is \(strategy.rawValue))")
     }
 
-    /// What a checkpoint must have been written for: the spec as checked (JSON), without the
-    /// budgets, which a resumed run may change.
+    /// What a checkpoint must have been written for: this release (state images are its own)
+    /// and the spec as checked (JSON), without the budgets, which a resumed run may change.
     static func checkpointKey<S: Encodable>(_ spec: S) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(spec)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let json = (try? encoder.encode(spec)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return "raftcheck \(RaftCheck.version) \(json)"
     }
 
     /// `search.strategy: random`: the fuzzer's campaign with seed 1 (swarm unless the spec
