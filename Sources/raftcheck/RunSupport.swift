@@ -22,9 +22,17 @@ func installInterruptHandler() {
 /// test) should see a run's header and progress as they happen.
 func flushOutput() { fflush(nil) }
 
-/// The peak resident memory of this process so far, in bytes (`ru_maxrss`, which Linux gives in
-/// KiB): exact, where sampling `residentMemory` misses short peaks.
+/// The peak resident memory of this process so far, in bytes: Linux's high-water mark of this
+/// program's memory (`VmHWM` in /proc/self/status), exact where sampling `residentMemory`
+/// misses short peaks. `ru_maxrss` is the same figure elsewhere; on Linux it also keeps the
+/// peak of the process that started this one (it survives `execve`), so a tool started by a
+/// large process would report that process's peak.
 func peakResidentMemory() -> Int {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
+        return kilobytes * 1024
+    }
     var usage = rusage()
     guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
     return usage.ru_maxrss * 1024
