@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "RaftSim", targets: ["RaftSim"]),
         .library(name: "RaftExplorer", targets: ["RaftExplorer"]),
+        .library(name: "RaftNode", targets: ["RaftNode"]),
         .executable(name: "raftcheck", targets: ["raftcheck"]),
         .executable(name: "five-nodes", targets: ["FiveNodes"]),
         .executable(name: "decoders-fuzzer", targets: ["DecodersFuzzer"]),
@@ -46,6 +47,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The runtime an application runs RaftCore in: durable stores (so far the log).
+        .target(name: "RaftNode", dependencies: ["RaftCore"]),
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
         // The spec and trace decoders as a libFuzzer target (`make fuzz-decoders`).
         .executableTarget(name: "DecodersFuzzer", dependencies: ["RaftCheckFiles"]),
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "CXXHashTests", dependencies: ["CXXHash"]),
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
         .testTarget(name: "RaftSpecModelTests", dependencies: ["RaftSpecModel", "RaftExplorer"]),
+        .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftCore"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
         // Runs the built `raftcheck` executable as a subprocess, and tests its parts in process.
         .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftCheckFiles", "RaftSim", "RaftCore"]),

@@ -27,7 +27,7 @@ struct Check: ParsableCommand {
     @Option(help: "BFS: minutes between checkpoints (0: after every batch of 8192 states).")
     var checkpointMinutes: Double = 10
 
-    @Option(help: "BFS: go on from the checkpoint in this directory (same spec, bounds and mutation); checkpoints go on there unless --checkpoint names another directory.")
+    @Option(help: "BFS: go on from the checkpoint in this directory (the same spec, bounds, mutation and release); checkpoints go on there unless --checkpoint names another directory.")
     var resume: String?
 
     @Option(help: "BFS: MiB of queued states kept in memory; the rest spill to disk.")

@@ -44,11 +44,24 @@ import Testing
         return Int(line[at.upperBound...].prefix { $0.isNumber })
     }
 
+    /// The counts of the run never stopped.
+    static func uninterruptedCounts(in dir: URL) throws -> [String] {
+        let whole = dir.appendingPathComponent("whole.json").path
+        #expect(try CLI.run(arguments + ["--stats-json", whole]).status == 0)
+        return try counts(whole)
+    }
+
+    /// Resumes from `checkpoint`: the output, and the counts it ends with.
+    static func resume(_ checkpoint: String, in dir: URL) throws -> (output: String, counts: [String]) {
+        let resumed = dir.appendingPathComponent("resumed.json").path
+        let run = try CLI.run(arguments + ["--resume", checkpoint, "--stats-json", resumed])
+        #expect(run.status == 0, "\(run.output.suffix(400)) \(run.error)")
+        return (run.output, try counts(resumed))
+    }
+
     @Test func killedRunResumesToTheSameCounts() throws {
         let dir = try CLI.temporaryDirectory()
-        let whole = dir.appendingPathComponent("whole.json").path
-        #expect(try CLI.run(Self.arguments + ["--stats-json", whole]).status == 0)
-
+        let whole = try Self.uninterruptedCounts(in: dir)
         let checkpoint = dir.appendingPathComponent("ckpt").path
         // A checkpoint after every batch; killed at once after one past 100,000 states.
         let killed = try Self.interrupt(["--checkpoint", checkpoint, "--checkpoint-minutes", "0"],
@@ -56,17 +69,14 @@ import Testing
         #expect(killed.status == SIGKILL || killed.status == 9, "\(killed.output.suffix(400))")
         #expect(!killed.output.contains("states: generated"), "the run finished before the kill")
 
-        let resumed = dir.appendingPathComponent("resumed.json").path
-        let run = try CLI.run(Self.arguments + ["--resume", checkpoint, "--stats-json", resumed])
-        #expect(run.status == 0, "\(run.output.suffix(400)) \(run.error)")
-        #expect(run.output.contains("resumed: \(checkpoint) at "))
-        #expect(try Self.counts(resumed) == Self.counts(whole))
+        let resumed = try Self.resume(checkpoint, in: dir)
+        #expect(resumed.output.contains("resumed: \(checkpoint) at "))
+        #expect(resumed.counts == whole)
     }
 
     @Test func terminatedRunCheckpointsAndResumes() throws {
         let dir = try CLI.temporaryDirectory()
-        let whole = dir.appendingPathComponent("whole.json").path
-        #expect(try CLI.run(Self.arguments + ["--stats-json", whole]).status == 0)
+        let whole = try Self.uninterruptedCounts(in: dir)
 
         let checkpoint = dir.appendingPathComponent("ckpt").path
         // No timed checkpoint within the run: the one written is SIGTERM's. The header is
@@ -81,9 +91,7 @@ import Testing
         }
         #expect(lines.contains { Self.checkpointedStates($0) != nil })
 
-        let resumed = dir.appendingPathComponent("resumed.json").path
-        #expect(try CLI.run(Self.arguments + ["--resume", checkpoint, "--stats-json", resumed]).status == 0)
-        #expect(try Self.counts(resumed) == Self.counts(whole))
+        #expect(try Self.resume(checkpoint, in: dir).counts == whole)
     }
 
     @Test func badCheckpointsExitTwo() throws {
