@@ -83,7 +83,7 @@ public final class FileLogStore: LogStore {
             return try record.withUnsafeBytes { raw in
                 guard case .whole(let payload) = Self.parse(raw, at: 0),
                       case .entry(let entry) = try Self.decode(payload, file: segment.path, offset: location.offset) else {
-                    throw LogStoreError.corrupt(file: segment.path, offset: location.offset, reason: "the record no longer reads back")
+                    throw StoreError.corrupt(file: segment.path, offset: location.offset, reason: "the record no longer reads back")
                 }
                 return entry
             }
@@ -177,9 +177,9 @@ public final class FileLogStore: LogStore {
                     guard ftruncate(descriptor, off_t(offset)) == 0, fsync(descriptor) == 0 else { throw Self.failure("truncate", path) }
                     return
                 case .torn:
-                    throw LogStoreError.corrupt(file: path, offset: offset, reason: "cut short in a segment that is not the newest")
+                    throw StoreError.corrupt(file: path, offset: offset, reason: "cut short in a segment that is not the newest")
                 case .corrupt(let reason):
-                    throw LogStoreError.corrupt(file: path, offset: offset, reason: reason)
+                    throw StoreError.corrupt(file: path, offset: offset, reason: reason)
                 }
             }
         }
@@ -195,7 +195,7 @@ public final class FileLogStore: LogStore {
             compacted = (entry.index - 1, .zero)
         }
         guard entry.index > compacted.index, entry.index <= lastIndex + 1 else {
-            throw LogStoreError.corrupt(file: file, offset: location.offset,
+            throw StoreError.corrupt(file: file, offset: location.offset,
                                         reason: "entry \(entry.index) does not follow the log (\(firstIndex)...\(lastIndex))")
         }
         locations.removeLast(Int(lastIndex.rawValue + 1 - entry.index.rawValue))
@@ -253,7 +253,7 @@ public final class FileLogStore: LogStore {
         default:
             break
         }
-        throw LogStoreError.corrupt(file: file, offset: offset, reason: "a record of no known type")
+        throw StoreError.corrupt(file: file, offset: offset, reason: "a record of no known type")
     }
 
     private static func payload(_ entry: Entry) -> [UInt8] {
@@ -274,7 +274,7 @@ public final class FileLogStore: LogStore {
 
     // MARK: System calls
 
-    private static func failure(_ what: String, _ path: String) -> LogStoreError {
+    private static func failure(_ what: String, _ path: String) -> StoreError {
         .io(path: path, reason: "cannot \(what): \(String(cString: strerror(errno)))")
     }
 

@@ -25,8 +25,9 @@ public protocol LogStore: AnyObject {
     func compact(through index: LogIndex, term: Term) throws
 }
 
-/// A log store's input that breaks its contract, or a file that does not read back.
-public enum LogStoreError: Error, Equatable, CustomStringConvertible {
+/// A store's input that breaks its contract, a file that does not read back, or a failed
+/// system call. Every case names what failed.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// An append that would leave a gap, go below the compacted index, or is not consecutive.
     case misuse(String)
     /// A record that fails its checksum with more data after it: not a torn write, so the log
@@ -49,13 +50,13 @@ extension LogStore {
     func validate(_ entries: [Entry]) throws {
         guard let first = entries.first else { return }
         guard first.index > compacted.index else {
-            throw LogStoreError.misuse("entry \(first.index) is at or below the compacted index \(compacted.index)")
+            throw StoreError.misuse("entry \(first.index) is at or below the compacted index \(compacted.index)")
         }
         guard first.index <= lastIndex + 1 else {
-            throw LogStoreError.misuse("entry \(first.index) would leave a gap after \(lastIndex)")
+            throw StoreError.misuse("entry \(first.index) would leave a gap after \(lastIndex)")
         }
         for (a, b) in zip(entries, entries.dropFirst()) where b.index != a.index + 1 {
-            throw LogStoreError.misuse("entries \(a.index) and \(b.index) are not consecutive")
+            throw StoreError.misuse("entries \(a.index) and \(b.index) are not consecutive")
         }
     }
 }

@@ -26,9 +26,9 @@ import Testing
         try store.compact(through: 2, term: 1)
         #expect(store.firstIndex == 3 && store.compacted.index == 2 && store.compacted.term == 1)
         #expect(try store.entries(from: 1, to: 4) == entries(3...3, term: 1) + entries(4...4, term: 2))
-        #expect(throws: LogStoreError.self) { try store.append(entries(8...8, term: 2)) }
-        #expect(throws: LogStoreError.self) { try store.append(entries(2...2, term: 2)) }
-        #expect(throws: LogStoreError.self) { try store.append([Entry(term: 2, index: 7), Entry(term: 2, index: 9)]) }
+        #expect(throws: StoreError.self) { try store.append(entries(8...8, term: 2)) }
+        #expect(throws: StoreError.self) { try store.append(entries(2...2, term: 2)) }
+        #expect(throws: StoreError.self) { try store.append([Entry(term: 2, index: 7), Entry(term: 2, index: 9)]) }
         try store.compact(through: 10, term: 3)  // A snapshot past the log empties it.
         #expect(store.firstIndex == 11 && store.lastIndex == 10)
         try store.append(entries(11...12, term: 3))
@@ -99,7 +99,7 @@ import Testing
             var damaged = whole
             damaged[position] ^= 0x10
             try damaged.write(to: URL(fileURLWithPath: file))
-            #expect(throws: LogStoreError.corrupt(file: file, offset: start, reason: position < start + 12 ? "header checksum mismatch" : "payload checksum mismatch")) {
+            #expect(throws: StoreError.corrupt(file: file, offset: start, reason: position < start + 12 ? "header checksum mismatch" : "payload checksum mismatch")) {
                 _ = try FileLogStore(directory: dir)
             }
         }
