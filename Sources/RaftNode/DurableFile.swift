@@ -15,21 +15,9 @@ enum DurableFile {
         let temporary = path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw failure("create", temporary) }
-        var done = 0
-        while done < sealed.count {
-            let n = sealed.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, sealed.count - done, off_t(done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                close(descriptor)
-                throw failure("write", temporary)
-            }
-            done += n
-        }
-        guard fsync(descriptor) == 0 else {
-            close(descriptor)
-            throw failure("sync", temporary)
-        }
-        close(descriptor)
+        defer { close(descriptor) }
+        try sealed.withUnsafeBytes { try write(descriptor, $0, at: 0, path: temporary) }
+        guard fsync(descriptor) == 0 else { throw failure("sync", temporary) }
         guard rename(temporary, path) == 0 else { throw failure("rename \(temporary) to", path) }
         try syncDirectory(of: path)
     }
@@ -40,15 +28,10 @@ enum DurableFile {
         if descriptor < 0 && errno == ENOENT { return nil }
         guard descriptor >= 0 else { throw failure("open", path) }
         defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(bytes.count)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw failure("read", path) }
-            if n == 0 { break }
-            bytes += chunk[..<n]
-        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw failure("read", path) }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        try bytes.withUnsafeMutableBytes { try read(descriptor, into: $0, at: 0, path: path) }
         guard bytes.count >= 4 else { throw StoreError.corrupt(file: path, offset: 0, reason: "shorter than its checksum") }
         let body = Array(bytes.dropLast(4))
         let stored = bytes.suffix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
@@ -68,6 +51,26 @@ enum DurableFile {
 
     static func failure(_ what: String, _ path: String) -> StoreError {
         .io(path: path, reason: "cannot \(what): \(String(cString: strerror(errno)))")
+    }
+
+    /// Writes all of `bytes` at `offset`, across short writes and interrupts.
+    static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
+        try transfer(bytes.count, "write", path) { done in pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+    }
+
+    /// Fills `bytes` from `offset`; reaching the end of the file first is an error.
+    static func read(_ descriptor: Int32, into bytes: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
+        try transfer(bytes.count, "read", path) { done in pread(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+    }
+
+    private static func transfer(_ count: Int, _ what: String, _ path: String, _ call: (Int) -> Int) throws {
+        var done = 0
+        while done < count {
+            let n = call(done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw failure(what, path) }
+            done += n
+        }
     }
 }
 

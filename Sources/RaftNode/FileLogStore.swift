@@ -49,9 +49,9 @@ public final class FileLogStore: LogStore {
     /// Opens (or creates) the log in `directory`, recovering it as described above.
     public init(directory: String, segmentBytes: Int = 64 << 20) throws {
         (self.directory, self.segmentBytes) = (directory, segmentBytes)
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw Self.failure("create the directory", directory) }
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw DurableFile.failure("create the directory", directory) }
         var names: [(sequence: UInt64, first: LogIndex, name: String)] = []
-        guard let dir = opendir(directory) else { throw Self.failure("open", directory) }
+        guard let dir = opendir(directory) else { throw DurableFile.failure("open", directory) }
         while let item = readdir(dir) {
             let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             let parts = name.split(separator: "-")
@@ -79,7 +79,7 @@ public final class FileLogStore: LogStore {
             let location = locations[Int(index - firstIndex.rawValue)]
             let segment = segments.first { $0.sequence == location.sequence }!
             var record = [UInt8](repeating: 0, count: location.length)
-            try record.withUnsafeMutableBytes { try Self.read(segment.descriptor, into: $0, at: location.offset, path: segment.path) }
+            try record.withUnsafeMutableBytes { try DurableFile.read(segment.descriptor, into: $0, at: location.offset, path: segment.path) }
             return try record.withUnsafeBytes { raw in
                 guard case .whole(let payload) = Self.parse(raw, at: 0),
                       case .entry(let entry) = try Self.decode(payload, file: segment.path, offset: location.offset) else {
@@ -117,7 +117,7 @@ public final class FileLogStore: LogStore {
         var removed = false
         while segments.count > 1 && segments[1].firstIndex <= index + 1 {
             close(segments[0].descriptor)
-            guard unlink(segments[0].path) == 0 else { throw Self.failure("remove", segments[0].path) }
+            guard unlink(segments[0].path) == 0 else { throw DurableFile.failure("remove", segments[0].path) }
             segments.removeFirst()
             removed = true
         }
@@ -128,8 +128,8 @@ public final class FileLogStore: LogStore {
 
     private func write(_ bytes: [UInt8]) throws {
         let i = segments.count - 1
-        try bytes.withUnsafeBytes { try Self.write(segments[i].descriptor, $0, at: segments[i].size, path: segments[i].path) }
-        guard fsync(segments[i].descriptor) == 0 else { throw Self.failure("sync", segments[i].path) }
+        try bytes.withUnsafeBytes { try DurableFile.write(segments[i].descriptor, $0, at: segments[i].size, path: segments[i].path) }
+        guard fsync(segments[i].descriptor) == 0 else { throw DurableFile.failure("sync", segments[i].path) }
         segments[i].size += bytes.count
     }
 
@@ -139,27 +139,27 @@ public final class FileLogStore: LogStore {
         let name = String(repeating: "0", count: 16 - hex.count) + hex + "-" + String(repeating: "0", count: 20 - decimal.count) + decimal + ".wal"
         let path = "\(directory)/\(name)"
         let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw Self.failure("create", path) }
+        guard descriptor >= 0 else { throw DurableFile.failure("create", path) }
         segments.append(Segment(sequence: sequence, firstIndex: firstIndex, path: path, descriptor: descriptor, size: 0))
         try syncDirectory()
     }
 
     private func syncDirectory() throws {
         let descriptor = open(directory, O_RDONLY)
-        guard descriptor >= 0 else { throw Self.failure("open", directory) }
+        guard descriptor >= 0 else { throw DurableFile.failure("open", directory) }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw Self.failure("sync", directory) }
+        guard fsync(descriptor) == 0 else { throw DurableFile.failure("sync", directory) }
     }
 
     // MARK: Recovery
 
     private func replay(_ sequence: UInt64, _ firstIndex: LogIndex, path: String, isNewest: Bool) throws {
         let descriptor = open(path, O_RDWR)
-        guard descriptor >= 0 else { throw Self.failure("open", path) }
+        guard descriptor >= 0 else { throw DurableFile.failure("open", path) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw Self.failure("read", path) }
+        guard fstat(descriptor, &status) == 0 else { throw DurableFile.failure("read", path) }
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
-        try bytes.withUnsafeMutableBytes { try Self.read(descriptor, into: $0, at: 0, path: path) }
+        try bytes.withUnsafeMutableBytes { try DurableFile.read(descriptor, into: $0, at: 0, path: path) }
         var offset = 0
         try bytes.withUnsafeBytes { raw in
             while offset < raw.count {
@@ -174,7 +174,7 @@ public final class FileLogStore: LogStore {
                     offset += Self.headerBytes + payload.count
                 case .torn where isNewest:
                     // An interrupted write: never synced, never acknowledged.
-                    guard ftruncate(descriptor, off_t(offset)) == 0, fsync(descriptor) == 0 else { throw Self.failure("truncate", path) }
+                    guard ftruncate(descriptor, off_t(offset)) == 0, fsync(descriptor) == 0 else { throw DurableFile.failure("truncate", path) }
                     return
                 case .torn:
                     throw StoreError.corrupt(file: path, offset: offset, reason: "cut short in a segment that is not the newest")
@@ -270,31 +270,5 @@ public final class FileLogStore: LogStore {
         let headerCRC = header.withUnsafeBytes { CRC32C.checksum($0) }
         header += (0..<4).map { UInt8(truncatingIfNeeded: headerCRC >> (8 * $0)) }
         bytes += header + payload
-    }
-
-    // MARK: System calls
-
-    private static func failure(_ what: String, _ path: String) -> StoreError {
-        .io(path: path, reason: "cannot \(what): \(String(cString: strerror(errno)))")
-    }
-
-    private static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw failure("write", path) }
-            done += n
-        }
-    }
-
-    private static func read(_ descriptor: Int32, into bytes: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pread(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw failure("read", path) }
-            done += n
-        }
     }
 }
