@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RaftCore
 
 /// Where a node keeps its hard state (term, vote, commit) durably: hashicorp/raft's
@@ -27,6 +32,7 @@ public final class FileStableStore: StableStore {
 
     public init(directory: String) throws {
         path = "\(directory)/hardstate"
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw DurableFile.failure("create the directory", directory) }
         guard let bytes = try DurableFile.read(path) else {
             hardState = HardState()
             return
