@@ -25,7 +25,7 @@ public protocol Transport: AnyObject {
 /// committed entries reach the state machine in order, after they are durable here.
 public final class Server {
     public let id: NodeID
-    private var node: RawNode<MemoryStorage>
+    private(set) var node: RawNode<MemoryStorage>
     private let log: LogStore
     private let stable: StableStore
     private let snapshots: SnapshotStore
@@ -50,6 +50,10 @@ public final class Server {
             try storage.applySnapshot(snapshot)
             try machine.restore(snapshot.data)
             applied = snapshot.metadata.index
+        }
+        // A snapshot saved by a server that stopped before compacting its log for it.
+        if let snapshot, log.compacted.index < snapshot.metadata.index {
+            try log.compact(through: snapshot.metadata.index, term: snapshot.metadata.term)
         }
         let held = try log.entries(from: applied + 1, to: log.lastIndex)
         if snapshot == nil && held.isEmpty && stable.hardState.isEmpty && !voters.isEmpty {
