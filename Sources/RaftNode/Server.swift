@@ -114,7 +114,8 @@ public final class Server {
 
     private func send(_ message: Message) {
         transport.send(message)
-        // The transport takes a snapshot whole or not at all; it reports no failures yet.
+        // Counted as delivered when sent (docs/raftnode.md: a known limit until transports
+        // report delivery).
         if message.type == .snapshot { node.reportSnapshot(to: message.to, failed: false) }
     }
 
