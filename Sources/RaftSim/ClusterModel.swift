@@ -15,8 +15,13 @@ public struct ClusterModel: Model {
         didSet { precondition(shapes == nil || !spec.symmetry, "event shapes name nodes: symmetry must be off") }
     }
 
+    /// Every node's configuration but for its ID and applied index (`Spec.config`): how state
+    /// images write a node's (`encode`), built once rather than per image.
+    let usualConfig: Config
+
     public init(spec: Spec) {
         self.spec = spec
+        usualConfig = spec.config(for: NodeID(1))
         let selected = Set(spec.properties)
         properties = ClusterModel.allProperties(spec: spec).filter {
             $0.expectation == .sometimes || selected.contains($0.name)

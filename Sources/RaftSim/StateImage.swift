@@ -42,7 +42,7 @@ extension ClusterModel {
         let memo = ImageMemo.of(scratch)
         var image = ImageReader(bytes, usualConfig: usualConfig)
         let count = try image.count()
-        guard count == spec.nodeIDs.count else { throw image.error("\(count) nodes where the spec has \(spec.nodeIDs.count)") }
+        guard count == spec.nodes else { throw image.error("\(count) nodes where the spec has \(spec.nodes)") }
         var nodes: [SimNode] = []
         var frames: [(slot: Int, frame: [UInt8])] = []
         for slot in 0..<count {
@@ -67,9 +67,6 @@ extension ClusterModel {
         for (slot, frame) in frames { memo.remember(slot, frame: frame, node: state.nodes[slot]) }
         return state
     }
-
-    /// Every node's configuration but for its ID and applied index (`Spec.config`).
-    private var usualConfig: Config { spec.config(for: NodeID(1)) }
 }
 
 /// The node images one thread wrote or read lately, by slot: a few boxes with their frames
