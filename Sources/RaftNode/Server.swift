@@ -2,8 +2,8 @@ import RaftCore
 
 /// The application's state machine (hashicorp/raft's `FSM`).
 public protocol StateMachine: AnyObject {
-    /// Applies a committed command, in log order, once.
-    func apply(_ command: [UInt8], at index: LogIndex)
+    /// Applies a committed command, in log order, once; the result goes to whoever proposed it.
+    func apply(_ command: [UInt8], at index: LogIndex) -> [UInt8]
     /// The whole state, for a snapshot.
     func snapshot() -> [UInt8]
     /// Replaces the state with a snapshot's.
@@ -11,7 +11,9 @@ public protocol StateMachine: AnyObject {
 }
 
 /// Carries a node's messages to its peers. It may lose, delay or reorder them (Raft copes);
-/// what arrives goes to the receiving server's `receive`.
+/// what arrives goes to the receiving server's `receive`. Its owner reports to the sending
+/// server what became of snapshots (`reportSnapshot`) and of peers it cannot reach
+/// (`reportUnreachable`).
 public protocol Transport: AnyObject {
     func send(_ message: Message)
 }
@@ -35,6 +37,9 @@ public final class Server {
     public let snapshotEvery: UInt64?
     /// The index of the last entry the state machine applied (or restored from a snapshot).
     public private(set) var applied = LogIndex.zero
+    private var requests = Requests()
+    /// A membership change was applied since the last snapshot.
+    private var membershipChanged = false
 
     /// Opens the server from its stores: the newest snapshot restored into the state machine,
     /// the log after it and the hard state loaded; committed entries after the snapshot are
@@ -75,27 +80,111 @@ public final class Server {
     /// say) is dropped, as a network would.
     public func receive(_ message: Message) { try? node.step(message) }
 
-    /// Proposes a command. Throws `RaftError.proposalDropped` when no leader can take it; a
-    /// proposal that does not throw may still be lost to a leader change.
-    public func propose(_ command: [UInt8]) throws { try node.propose(command) }
+    /// The transport finished sending a snapshot to `peer` (or failed to).
+    public func reportSnapshot(to peer: NodeID, failed: Bool) { node.reportSnapshot(to: peer, failed: failed) }
+
+    /// The transport could not deliver to `peer`: the leader probes it again instead of streaming.
+    public func reportUnreachable(_ peer: NodeID) { node.reportUnreachable(peer) }
 
     public func campaign() { node.campaign() }
 
     public var isLeader: Bool { node.raft.role == .leader }
     public var leader: NodeID { node.raft.leader }
     public var term: Term { node.raft.term }
+    public var status: Status { node.status }
+    /// The voters and learners in force (the newest applied configuration).
+    public var configuration: ConfState { node.raft.tracker.config.confState }
+    /// Called with each new role and leader, once `process` learns of it.
+    public var onLeadershipChange: ((SoftState, Term) -> Void)?
+
+    // MARK: Requests
+
+    /// Proposes a command; `done` gets the state machine's result once it is applied here.
+    /// Only the leader takes writes.
+    @discardableResult
+    public func apply(_ command: [UInt8], done: @escaping (Result<[UInt8], ServerError>) -> Void) -> RequestID {
+        propose(.normal, command, done: done)
+    }
+
+    /// Succeeds once every entry before it is applied here (a write of nothing).
+    @discardableResult
+    public func barrier(done: @escaping (Result<Void, ServerError>) -> Void) -> RequestID {
+        apply([]) { done($0.map { _ in () }) }
+    }
+
+    /// Proposes a membership change; `done` succeeds once it is applied here, or fails when
+    /// it does not fit the configuration.
+    @discardableResult
+    public func changeMembership(_ change: ConfChange, done: @escaping (Result<Void, ServerError>) -> Void) -> RequestID {
+        propose(.confChange, change.encoded) { done($0.map { _ in () }) }
+    }
+
+    /// Asks for a linearizable read: `done` is called once this server's state machine holds
+    /// every write committed before the request, confirmed by the leader (ReadIndex: a quorum
+    /// round, or the leader's lease under `.leaseBased`). Any member may ask.
+    @discardableResult
+    public func read(done: @escaping (Result<LogIndex, ServerError>) -> Void) -> RequestID {
+        let id = requests.newID()
+        do {
+            try node.readIndex(requestContext: id.value)
+            requests.addRead(.init(id: id, index: nil, done: done))
+        } catch {
+            done(.failure(.notLeader(leader: leader)))
+        }
+        return id
+    }
+
+    /// Hands leadership to `target`; `done` succeeds once `target` leads, and fails if the
+    /// leader abandons the transfer (after an election timeout) or another node wins.
+    @discardableResult
+    public func transferLeadership(to target: NodeID, done: @escaping (Result<Void, ServerError>) -> Void) -> RequestID {
+        let id = requests.newID()
+        guard isLeader else { done(.failure(.notLeader(leader: leader))); return id }
+        requests.setTransfer(.init(id: id, target: target, done: done))
+        try? node.transferLeader(to: target)
+        requests.checkTransfer(leader: leader, isLeader: isLeader, transferee: node.raft.leadTransferee)
+        return id
+    }
+
+    /// Ends a waiting request with `error` (its owner gave up on it: a timeout).
+    public func abandon(_ id: RequestID, _ error: ServerError = .outcomeUnknown) { requests.abandon(id, error) }
+
+    /// Ends every waiting request; the server is being stopped.
+    public func abandonAll() { requests.abandonAll(.outcomeUnknown) }
+
+    /// Requests still waiting.
+    public var waiting: Int { requests.count }
+
+    private func propose(_ kind: Entry.Kind, _ data: [UInt8], done: @escaping Requests.WriteDone) -> RequestID {
+        let id = requests.newID()
+        guard isLeader else { done(.failure(.notLeader(leader: leader))); return id }
+        do {
+            switch kind {
+            case .normal: try node.propose(data)
+            case .confChange: try node.proposeConfChange(ConfChange(encoded: data)!)
+            }
+        } catch {
+            done(.failure(.dropped))
+            return id
+        }
+        requests.addWrite(.init(id: id, index: node.raft.log.lastIndex, term: term, isConfChange: kind == .confChange, done: done))
+        return id
+    }
+
+    // MARK: The Ready loop
 
     /// Carries out every Ready the node has.
     public func process() throws {
         while node.hasReady {
             let rd = node.ready()
-            for message in rd.messages { send(message) }
+            for message in rd.messages { transport.send(message) }
             if let snapshot = rd.snapshot {
                 try snapshots.save(snapshot)
                 try log.compact(through: snapshot.metadata.index, term: snapshot.metadata.term)
                 try node.storage.applySnapshot(snapshot)
                 try machine.restore(snapshot.data)
                 applied = snapshot.metadata.index
+                requests.skipped(through: applied)
             }
             if !rd.entries.isEmpty {
                 try log.append(rd.entries)
@@ -105,43 +194,45 @@ public final class Server {
                 try stable.save(hardState)
                 node.storage.setHardState(hardState)
             }
-            for message in rd.messagesAfterPersist { send(message) }
+            for message in rd.messagesAfterPersist { transport.send(message) }
             for entry in rd.committedEntries { try apply(entry) }
             node.advance(rd)
+            requests.confirmed(rd.readStates)
+            requests.answerReads(applied: applied)
+            if let soft = rd.softState { onLeadershipChange?(soft, term) }
+            requests.checkTransfer(leader: leader, isLeader: isLeader, transferee: node.raft.leadTransferee)
             try snapshotIfDue()
         }
     }
 
-    private func send(_ message: Message) {
-        transport.send(message)
-        // Counted as delivered when sent (docs/raftnode.md: a known limit until transports
-        // report delivery).
-        if message.type == .snapshot { node.reportSnapshot(to: message.to, failed: false) }
-    }
-
     private func apply(_ entry: Entry) throws {
+        var result: Result<[UInt8], ServerError> = .success([])
         switch entry.kind {
         case .confChange:
             guard let change = ConfChange(encoded: entry.data) else { throw ServerError.undecodable(entry.index) }
             // A change that does not fit is refused on every node alike and changes nothing.
-            if let conf = try? node.applyConfChange(change) { node.storage.setConfState(conf) }
+            do {
+                node.storage.setConfState(try node.applyConfChange(change))
+                membershipChanged = true
+            } catch {
+                result = .failure(.changeRefused("\(error)"))
+            }
         case .normal:
-            if !entry.data.isEmpty { machine.apply(entry.data, at: entry.index) }
+            if !entry.data.isEmpty { result = .success(machine.apply(entry.data, at: entry.index)) }
         }
         applied = entry.index
+        requests.applied(entry, result: result)
     }
 
+    /// Every `snapshotEvery` entries, and after each membership change: a member added later
+    /// only installs a snapshot whose configuration holds it, so the snapshot the leader
+    /// sends must be newer than the change.
     private func snapshotIfDue() throws {
-        guard let every = snapshotEvery, applied >= node.storage.firstIndex + every else { return }
+        guard let every = snapshotEvery, applied >= node.storage.firstIndex + every || membershipChanged else { return }
+        membershipChanged = false
         let snapshot = try node.storage.createSnapshot(at: applied, data: machine.snapshot())
         try snapshots.save(snapshot)
         try node.storage.compact(to: applied)
         try log.compact(through: applied, term: snapshot.metadata.term)
     }
-}
-
-/// What a server cannot go on from.
-public enum ServerError: Error, Equatable {
-    /// A committed configuration change does not decode.
-    case undecodable(LogIndex)
 }

@@ -7,7 +7,11 @@ import Testing
 final class CommandList: StateMachine {
     var commands: [String] = []
 
-    func apply(_ command: [UInt8], at index: LogIndex) { commands.append(String(decoding: command, as: UTF8.self)) }
+    /// Returns the command's position in the list, as text.
+    func apply(_ command: [UInt8], at index: LogIndex) -> [UInt8] {
+        commands.append(String(decoding: command, as: UTF8.self))
+        return Array(String(commands.count).utf8)
+    }
     func snapshot() -> [UInt8] { Array(commands.joined(separator: "\n").utf8) }
     func restore(_ data: [UInt8]) throws {
         commands = data.isEmpty ? [] : String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -53,6 +57,9 @@ final class MemoryNetwork: Transport {
             guard let member = members.first(where: { $0.server.id == message.to }), !down.contains(message.to) else { continue }
             member.server.receive(message)
             try member.server.process()
+            if message.type == .snapshot, let sender = members.first(where: { $0.server.id == message.from }) {
+                sender.server.reportSnapshot(to: message.to, failed: false)
+            }
         }
     }
 
@@ -64,9 +71,12 @@ final class MemoryNetwork: Transport {
         let leader = try #require(members.first { $0.server.isLeader })
 
         for i in 1...30 {
-            try leader.server.propose(Array("put \(i)".utf8))
+            var result: Result<[UInt8], ServerError>?
+            leader.server.apply(Array("put \(i)".utf8)) { result = $0 }
             try leader.server.process()
             try Self.round(members, network)
+            // Acknowledged once applied on the leader, with the state machine's result.
+            #expect(try result?.get() == Array(String(i).utf8))
         }
         let expected = (1...30).map { "put \($0)" }
         for member in members { #expect(member.machine.commands == expected, "node \(member.server.id)") }
@@ -75,7 +85,7 @@ final class MemoryNetwork: Transport {
         let follower = members.firstIndex { !$0.server.isLeader }!
         let id = members[follower].server.id
         for i in 31...40 {
-            try leader.server.propose(Array("put \(i)".utf8))
+            leader.server.apply(Array("put \(i)".utf8)) { _ in }
             try Self.round(members, network, down: [id])
         }
         members[follower] = try Self.open(id, in: members[follower].directory, network: network)

@@ -5,8 +5,9 @@ import Testing
 /// The server's own logic under faults, seeded: three servers on in-memory stores, with
 /// messages delivered out of order, dropped and duplicated, and servers crashed (their stores
 /// kept, everything else lost) and restarted, between steps or in the middle of `process`, at
-/// a store write. After every step: no two leaders in one term, and every state machine's
-/// commands are a prefix of every other's (state machine safety).
+/// a store write. After every step: no two leaders in one term, every state machine's
+/// commands are a prefix of every other's (state machine safety), and every acknowledged
+/// write sits where it was acknowledged in every state machine that got that far.
 @Suite struct SimulationTests {
     /// A crash armed to strike at a server's n-th store write from now: the write does not
     /// happen and `process` throws, as if the machine stopped there.
@@ -45,6 +46,8 @@ import Testing
         let stores = [Stores(), Stores(), Stores()]
         let network = MemoryNetwork()
         var leaders: [Term: NodeID] = [:]
+        /// Acknowledged writes: the command and its position (from the state machine's result).
+        let acknowledged = Acknowledged()
 
         init() throws {
             (servers, machines) = ([nil, nil, nil], [])
@@ -76,8 +79,24 @@ import Testing
                     if !(x.starts(with: y) || y.starts(with: x)) { return "nodes \(a + 1) and \(b + 1) applied different commands" }
                 }
             }
+            for (command, position) in acknowledged.writes {
+                for (slot, machine) in machines.enumerated() where machine.commands.count >= position {
+                    if machine.commands[position - 1] != command { return "node \(slot + 1) lost acknowledged \(command)" }
+                }
+            }
             return nil
         }
+
+        /// Takes a message out of flight; a snapshot's sender learns whether it arrived.
+        mutating func take(at i: Int, delivered: Bool) {
+            let message = network.inFlight.remove(at: i)
+            if delivered { servers[Int(message.to.rawValue) - 1]?.receive(message) }
+            if message.type == .snapshot { servers[Int(message.from.rawValue) - 1]?.reportSnapshot(to: message.to, failed: !delivered) }
+        }
+    }
+
+    final class Acknowledged {
+        var writes: [(String, Int)] = []
     }
 
     /// 400 seeded runs of 3,000 steps. Sending `messagesAfterPersist` before the writes they
@@ -86,14 +105,14 @@ import Testing
     @Test func safetyUnderFaults() throws {
         var progressed = 0
         for seed in UInt64(1)...400 {
-            guard let applied = try Self.run(seed: seed) else { return }
-            if applied > 0 { progressed += 1 }
+            guard let acknowledged = try Self.run(seed: seed) else { return }
+            if acknowledged > 0 { progressed += 1 }
         }
         // The faults seldom keep every command out: the checks saw real work.
-        #expect(progressed >= 360, "\(progressed) of 400 runs applied a command")
+        #expect(progressed >= 360, "\(progressed) of 400 runs acknowledged a write")
     }
 
-    /// One seeded run; the most commands a state machine applied, or nil after recording a
+    /// One seeded run; how many writes were acknowledged, or nil after recording a
     /// broken property.
     static func run(seed: UInt64) throws -> Int? {
         var cluster = try Cluster()
@@ -105,10 +124,9 @@ import Testing
             case 0..<30:
                 cluster.servers[slot]?.tick()
             case 30..<75 where !cluster.network.inFlight.isEmpty:
-                let message = cluster.network.inFlight.remove(at: Int(rng.next(below: UInt64(cluster.network.inFlight.count))))
-                cluster.servers[Int(message.to.rawValue) - 1]?.receive(message)
+                cluster.take(at: Int(rng.next(below: UInt64(cluster.network.inFlight.count))), delivered: true)
             case 75..<80 where !cluster.network.inFlight.isEmpty:
-                cluster.network.inFlight.remove(at: Int(rng.next(below: UInt64(cluster.network.inFlight.count))))
+                cluster.take(at: Int(rng.next(below: UInt64(cluster.network.inFlight.count))), delivered: false)
             case 80..<83 where !cluster.network.inFlight.isEmpty:
                 cluster.network.inFlight.append(cluster.network.inFlight[Int(rng.next(below: UInt64(cluster.network.inFlight.count)))])
             case 83..<86:
@@ -120,7 +138,10 @@ import Testing
             default:
                 if let server = cluster.servers[slot], server.isLeader {
                     proposals += 1
-                    try server.propose(Array("put \(proposals)".utf8))
+                    let (command, acknowledged) = ("put \(proposals)", cluster.acknowledged)
+                    server.apply(Array(command.utf8)) { result in
+                        if case .success(let position) = result { acknowledged.writes.append((command, Int(String(decoding: position, as: UTF8.self))!)) }
+                    }
                 }
             }
             for slot in cluster.servers.indices {
@@ -135,6 +156,6 @@ import Testing
                 return nil
             }
         }
-        return cluster.machines.map(\.commands.count).max()!
+        return cluster.acknowledged.writes.count
     }
 }
