@@ -10,12 +10,14 @@ let package = Package(
         .library(name: "RaftNode", targets: ["RaftNode"]),
         .executable(name: "raftcheck", targets: ["raftcheck"]),
         .executable(name: "five-nodes", targets: ["FiveNodes"]),
+        .executable(name: "raftkv", targets: ["RaftKV"]),
         .executable(name: "decoders-fuzzer", targets: ["DecodersFuzzer"]),
         .executable(name: "raftcheck-fuzzer", targets: ["ClusterFuzzer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // `swift package generate-documentation --target RaftCore` (the DocC catalog in
         // Sources/RaftCore/RaftCore.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
@@ -47,9 +49,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The runtime an application runs RaftCore in: durable stores (so far the log).
-        .target(name: "RaftNode", dependencies: ["RaftCore"]),
+        // The runtime an application runs RaftCore in: durable stores, transports, the Ready
+        // loop and an async server API.
+        .target(
+            name: "RaftNode",
+            dependencies: [
+                "RaftCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "FiveNodes", dependencies: ["RaftCore"]),
+        // A replicated key-value service on RaftNode: one member per process.
+        .executableTarget(
+            name: "RaftKV",
+            dependencies: ["RaftNode", "RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // The spec and trace decoders as a libFuzzer target (`make fuzz-decoders`).
         .executableTarget(name: "DecodersFuzzer", dependencies: ["RaftCheckFiles"]),
         // The cluster model as a libFuzzer target, inputs being walks (`make fuzzer`).

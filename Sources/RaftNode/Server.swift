@@ -150,10 +150,16 @@ public final class Server {
     public func abandon(_ id: RequestID, _ error: ServerError = .outcomeUnknown) { requests.abandon(id, error) }
 
     /// Ends every waiting request; the server is being stopped.
-    public func abandonAll() { requests.abandonAll(.outcomeUnknown) }
+    public func abandonAll() { requests.abandonAll(.stopped("stopped")) }
 
     /// Requests still waiting.
     public var waiting: Int { requests.count }
+
+    /// Whether the request is still waiting for its answer.
+    public func isWaiting(for id: RequestID) -> Bool { requests.isWaiting(for: id) }
+
+    /// The newest snapshot's index (zero for none).
+    public var snapshotIndex: LogIndex { node.storage.firstIndex - 1 }
 
     private func propose(_ kind: Entry.Kind, _ data: [UInt8], done: @escaping Requests.WriteDone) -> RequestID {
         let id = requests.newID()

@@ -16,6 +16,10 @@ public enum ServerError: Error, Equatable, Sendable, CustomStringConvertible {
     case transferFailed
     /// A committed configuration change does not decode: the log is damaged.
     case undecodable(LogIndex)
+    /// No answer in time: a write may or may not have been carried out.
+    case timedOut
+    /// The node stopped (asked to, or a store failed), for this reason.
+    case stopped(String)
 
     public var description: String {
         switch self {
@@ -25,6 +29,8 @@ public enum ServerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .changeRefused(let why): "membership change refused: \(why)"
         case .transferFailed: "leadership transfer failed"
         case .undecodable(let index): "the configuration change at index \(index) does not decode"
+        case .timedOut: "timed out: it may or may not have been carried out"
+        case .stopped(let why): "the node stopped: \(why)"
         }
     }
 }
@@ -159,4 +165,8 @@ struct Requests {
     }
 
     var count: Int { writes.count + reads.count + (transfer == nil ? 0 : 1) }
+
+    func isWaiting(for id: RequestID) -> Bool {
+        writes.contains { $0.id == id } || reads.contains { $0.id == id } || transfer?.id == id
+    }
 }

@@ -1,0 +1,80 @@
+import NIOCore
+import RaftCore
+import RaftNode
+
+/// Answers client requests (`Request`) with the member's node.
+struct Service: Sendable {
+    let node: Node<KeyValueMachine>
+    let transport: TCPTransport
+    let timeout: Duration
+
+    func answer(_ line: String) async -> String {
+        do {
+            switch try Request(line: line) {
+            case let .get(key, mode):
+                let value = try await node.read(mode, timeout: timeout) { $0.get(key) }
+                return value.map { "VALUE \($0)" } ?? "NONE"
+            case let request where request.command != nil:
+                let result = String(decoding: try await node.apply(request.command!, timeout: timeout), as: UTF8.self)
+                return result.uppercased().hasPrefix("MISMATCH") ? "MISMATCH" + result.dropFirst("mismatch".count) : result.uppercased()
+            case .stats:
+                let stats = await node.stats
+                let s = stats.status
+                return "STATS id=\(s.id) role=\(s.role) term=\(s.term) leader=\(s.leader) commit=\(s.commit) applied=\(s.applied)"
+                    + " last=\(s.lastIndex) snapshot=\(stats.snapshotIndex) waiting=\(stats.waiting)"
+            default:
+                transport.cutConnections()
+                return "OK"
+            }
+        } catch let error as Request.Invalid {
+            return "ERR \(error.reason)"
+        } catch let error as ServerError {
+            switch error {
+            case .notLeader(let leader): return "NOTLEADER \(leader)"
+            case .dropped, .changeRefused: return "DROPPED"
+            default: return "UNKNOWN"
+            }
+        } catch {
+            return "UNKNOWN"
+        }
+    }
+}
+
+/// One client connection: requests are lines, answered one at a time in order. A line longer
+/// than 64 KiB is refused and the connection closed.
+final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    static let maxLine = 64 << 10
+    let service: Service
+    /// Confined to the channel's event loop.
+    private var pending: [UInt8] = []
+    private var previous: Task<Void, Never>?
+
+    init(service: Service) { self.service = service }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+        let channel = context.channel
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = String(decoding: pending[..<newline], as: UTF8.self)
+            if line.hasSuffix("\r") { line.removeLast() }
+            pending.removeSubrange(...newline)
+            let (service, before) = (service, previous)
+            previous = Task {
+                await before?.value
+                let reply = await service.answer(line)
+                _ = try? await channel.writeAndFlush(ByteBuffer(string: reply + "\n")).get()
+            }
+        }
+        if pending.count > Self.maxLine {
+            pending = []
+            let before = previous
+            previous = Task {
+                await before?.value
+                _ = try? await channel.writeAndFlush(ByteBuffer(string: "ERR request longer than \(Self.maxLine) bytes\n")).get()
+                _ = try? await channel.close()
+            }
+        }
+    }
+}
