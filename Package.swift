@@ -73,6 +73,8 @@ let package = Package(
         .testTarget(name: "RaftExplorerTests", dependencies: ["RaftExplorer"]),
         .testTarget(name: "RaftSpecModelTests", dependencies: ["RaftSpecModel", "RaftExplorer"]),
         .testTarget(name: "RaftNodeTests", dependencies: ["RaftNode", "RaftCore"]),
+        // Runs the built `raftkv` executable: real processes, disk and sockets on 127.0.0.1.
+        .testTarget(name: "RaftKVTests", dependencies: ["RaftKV", "RaftCore"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
         // Runs the built `raftcheck` executable as a subprocess, and tests its parts in process.
         .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftCheckFiles", "RaftSim", "RaftCore"]),
