@@ -40,6 +40,9 @@ struct RaftKV: AsyncParsableCommand {
     @Option(help: "Milliseconds a request may wait for its answer.")
     var timeoutMs = 2000
 
+    @Flag(help: "Carry out each input on its own (one sync each) instead of batching what arrives together (for benchmarks).")
+    var noBatching = false
+
     struct Invalid: Error, CustomStringConvertible {
         let description: String
     }
@@ -109,7 +112,7 @@ struct RaftKV: AsyncParsableCommand {
             node = try Node(config: config, bootstrap: peers.keys.sorted(), log: try FileLogStore(directory: "\(data)/log"),
                             stable: try FileStableStore(directory: data), snapshots: try FileSnapshotStore(directory: "\(data)/snapshots"),
                             machine: KeyValueMachine(), transport: transport, snapshotEvery: snapshotEvery,
-                            tickInterval: .milliseconds(tickMs), clock: ContinuousClock(), on: raftThread.next())
+                            tickInterval: .milliseconds(tickMs), clock: ContinuousClock(), on: raftThread.next(), batching: !noBatching)
         } catch let error as StoreError {
             throw Invalid(description: "--data: \(error)")
         }
@@ -121,6 +124,7 @@ struct RaftKV: AsyncParsableCommand {
         let service = Service(node: node, transport: transport, timeout: .milliseconds(timeoutMs))
         let server = try await ServerBootstrap(group: network)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ClientHandler(service: service))

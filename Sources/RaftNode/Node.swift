@@ -47,6 +47,8 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
     private let tickInterval: Duration
     private var ticking: Task<Void, Never>?
     private var processScheduled = false
+    /// Whether inputs that arrive together share one `process` pass (and one sync).
+    private let batching: Bool
     /// Why the node stopped, once it has.
     public private(set) var failure: String?
     public nonisolated let leadership: AsyncStream<Leadership>
@@ -70,10 +72,12 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
     /// should be a thread of its own: store writes block it while they sync.
     public init(config: Config, bootstrap voters: [NodeID], log: sending LogStore, stable: sending StableStore,
                 snapshots: sending SnapshotStore, machine: sending Machine, transport: sending Transport,
-                snapshotEvery: UInt64? = nil, tickInterval: Duration, clock: any Clock<Duration>, on loop: any EventLoop) throws {
+                snapshotEvery: UInt64? = nil, tickInterval: Duration, clock: any Clock<Duration>, on loop: any EventLoop,
+                batching: Bool = true) throws {
         let server = try Server(config: config, bootstrap: voters, log: log, stable: stable, snapshots: snapshots,
                                 machine: machine, transport: transport, snapshotEvery: snapshotEvery)
         (self.server, self.machine, self.tickInterval, self.clock, self.loop) = (server, machine, tickInterval, clock, loop)
+        self.batching = batching
         (leadership, leadershipContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(64))
         let (stream, inbox) = AsyncStream<Input>.makeStream()
         self.inbox = inbox
@@ -231,8 +235,10 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
     private func abandon(_ id: RequestID) { server.abandon(id, .timedOut) }
 
     /// One `process` pass for everything that arrived since the last: the node's executor runs
-    /// jobs in order, so the pass comes after those already queued.
+    /// jobs in order, so the pass comes after those already queued. Without batching, a pass
+    /// for each input.
     private func scheduleProcess() {
+        if !batching { return process() }
         guard !processScheduled, failure == nil else { return }
         processScheduled = true
         Task { self.process() }

@@ -67,7 +67,11 @@ public final class Server {
             try stable.save(storage.hardState)
         } else {
             storage.append(held)
-            storage.setHardState(stable.hardState)
+            // The commit index is saved with each term or vote, not each commit: what was
+            // applied from a snapshot is committed too.
+            var hardState = stable.hardState
+            hardState.commit = max(hardState.commit, applied)
+            storage.setHardState(hardState)
         }
         var config = config
         config.applied = applied
@@ -197,7 +201,10 @@ public final class Server {
                 node.storage.append(rd.entries)
             }
             if let hardState = rd.hardState {
-                try stable.save(hardState)
+                // Term and vote must be durable before any message that depends on them; the
+                // commit index need not be (a restarted node learns it again), so a change of
+                // commit alone costs no sync.
+                if hardState.term != stable.hardState.term || hardState.vote != stable.hardState.vote { try stable.save(hardState) }
                 node.storage.setHardState(hardState)
             }
             for message in rd.messagesAfterPersist { transport.send(message) }
