@@ -38,6 +38,8 @@ public final class FileLogStore: LogStore {
         var sequence: UInt64
         var offset: Int
         var length: Int
+        /// The entry's term, for compactions to compare with.
+        var term: Term
     }
 
     private var segments: [Segment] = []
@@ -100,7 +102,7 @@ public final class FileLogStore: LogStore {
         for entry in entries {
             let start = bytes.count
             Self.appendRecord(Self.payload(entry), to: &bytes)
-            added.append(Location(sequence: segment.sequence, offset: segment.size + start, length: bytes.count - start))
+            added.append(Location(sequence: segment.sequence, offset: segment.size + start, length: bytes.count - start, term: entry.term))
         }
         try write(bytes)
         locations.removeLast(Int(lastIndex.rawValue + 1 - first.index.rawValue))
@@ -167,7 +169,7 @@ public final class FileLogStore: LogStore {
                 case .whole(let payload):
                     switch try Self.decode(payload, file: path, offset: offset) {
                     case .entry(let entry):
-                        try apply(entry, at: Location(sequence: sequence, offset: offset, length: Self.headerBytes + payload.count), file: path)
+                        try apply(entry, at: Location(sequence: sequence, offset: offset, length: Self.headerBytes + payload.count, term: entry.term), file: path)
                     case let .compaction(index, term):
                         apply(compaction: index, term: term)
                     }
@@ -206,7 +208,11 @@ public final class FileLogStore: LogStore {
     /// outlived the segments before it) changes nothing.
     private func apply(compaction index: LogIndex, term: Term) {
         guard index > compacted.index else { return }
-        locations.removeFirst(min(locations.count, Int(index.rawValue - compacted.index.rawValue)))
+        if index <= lastIndex && locations[Int(index.rawValue - firstIndex.rawValue)].term == term {
+            locations.removeFirst(Int(index.rawValue - compacted.index.rawValue))
+        } else {
+            locations.removeAll()
+        }
         compacted = (index, term)
     }
 

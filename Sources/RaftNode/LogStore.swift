@@ -20,8 +20,10 @@ public protocol LogStore: AnyObject {
     /// after it (a new leader's log wins). Durable on return.
     func append(_ entries: [Entry]) throws
 
-    /// Drops every entry up to `index`, whose term is `term` (a snapshot now covers them). An
-    /// index past `lastIndex` empties the log, which then goes on at `index + 1`.
+    /// Drops every entry up to `index`, whose term is `term` (a snapshot now covers them). The
+    /// entries after `index` stay only if the store holds the entry at `index` with `term` (a
+    /// snapshot of this log's own prefix); otherwise they go too (a leader's snapshot replaces
+    /// a log that does not match it), and the log goes on at `index + 1`.
     func compact(through index: LogIndex, term: Term) throws
 }
 
@@ -86,7 +88,11 @@ public final class MemoryLogStore: LogStore {
 
     public func compact(through index: LogIndex, term: Term) throws {
         guard index > compacted.index else { return }
-        held.removeFirst(min(held.count, Int(index.rawValue - compacted.index.rawValue)))
+        if index <= lastIndex && held[Int(index.rawValue - firstIndex.rawValue)].term == term {
+            held.removeFirst(Int(index.rawValue - compacted.index.rawValue))
+        } else {
+            held.removeAll()
+        }
         compacted = (index, term)
     }
 }

@@ -131,7 +131,7 @@ public final class Server {
         let id = requests.newID()
         do {
             try node.readIndex(requestContext: id.value)
-            requests.addRead(.init(id: id, index: nil, done: done))
+            requests.addRead(.init(id: id, leader: leader, term: term, index: nil, done: done))
         } catch {
             done(.failure(.notLeader(leader: leader)))
         }
@@ -212,7 +212,10 @@ public final class Server {
             node.advance(rd)
             requests.confirmed(rd.readStates)
             requests.answerReads(applied: applied)
-            if let soft = rd.softState { onLeadershipChange?(soft, term) }
+            if let soft = rd.softState {
+                requests.leaderChanged(to: soft.leader, term: term)
+                onLeadershipChange?(soft, term)
+            }
             requests.checkTransfer(leader: leader, isLeader: isLeader, transferee: node.raft.leadTransferee)
             try snapshotIfDue()
         }

@@ -58,6 +58,9 @@ struct Requests {
 
     struct Read {
         let id: RequestID
+        /// The leader (and term) it was asked of.
+        let leader: NodeID
+        let term: Term
         /// Known once the leader confirmed it; the read is answered when this is applied.
         var index: LogIndex?
         let done: ReadDone
@@ -121,6 +124,16 @@ struct Requests {
             guard let i = reads.firstIndex(where: { $0.id.value == state.requestContext }) else { continue }
             reads[i].index = state.index
         }
+    }
+
+    /// The leader is now `leader` in `term`: reads not yet confirmed that were asked of
+    /// another were lost with that leader's pending requests, and fail.
+    mutating func leaderChanged(to leader: NodeID, term: Term) {
+        let isLost = { (read: Read) in read.index == nil && (read.leader != leader || read.term != term) }
+        guard reads.contains(where: isLost) else { return }
+        let lost = reads.filter(isLost)
+        reads.removeAll(where: isLost)
+        for read in lost { read.done(.failure(.dropped)) }
     }
 
     /// Answers the confirmed reads whose index the state machine reached.

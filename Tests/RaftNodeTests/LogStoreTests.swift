@@ -29,6 +29,12 @@ import Testing
         #expect(throws: StoreError.self) { try store.append(entries(8...8, term: 2)) }
         #expect(throws: StoreError.self) { try store.append(entries(2...2, term: 2)) }
         #expect(throws: StoreError.self) { try store.append([Entry(term: 2, index: 7), Entry(term: 2, index: 9)]) }
+        // A snapshot whose last entry this log holds with another term replaces the whole log.
+        try store.compact(through: 5, term: 9)
+        #expect(store.firstIndex == 6 && store.lastIndex == 5 && store.compacted.term == 9)
+        try store.append(entries(6...7, term: 9))
+        try store.compact(through: 6, term: 9)  // Its own prefix: the entry after stays.
+        #expect(try store.entries(from: 1, to: 10) == entries(7...7, term: 9))
         try store.compact(through: 10, term: 3)  // A snapshot past the log empties it.
         #expect(store.firstIndex == 11 && store.lastIndex == 10)
         try store.append(entries(11...12, term: 3))

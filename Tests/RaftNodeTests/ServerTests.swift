@@ -19,7 +19,7 @@ final class CommandList: StateMachine {
 }
 
 /// Messages in flight between in-process servers, delivered when the test says.
-final class MemoryNetwork: Transport {
+final class HeldMessages: Transport {
     var inFlight: [Message] = []
     func send(_ message: Message) { inFlight.append(message) }
 }
@@ -34,7 +34,7 @@ final class MemoryNetwork: Transport {
         let directory: String
     }
 
-    static func open(_ id: NodeID, in directory: String, network: MemoryNetwork) throws -> Member {
+    static func open(_ id: NodeID, in directory: String, network: HeldMessages) throws -> Member {
         var config = Config(id: id)
         (config.electionTicks, config.heartbeatTicks, config.preVote, config.checkQuorum, config.randomSeed) = (10, 1, true, true, id.rawValue)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -47,7 +47,7 @@ final class MemoryNetwork: Transport {
 
     /// One round: every server ticks, then messages are delivered until none is left, each
     /// server carrying out its work after every delivery. `down` servers get nothing.
-    static func round(_ members: [Member], _ network: MemoryNetwork, down: Set<NodeID> = []) throws {
+    static func round(_ members: [Member], _ network: HeldMessages, down: Set<NodeID> = []) throws {
         for member in members where !down.contains(member.server.id) {
             member.server.tick()
             try member.server.process()
@@ -65,7 +65,7 @@ final class MemoryNetwork: Transport {
 
     @Test func electReplicateRestart() throws {
         let root = try LogStoreTests.directory()
-        let network = MemoryNetwork()
+        let network = HeldMessages()
         var members = try [NodeID(1), 2, 3].map { try Self.open($0, in: "\(root)/\($0)", network: network) }
         for _ in 0..<100 where !members.contains(where: \.server.isLeader) { try Self.round(members, network) }
         let leader = try #require(members.first { $0.server.isLeader })

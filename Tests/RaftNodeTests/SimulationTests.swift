@@ -44,7 +44,7 @@ import Testing
         var servers: [Server?]
         var machines: [CommandList]
         let stores = [Stores(), Stores(), Stores()]
-        let network = MemoryNetwork()
+        let network = HeldMessages()
         var leaders: [Term: NodeID] = [:]
         /// Acknowledged writes: the command and its position (from the state machine's result).
         let acknowledged = Acknowledged()
