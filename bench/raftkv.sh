@@ -2,7 +2,8 @@
 # Throughput and latency of raftkv PUTs on a 3-member cluster on 127.0.0.1, fsync on, next to
 # the raw fsync rate of the same disk. Each row: C concurrent clients (one connection each,
 # one request at a time) writing for SECONDS to the leader; ops/s, p50 and p99 latency.
-# Rows with batching (inputs that arrive together share one sync) and without (--no-batching).
+# Rows with batching (inputs that arrive together share one sync) and without (--no-batching),
+# with the leader's synced writes per PUT.
 # Usage: bench/raftkv.sh [SECONDS] [CLIENT COUNTS...]   (default: 10 s; 1 8 32 clients)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,10 @@ def start_cluster(tag, extra):
         time.sleep(0.1)
     raise SystemExit("no leader")
 
+def syncs(port):
+    s = socket.create_connection(("127.0.0.1", port))
+    return int(ask(s.makefile(), s, "STATS").split("syncs=")[1])
+
 def load(port, n, seconds):
     latencies, lock = [], threading.Lock()
     stop = time.monotonic() + seconds
@@ -76,13 +81,15 @@ def load(port, n, seconds):
 
 os.makedirs(root, exist_ok=True)
 print(f"raw fsync rate of this disk: {fsync_rate(f'{root}/fsync-probe'):,.0f} fsyncs/s (512-byte appends)")
-print(f"{'batching':>9} {'clients':>7} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+print(f"{'batching':>9} {'clients':>7} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'syncs/op':>9}")
 for tag, extra in (("on", []), ("off", ["--no-batching"])):
     for n in clients:
         procs, port = start_cluster(f"{tag}-{n}", extra)
         try:
+            before = syncs(port)
             ops, p50, p99 = load(port, n, seconds)
-            print(f"{tag:>9} {n:>7} {ops:>9,.0f} {p50:>8.2f} {p99:>8.2f}")
+            per_op = (syncs(port) - before) / (ops * seconds)
+            print(f"{tag:>9} {n:>7} {ops:>9,.0f} {p50:>8.2f} {p99:>8.2f} {per_op:>9.2f}")
         finally:
             for p in procs: p.kill(); p.wait()
 PY

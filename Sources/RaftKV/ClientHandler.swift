@@ -21,7 +21,7 @@ struct Service: Sendable {
                 let stats = await node.stats
                 let s = stats.status
                 return "STATS id=\(s.id) role=\(s.role) term=\(s.term) leader=\(s.leader) commit=\(s.commit) applied=\(s.applied)"
-                    + " last=\(s.lastIndex) snapshot=\(stats.snapshotIndex) waiting=\(stats.waiting)"
+                    + " last=\(s.lastIndex) snapshot=\(stats.snapshotIndex) waiting=\(stats.waiting) syncs=\(stats.syncs)"
             default:
                 transport.cutConnections()
                 return "OK"

@@ -6,7 +6,7 @@ import RaftNode
 ///     GET KEY [stale|default|consistent]   → VALUE v | NONE
 ///     PUT KEY VALUE                        → OK
 ///     CAS KEY EXPECTED NEW                 → OK | MISMATCH [current]
-///     STATS                                → STATS term=… leader=… commit=… applied=…
+///     STATS                                → STATS id=… role=… term=… leader=… commit=… applied=… syncs=…
 ///     CUT                                  → OK   (closes the peer connections: a fault, for tests)
 ///
 /// Failures: `ERR reason` (a bad request), `NOTLEADER id` (ask that member; 0 = none known),

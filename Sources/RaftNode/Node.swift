@@ -29,6 +29,8 @@ public struct NodeStats: Sendable, Equatable {
     public var snapshotIndex: LogIndex
     /// Requests waiting for an answer.
     public var waiting: Int
+    /// Synced store writes since the node started.
+    public var syncs: Int
 }
 
 /// A running node: a `Server` on a clock, with an async API in hashicorp/raft's shape
@@ -209,7 +211,7 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
     public var leader: NodeID { server.leader }
 
     public var stats: NodeStats {
-        NodeStats(status: server.status, snapshotIndex: server.snapshotIndex, waiting: server.waiting)
+        NodeStats(status: server.status, snapshotIndex: server.snapshotIndex, waiting: server.waiting, syncs: server.syncs)
     }
 
     // MARK: Running requests and the Ready loop

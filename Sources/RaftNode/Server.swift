@@ -37,6 +37,8 @@ public final class Server {
     public let snapshotEvery: UInt64?
     /// The index of the last entry the state machine applied (or restored from a snapshot).
     public private(set) var applied = LogIndex.zero
+    /// Synced store writes so far (log appends and compactions, hard states, snapshots).
+    public private(set) var syncs = 0
     private var requests = Requests()
     /// A membership change was applied since the last snapshot.
     private var membershipChanged = false
@@ -191,6 +193,7 @@ public final class Server {
             if let snapshot = rd.snapshot {
                 try snapshots.save(snapshot)
                 try log.compact(through: snapshot.metadata.index, term: snapshot.metadata.term)
+                syncs += 2
                 try node.storage.applySnapshot(snapshot)
                 try machine.restore(snapshot.data)
                 applied = snapshot.metadata.index
@@ -198,13 +201,17 @@ public final class Server {
             }
             if !rd.entries.isEmpty {
                 try log.append(rd.entries)
+                syncs += 1
                 node.storage.append(rd.entries)
             }
             if let hardState = rd.hardState {
                 // Term and vote must be durable before any message that depends on them; the
                 // commit index need not be (a restarted node learns it again), so a change of
                 // commit alone costs no sync.
-                if hardState.term != stable.hardState.term || hardState.vote != stable.hardState.vote { try stable.save(hardState) }
+                if hardState.term != stable.hardState.term || hardState.vote != stable.hardState.vote {
+                    try stable.save(hardState)
+                    syncs += 1
+                }
                 node.storage.setHardState(hardState)
             }
             for message in rd.messagesAfterPersist { transport.send(message) }
@@ -250,5 +257,6 @@ public final class Server {
         try snapshots.save(snapshot)
         try node.storage.compact(to: applied)
         try log.compact(through: applied, term: snapshot.metadata.term)
+        syncs += 2
     }
 }
