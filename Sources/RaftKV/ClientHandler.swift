@@ -49,32 +49,38 @@ final class ClientHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Confined to the channel's event loop.
     private var pending: [UInt8] = []
     private var previous: Task<Void, Never>?
+    private var refused = false
 
     init(service: Service) { self.service = service }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         var buffer = unwrapInboundIn(data)
         pending += buffer.readBytes(length: buffer.readableBytes) ?? []
         let channel = context.channel
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            var line = String(decoding: pending[..<newline], as: UTF8.self)
-            if line.hasSuffix("\r") { line.removeLast() }
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")), newline <= Self.maxLine {
+            var text = String(decoding: pending[..<newline], as: UTF8.self)
+            if text.hasSuffix("\r") { text.removeLast() }
             pending.removeSubrange(...newline)
-            let (service, before) = (service, previous)
-            previous = Task {
-                await before?.value
-                let reply = await service.answer(line)
-                _ = try? await channel.writeAndFlush(ByteBuffer(string: reply + "\n")).get()
-            }
+            let line = text
+            answer(on: channel) { await $0.answer(line) }
         }
         if pending.count > Self.maxLine {
+            // Answered in turn, after the requests before it; then the connection closes.
+            refused = true
             pending = []
-            let before = previous
-            previous = Task {
-                await before?.value
-                _ = try? await channel.writeAndFlush(ByteBuffer(string: "ERR request longer than \(Self.maxLine) bytes\n")).get()
-                _ = try? await channel.close()
-            }
+            answer(on: channel, thenClose: true) { _ in "ERR request longer than \(Self.maxLine) bytes" }
+        }
+    }
+
+    /// Queues an answer after those before it on this connection.
+    private func answer(on channel: any Channel, thenClose: Bool = false, _ make: @escaping @Sendable (Service) async -> String) {
+        let (service, before) = (service, previous)
+        previous = Task {
+            await before?.value
+            let reply = await make(service)
+            _ = try? await channel.writeAndFlush(ByteBuffer(string: reply + "\n")).get()
+            if thenClose { _ = try? await channel.close() }
         }
     }
 }

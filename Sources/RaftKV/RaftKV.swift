@@ -115,6 +115,8 @@ struct RaftKV: AsyncParsableCommand {
                             tickInterval: .milliseconds(tickMs), clock: ContinuousClock(), on: raftThread.next(), batching: !noBatching)
         } catch let error as StoreError {
             throw Invalid(description: "--data: \(error)")
+        } catch let error as CocoaError {
+            throw Invalid(description: "--data: cannot create '\(data)': \(error.underlying.map { "\($0)" } ?? "\(error.code)")")
         }
         transport.attach(node)
         let raftAddress = peers[me]!
