@@ -73,7 +73,8 @@ struct Requests {
     }
 
     private var next: UInt64 = 0
-    /// Ascending by index (proposals only append).
+    /// Ascending by index. (A leader re-elected after its log was cut back proposes below
+    /// writes it proposed before; those wait at their own index.)
     private(set) var writes: [Write] = []
     /// Ascending by id, which is also the ReadIndex context.
     private(set) var reads: [Read] = []
@@ -84,7 +85,9 @@ struct Requests {
         return RequestID(value: next)
     }
 
-    mutating func addWrite(_ write: Write) { writes.append(write) }
+    mutating func addWrite(_ write: Write) {
+        writes.insert(write, at: writes.lastIndex { $0.index <= write.index }.map { $0 + 1 } ?? 0)
+    }
     mutating func addRead(_ read: Read) { reads.append(read) }
 
     /// Replaces a transfer still waiting, which fails.

@@ -5,7 +5,7 @@ import Testing
 /// Three `raftkv` processes on 127.0.0.1 under a concurrent client load, while members are
 /// killed with SIGKILL and restarted and their connections cut. Afterwards every acknowledged
 /// write is there, and the whole client history (invocations and answers with real times) is
-/// linearizable. Runs for `RAFTKV_CHAOS_SECONDS` (default 40).
+/// linearizable. Runs for `RAFTKV_CHAOS_SECONDS` (default 60).
 @Suite(.serialized) struct ChaosTests {
     typealias Op = Linearizability.Operation
 
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func killsAndCutsUnderLoad() throws {
-        let seconds = UInt64(ProcessInfo.processInfo.environment["RAFTKV_CHAOS_SECONDS"].flatMap(Int.init) ?? 40)
+        let seconds = UInt64(ProcessInfo.processInfo.environment["RAFTKV_CHAOS_SECONDS"].flatMap(Int.init) ?? 60)
         let cluster = try KVCluster(size: 3)
         defer { cluster.stopAll() }
         for slot in 0..<3 { try cluster.start(slot) }
