@@ -82,6 +82,9 @@ public final class TCPTransport: Transport, Sendable {
         link.send(message)
     }
 
+    /// The bytes waiting to be written to `peer`; read on the peer's event loop.
+    func bytesHeld(for peer: NodeID) -> Int { links.withLockedValue { $0[peer] }?.held ?? 0 }
+
     /// Closes every connection, both ways (a network fault, for tests); they are dialled
     /// again as messages need them.
     public func cutConnections() {
@@ -109,6 +112,7 @@ final class PeerLink: @unchecked Sendable {
     /// flushed out of the socket.
     private var waiting: [(ByteBuffer, Message)] = []
     private var bytesHeld = 0
+    var held: Int { bytesHeld }
     private var retryAt = NIODeadline.uptimeNanoseconds(0)
     private var backoff = TimeAmount.milliseconds(50)
 
