@@ -25,6 +25,9 @@ import Testing
         func acknowledged(once key: String) { lock.withLock { acknowledgedOnce.append(key) } }
         func error(_ text: String) { lock.withLock { errors.append(text) } }
         func refused(_ op: Op, _ answer: String) { lock.withLock { refused.append((op, answer)) } }
+        /// Every request and its answer, by client: `client op invoked answered request → answer`.
+        private(set) var log: [String] = []
+        func log(_ line: String) { lock.withLock { log.append(line) } }
         func count(_ what: String) { lock.withLock { counts[what, default: 0] += 1 } }
     }
 
@@ -61,6 +64,7 @@ import Testing
                 target = Int(rng.next(below: UInt64(cluster.size)))
             }
             let answered = now()
+            record.log("c\(number) \(written) \(invoked) \(answered) \(line) → \(answer ?? "(none)")")
             func add(_ outcome: Op.Outcome) { record.add(Op(key: opKey, kind: opKind, outcome: outcome, invoked: invoked, answered: answered)) }
             switch answer {
             case nil, "UNKNOWN":
@@ -150,22 +154,18 @@ import Testing
 
         #expect(record.errors.isEmpty, "\(record.errors.prefix(5))")
         #expect(lost.isEmpty, "acknowledged writes missing: \(lost.prefix(10))")
-        // Known: in about one run in three, one key's history is not linearizable (a value read
-        // that no answered write put there, and a compare-and-set that succeeded against a
-        // value already overwritten). Reported as a known issue until the cause is found; the
-        // key's history is written out for study.
-        withKnownIssue("raftkv: a history that is not linearizable in some chaos runs", isIntermittent: true) {
-            if let key = Linearizability.check(record.history) {
-                // The key's history, for a reader: one operation a line, by invocation.
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("raftkv-chaos-\(key).txt")
-                let answered = record.history.filter { $0.key == key }
-                    .map { ($0.invoked, "\($0.invoked) \($0.outcome == .unknown ? "-" : String($0.answered)) \($0.kind) \($0.outcome)") }
-                let refused = record.refused.filter { $0.0.key == key }
-                    .map { ($0.0.invoked, "\($0.0.invoked) \($0.0.answered) \($0.0.kind) refused: \($0.1)") }
-                let lines = (answered + refused).sorted { $0.0 < $1.0 }.map(\.1)
-                try lines.joined(separator: "\n").write(to: path, atomically: true, encoding: .utf8)
-                Issue.record("key \(key): the history is not linearizable (\(path.path))")
-            }
+        if let key = Linearizability.check(record.history) {
+            // The key's history, for a reader: one operation a line, by invocation.
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("raftkv-chaos-\(key).txt")
+            let answered = record.history.filter { $0.key == key }
+                .map { ($0.invoked, "\($0.invoked) \($0.outcome == .unknown ? "-" : String($0.answered)) \($0.kind) \($0.outcome)") }
+            let refused = record.refused.filter { $0.0.key == key }
+                .map { ($0.0.invoked, "\($0.0.invoked) \($0.0.answered) \($0.0.kind) refused: \($0.1)") }
+            let lines = (answered + refused).sorted { $0.0 < $1.0 }.map(\.1)
+            try lines.joined(separator: "\n").write(to: path, atomically: true, encoding: .utf8)
+            let all = FileManager.default.temporaryDirectory.appendingPathComponent("raftkv-chaos-requests.txt")
+            try record.log.joined(separator: "\n").write(to: all, atomically: true, encoding: .utf8)
+            Issue.record("key \(key): the history is not linearizable (\(path.path); every request: \(all.path))")
         }
         // The run did real work under real faults.
         let counts = record.counts

@@ -99,7 +99,9 @@ final class KVCluster: @unchecked Sendable {
 
 /// A blocking line-protocol client with a receive timeout.
 final class Client {
-    private let fd: Int32
+    /// The socket; -1 once closed. Closed exactly once: a descriptor closed twice may by then
+    /// be another client's socket, whose answers would then cross with this one's.
+    private var fd: Int32
     private var buffer: [UInt8] = []
 
     init(port: Int) throws {
@@ -113,11 +115,12 @@ final class Client {
         }
         guard connected else {
             close(fd)
+            fd = -1  // A class whose init throws once initialized is deinitialized too.
             throw KVCluster.Failure(description: "cannot connect to \(port)")
         }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Sends one request and returns the answer line; throws on a closed connection or when no
     /// answer came within `timeout` seconds.
