@@ -10,19 +10,20 @@ struct Service: Sendable {
 
     func answer(_ line: String) async -> String {
         do {
-            switch try Request(line: line) {
+            let request = try Request(line: line)
+            switch request {
             case let .get(key, mode):
                 let value = try await node.read(mode, timeout: timeout) { $0.get(key) }
                 return value.map { "VALUE \($0)" } ?? "NONE"
-            case let request where request.command != nil:
-                let result = String(decoding: try await node.apply(request.command!, timeout: timeout), as: UTF8.self)
-                return result.uppercased().hasPrefix("MISMATCH") ? "MISMATCH" + result.dropFirst("mismatch".count) : result.uppercased()
+            case .put, .cas:
+                // The state machine's result is the answer.
+                return String(decoding: try await node.apply(request.command!, timeout: timeout), as: UTF8.self)
             case .stats:
                 let stats = await node.stats
                 let s = stats.status
                 return "STATS id=\(s.id) role=\(s.role) term=\(s.term) leader=\(s.leader) commit=\(s.commit) applied=\(s.applied)"
                     + " last=\(s.lastIndex) snapshot=\(stats.snapshotIndex) waiting=\(stats.waiting) syncs=\(stats.syncs)"
-            default:
+            case .cut:
                 transport.cutConnections()
                 return "OK"
             }

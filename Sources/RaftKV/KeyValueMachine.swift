@@ -4,7 +4,8 @@ import RaftNode
 /// The replicated key-value map: commands come through the log, in order, on every member.
 ///
 /// A command is one line of text: `put KEY VALUE` or `cas KEY EXPECTED NEW` (set NEW only if
-/// KEY holds EXPECTED). Its result is `ok`, or `mismatch` followed by the value held (if any).
+/// KEY holds EXPECTED). Its result is the client's answer: `OK`, or `MISMATCH` followed by the
+/// value held (if any).
 final class KeyValueMachine: StateMachine {
     private(set) var values: [String: String] = [:]
 
@@ -15,14 +16,14 @@ final class KeyValueMachine: StateMachine {
         switch words.first {
         case "put" where words.count == 3:
             values[words[1]] = words[2]
-            return Array("ok".utf8)
+            return Array("OK".utf8)
         case "cas" where words.count == 4:
-            guard values[words[1]] == words[2] else { return Array((["mismatch"] + [values[words[1]]].compactMap { $0 }).joined(separator: " ").utf8) }
+            guard values[words[1]] == words[2] else { return Array((["MISMATCH"] + [values[words[1]]].compactMap { $0 }).joined(separator: " ").utf8) }
             values[words[1]] = words[3]
-            return Array("ok".utf8)
+            return Array("OK".utf8)
         default:
             // Only this program proposes commands, and it checks them first.
-            return Array("error: not a command".utf8)
+            return Array("ERR not a command".utf8)
         }
     }
 

@@ -64,6 +64,8 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
     }
 
     private nonisolated let inbox: AsyncStream<Input>.Continuation
+    /// The inbox's stream until `start` takes it.
+    private var pending: AsyncStream<Input>?
     private var inputs: Task<Void, Never>?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -86,8 +88,6 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
         pending = stream
     }
 
-    private var pending: AsyncStream<Input>?
-
     /// Starts ticking and taking input.
     public func start() {
         guard ticking == nil, failure == nil, let stream = pending else { return }
@@ -108,7 +108,7 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
         }
     }
 
-    /// Stops ticking and taking input; every waiting request ends with `.outcomeUnknown`.
+    /// Stops ticking and taking input; every waiting request ends with `.stopped`.
     /// The stores stay as they are, ready to be opened again.
     public func stop() {
         if failure == nil { failure = "stopped" }

@@ -109,7 +109,7 @@ public final class Server {
     /// Only the leader takes writes.
     @discardableResult
     public func apply(_ command: [UInt8], done: @escaping (Result<[UInt8], ServerError>) -> Void) -> RequestID {
-        propose(.normal, command, done: done)
+        propose(isConfChange: false, done: done) { (node) throws(RaftError) in try node.propose(command) }
     }
 
     /// Succeeds once every entry before it is applied here (a write of nothing).
@@ -122,7 +122,7 @@ public final class Server {
     /// it does not fit the configuration.
     @discardableResult
     public func changeMembership(_ change: ConfChange, done: @escaping (Result<Void, ServerError>) -> Void) -> RequestID {
-        propose(.confChange, change.encoded) { done($0.map { _ in () }) }
+        propose(isConfChange: true, done: { done($0.map { _ in () }) }) { (node) throws(RaftError) in try node.proposeConfChange(change) }
     }
 
     /// Asks for a linearizable read: `done` is called once this server's state machine holds
@@ -167,19 +167,18 @@ public final class Server {
     /// The newest snapshot's index (zero for none).
     public var snapshotIndex: LogIndex { node.storage.firstIndex - 1 }
 
-    private func propose(_ kind: Entry.Kind, _ data: [UInt8], done: @escaping Requests.WriteDone) -> RequestID {
+    /// Proposes through `submit` on the leader, and waits for the entry it appended.
+    private func propose(isConfChange: Bool, done: @escaping Requests.WriteDone,
+                         _ submit: (inout RawNode<MemoryStorage>) throws(RaftError) -> Void) -> RequestID {
         let id = requests.newID()
         guard isLeader else { done(.failure(.notLeader(leader: leader))); return id }
         do {
-            switch kind {
-            case .normal: try node.propose(data)
-            case .confChange: try node.proposeConfChange(ConfChange(encoded: data)!)
-            }
+            try submit(&node)
         } catch {
             done(.failure(.dropped))
             return id
         }
-        requests.addWrite(.init(id: id, index: node.raft.log.lastIndex, term: term, isConfChange: kind == .confChange, done: done))
+        requests.addWrite(.init(id: id, index: node.raft.log.lastIndex, term: term, isConfChange: isConfChange, done: done))
         return id
     }
 

@@ -36,9 +36,8 @@ public enum ServerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Names one request, so its owner can abandon it (on a timeout).
-public struct RequestID: Hashable, Sendable, Comparable {
+public struct RequestID: Hashable, Sendable {
     let value: UInt64
-    public static func < (a: RequestID, b: RequestID) -> Bool { a.value < b.value }
 }
 
 /// What a server waits on for its callers: writes by the log position they were proposed at,
@@ -96,8 +95,8 @@ struct Requests {
         self.transfer = transfer
     }
 
-    /// The entry at `entry.index` was applied with `result` (nil: a write that carries none);
-    /// the write proposed at that index succeeds if the entry is the one proposed.
+    /// The entry at `entry.index` was applied with `result`; the write proposed at that index
+    /// succeeds if the entry is the one proposed.
     mutating func applied(_ entry: Entry, result: Result<[UInt8], ServerError>) {
         while let first = writes.first, first.index <= entry.index {
             writes.removeFirst()
@@ -141,9 +140,10 @@ struct Requests {
 
     /// Answers the confirmed reads whose index the state machine reached.
     mutating func answerReads(applied: LogIndex) {
-        guard reads.contains(where: { $0.index.map { $0 <= applied } ?? false }) else { return }
-        let ready = reads.filter { $0.index.map { $0 <= applied } ?? false }
-        reads.removeAll { $0.index.map { $0 <= applied } ?? false }
+        let isReady = { (read: Read) in read.index.map { $0 <= applied } ?? false }
+        guard reads.contains(where: isReady) else { return }
+        let ready = reads.filter(isReady)
+        reads.removeAll(where: isReady)
         for read in ready { read.done(.success(read.index!)) }
     }
 

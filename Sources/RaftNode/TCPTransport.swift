@@ -83,7 +83,7 @@ public final class TCPTransport: Transport, Sendable {
     }
 
     /// The bytes waiting to be written to `peer`; read on the peer's event loop.
-    func bytesHeld(for peer: NodeID) -> Int { links.withLockedValue { $0[peer] }?.held ?? 0 }
+    func bytesHeld(for peer: NodeID) -> Int { links.withLockedValue { $0[peer] }?.bytesHeld ?? 0 }
 
     /// Closes every connection, both ways (a network fault, for tests); they are dialled
     /// again as messages need them.
@@ -111,8 +111,7 @@ final class PeerLink: @unchecked Sendable {
     /// Messages waiting for the connection, and their bytes with those written but not yet
     /// flushed out of the socket.
     private var waiting: [(ByteBuffer, Message)] = []
-    private var bytesHeld = 0
-    var held: Int { bytesHeld }
+    private(set) var bytesHeld = 0
     private var retryAt = NIODeadline.uptimeNanoseconds(0)
     private var backoff = TimeAmount.milliseconds(50)
 
