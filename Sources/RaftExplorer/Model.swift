@@ -17,6 +17,11 @@ public protocol Model: Sendable {
     /// `nextState(after:action:)` for a caller done with `state`, which a model may change in
     /// place where nothing else holds it. The same result. Default: `nextState(after:action:)`.
     func nextState(replacing state: consuming State, action: Action) -> State?
+    /// The names of the action kinds, in a fixed order: coverage is counted by kind
+    /// (`EventCoverage`), and random walks weigh kinds. Default: one kind, "action".
+    var actionKinds: [String] { get }
+    /// The kind of `action`: an index into `actionKinds`.
+    func kind(of action: Action) -> Int
     /// The properties to check on every state reached.
     var properties: [Property<State>] { get }
     /// Whether `state` is inside the bounds. A state outside is generated but neither counted
@@ -47,6 +52,10 @@ public final class ImageScratch {
 
 extension Model {
     public func withinBoundary(_ state: State) -> Bool { true }
+
+    public var actionKinds: [String] { ["action"] }
+
+    public func kind(of action: Action) -> Int { 0 }
 
     public func encode(_ state: State, into bytes: inout [UInt8]) { encode(state, into: &bytes, scratch: ImageScratch()) }
 

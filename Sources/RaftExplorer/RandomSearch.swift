@@ -1,13 +1,9 @@
 import Dispatch
 import Synchronization
 
-/// Models whose actions fall into named kinds, so random exploration can weigh them (and swarm
-/// runs switch kinds off). The default: one kind.
+/// Models random exploration can weigh by action kind (`Model.actionKinds`), and swarm runs
+/// switch kinds off.
 public protocol WeightedModel: Model {
-    /// The names of the action kinds, in a fixed order.
-    var actionKinds: [String] { get }
-    /// The kind of `action`: an index into `actionKinds`.
-    func kind(of action: Action) -> Int
     /// The default weight of each kind (same order as `actionKinds`).
     var defaultWeights: [UInt64] { get }
     /// The "thread" an action runs on, for PCT scheduling (for a cluster: the node that acts or
@@ -125,6 +121,8 @@ public struct FuzzStats: Sendable, Equatable {
     /// Distinct states seen (by fingerprint).
     public var distinct = 0
     public var maxDepth = 0
+    /// By action kind, over the runs counted (not the steps that replay a frontier prefix).
+    public var coverage = EventCoverage(kinds: [])
 }
 
 public struct FuzzReport<Action: Sendable>: Sendable {
@@ -222,6 +220,9 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         /// of the round's start), in order, each with the walk's length on reaching it: novelty
         /// also avoids these, and the merge inserts only these (it holds the others).
         var unseen: [(fingerprint: Fingerprint, length: Int32)] = []
+        /// The kind of the action that reached each of `unseen`.
+        var unseenKinds: [UInt8] = []
+        var coverage = EventCoverage(kinds: [])
         var violation: String?
         /// How many of `choices` replay a frontier walk's prefix.
         var prefix = 0
@@ -270,6 +271,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// `shouldStop` is asked.
     public func run(shouldStop: () -> Bool = { false }, onRound: (FuzzRound<M.Action>) -> Void = { _ in }) -> FuzzReport<M.Action> {
         var stats = FuzzStats()
+        stats.coverage = EventCoverage(kinds: variants[0].actionKinds)
         var encoder = StateEncoder()
         for (model, state) in zip(variants, initial[0]) where seen.insert(model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)) {
             stats.distinct += 1
@@ -288,8 +290,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 stats.events += walk.choices.count - walk.prefix
                 stats.maxDepth = max(stats.maxDepth, walk.choices.count)
                 var firstSeen: [Int] = []
-                for (fp, length) in walk.unseen where seen.insert(fp) {
+                stats.coverage.add(walk.coverage)
+                for ((fp, length), kind) in zip(walk.unseen, walk.unseenKinds) where seen.insert(fp) {
                     stats.distinct += 1
+                    stats.coverage.new(Int(kind))
                     firstSeen.append(Int(length))
                 }
                 if !firstSeen.isEmpty {
@@ -345,6 +349,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let start = frontierStart(&rng)
         if let start { result.variant = start.variant }
         let model = variants[result.variant]
+        result.coverage = EventCoverage(kinds: model.actionKinds)
         var policy = WalkPolicy(model: model, options: options, prefix: start?.choices.count ?? 0, rng: &rng)
         var cursor = WalkCursor(model: model, variant: result.variant, state: initial[result.variant], always: always[result.variant],
                                 canonical: transitions == nil ? nil : initialCanonical[result.variant], width: options.hashWidth,
@@ -363,9 +368,15 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 if abandoned.load(ordering: .relaxed) { return result }
             }
             let listing = cursor.listing()
+            let kinds = listing.kinds
+            for kind in kinds { result.coverage.enabled(Int(kind)) }
             guard var pick = policy.pick(at: step, in: listing, cursor: &cursor, rng: &rng, seen: seen, walked: result.unseen) else { break }
             result.choices.append(UInt16(pick.index))
-            if let fp = pick.fingerprint, !pick.seen { result.unseen.append((fp, Int32(result.choices.count))) }
+            result.coverage.taken(Int(kinds[pick.index]))
+            if let fp = pick.fingerprint, !pick.seen {
+                result.unseen.append((fp, Int32(result.choices.count)))
+                result.unseenKinds.append(kinds[pick.index])
+            }
             if let property = cursor.move(to: &pick, from: listing) {
                 result.violation = property
                 break

@@ -68,6 +68,8 @@ public struct SearchReport<Action: Sendable>: Sendable {
     public var counterexample: Counterexample<Action>?
     /// `sometimes` properties never satisfied by any state reached.
     public var unsatisfiedSometimes: [String]
+    /// By action kind; BFS resumed from a checkpoint: the work of this process only.
+    public var coverage: EventCoverage
     public var complete: Bool { end == .complete }
 }
 
@@ -129,7 +131,7 @@ extension Model {
     /// A search's report: the counterexample rebuilt from the parent table, and (for a complete
     /// search) the `sometimes` properties never satisfied.
     func report(_ end: SearchEnd, _ stats: SearchStats, _ violation: (String, UInt32)?, _ parents: ParentTable,
-                _ sometimes: [Property<State>], _ satisfied: [Bool]) -> SearchReport<Action> {
+                _ sometimes: [Property<State>], _ satisfied: [Bool], _ coverage: EventCoverage) -> SearchReport<Action> {
         var counterexample: Counterexample<Action>?
         if let (property, id) = violation {
             let path = parents.path(to: id)
@@ -137,7 +139,7 @@ extension Model {
                                             actions: actions(initial: path.initial, indexes: path.actionIndexes))
         }
         let unsatisfied = end == .complete ? zip(sometimes, satisfied).filter { !$0.1 }.map(\.0.name) : []
-        return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied)
+        return SearchReport(end: end, stats: stats, counterexample: counterexample, unsatisfiedSometimes: unsatisfied, coverage: coverage)
     }
 }
 
@@ -164,6 +166,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     static var batchSize: Int { 8192 }
     let budget: MemoryBudget
     public internal(set) var stats = SearchStats()
+    /// By action kind, over this process's batches.
+    public private(set) var coverage: EventCoverage
     /// The level of the states in `current` (the initial states are level 1); 0 before them.
     var depth = 0
     /// The level being expanded, and the one it fills.
@@ -178,6 +182,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         seen = FingerprintSet(width: options.hashWidth)
         always = model.properties.filter { $0.expectation == .always }
         sometimes = model.properties.filter { $0.expectation == .sometimes }
+        coverage = EventCoverage(kinds: model.actionKinds)
         precondition(sometimes.count <= 64, "at most 64 sometimes-properties")
         satisfied = Array(repeating: false, count: sometimes.count)
         budget = MemoryBudget(limit: options.queueMemory, spillDirectory: options.spillDirectory)
@@ -192,6 +197,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         var fingerprint: Fingerprint
         var parent: UInt32
         var actionIndex: Int
+        var kind: Int
         var violated: String?
         /// Bit i: `sometimes` property i holds here.
         var satisfies: UInt64
@@ -199,6 +205,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
 
     private struct ChunkResult {
         var generated = 0
+        var coverage: EventCoverage
         var candidates: [Candidate] = []
         var images: [UInt8] = []
     }
@@ -212,7 +219,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                     checkpointDue: () -> Bool = { false }, checkpointed: (SearchStats) -> Void = { _ in }) throws -> SearchReport<M.Action> {
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
             stats.fingerprintBytes = seen.bytes
-            return model.report(end, stats, violation, parents, sometimes, satisfied)
+            return model.report(end, stats, violation, parents, sometimes, satisfied, coverage)
         }
 
         if !started, let violation = try start() { return report(.violation, violation) }
@@ -230,7 +237,9 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             let results = expand(block, keepingStates: keepsStates)
             stats.generated += results.reduce(0) { $0 + $1.generated }
             for result in results {
+                coverage.add(result.coverage)
                 for candidate in result.candidates where seen.insert(candidate.fingerprint) {
+                    coverage.new(candidate.kind)
                     let id = parents.add(parent: candidate.parent, actionIndex: candidate.actionIndex)
                     stats.distinct += 1
                     stats.maxDepth = depth + 1
@@ -302,7 +311,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         let chunks = stride(from: 0, to: records.count, by: max(size, 1)).map { $0..<min($0 + size, records.count) }
         if chunks.count == 1 { return [expand(block, records, chunk: chunks[0], keepingStates: keepingStates)] }
         return [ChunkResult](unsafeUninitializedCapacity: chunks.count) { buffer, initialized in
-            buffer.initialize(repeating: ChunkResult())
+            buffer.initialize(repeating: ChunkResult(coverage: coverage.zeroed))
             initialized = chunks.count
             let results = SharedBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
@@ -314,7 +323,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     /// Expands the states of `records` in `chunk`, each decoded from `block`.
     private func expand(_ block: ImageQueue.Block, _ records: [(id: UInt32, image: Range<Int>)], chunk: Range<Int>,
                         keepingStates: Bool) -> ChunkResult {
-        var result = ChunkResult()
+        var result = ChunkResult(coverage: coverage.zeroed)
         var encoder = StateEncoder()
         var enabled: [M.Action] = []
         // New states this chunk already holds: a second path to one adds nothing (the merge
@@ -332,9 +341,12 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             for (index, action) in enabled.enumerated() {
+                let kind = model.kind(of: action)
+                result.coverage.enabled(kind)
                 guard let next = model.nextState(after: state, action: action) else { continue }
                 result.generated += 1
                 guard model.withinBoundary(next) else { continue }
+                result.coverage.taken(kind)
                 let fp = model.fingerprint(of: next, width: options.hashWidth, encoder: &encoder)
                 guard !seen.contains(fp), found.insert(fp).inserted else { continue }
                 var image: Range<Int>?
@@ -343,7 +355,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
                     model.encode(next, into: &result.images, scratch: scratch)
                     image = start..<result.images.count
                 }
-                result.candidates.append(Candidate(image: image, fingerprint: fp, parent: id, actionIndex: index,
+                result.candidates.append(Candidate(image: image, fingerprint: fp, parent: id, actionIndex: index, kind: kind,
                                                    violated: always.firstFailing(in: next), satisfies: sometimes.holdingMask(in: next)))
             }
         }
@@ -389,18 +401,21 @@ public final class DepthFirstSearch<M: Model> {
         var encoder = StateEncoder()
         var stack: [Frame] = []
         var truncated = false
+        var coverage = EventCoverage(kinds: model.actionKinds)
 
         func report(_ end: SearchEnd, _ violation: (String, UInt32)? = nil) -> SearchReport<M.Action> {
             stats.fingerprintBytes = seen.bytes
             stats.queued = stack.count
-            return model.report(end, stats, violation, parents, sometimes, satisfied)
+            return model.report(end, stats, violation, parents, sometimes, satisfied, coverage)
         }
 
         /// Records a newly reached state; returns a violation to report, if any.
-        func visit(_ state: M.State, parent: UInt32, actionIndex: Int, depth: Int) -> (String, UInt32)? {
+        func visit(_ state: M.State, parent: UInt32, actionIndex: Int, depth: Int, kind: Int?) -> (String, UInt32)? {
             guard model.withinBoundary(state) else { return nil }
+            if let kind { coverage.taken(kind) }
             let fp = model.fingerprint(of: state, width: options.hashWidth, encoder: &encoder)
             guard seen.insert(fp) else { return nil }
+            if let kind { coverage.new(kind) }
             let id = parents.add(parent: parent, actionIndex: actionIndex)
             stats.distinct += 1
             stats.maxDepth = max(stats.maxDepth, depth)
@@ -409,6 +424,7 @@ public final class DepthFirstSearch<M: Model> {
             var enabled: [M.Action] = []
             if options.maxDepth.map({ depth < $0 }) ?? true {
                 model.actions(of: state, into: &enabled)
+                for i in enabled.indices { coverage.enabled(model.kind(of: enabled[i])) }
             } else {
                 truncated = true
             }
@@ -418,7 +434,7 @@ public final class DepthFirstSearch<M: Model> {
 
         for (index, state) in model.initialStates.enumerated() {
             stats.generated += 1
-            if let violation = visit(state, parent: ParentTable.root, actionIndex: index, depth: 1) {
+            if let violation = visit(state, parent: ParentTable.root, actionIndex: index, depth: 1, kind: nil) {
                 return report(.violation, violation)
             }
             while let top = stack.last {
@@ -431,7 +447,7 @@ public final class DepthFirstSearch<M: Model> {
                 stack[stack.count - 1].nextAction += 1
                 guard let next = model.nextState(after: top.state, action: action) else { continue }
                 stats.generated += 1
-                if let violation = visit(next, parent: top.id, actionIndex: actionIndex, depth: top.depth + 1) {
+                if let violation = visit(next, parent: top.id, actionIndex: actionIndex, depth: top.depth + 1, kind: model.kind(of: action)) {
                     return report(.violation, violation)
                 }
                 if stats.generated & 0x3FFF == 0 {

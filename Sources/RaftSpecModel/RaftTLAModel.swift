@@ -72,6 +72,27 @@ public struct RaftTLAModel: Model {
 
     public var initialStates: [State] { [State()] }
 
+    /// raft.tla's action names, as TLC's coverage names them.
+    public var actionKinds: [String] {
+        ["Restart", "Timeout", "RequestVote", "BecomeLeader", "ClientRequest", "AdvanceCommitIndex", "AppendEntries",
+         "Receive", "DuplicateMessage", "DropMessage"]
+    }
+
+    public func kind(of action: Action) -> Int {
+        switch action {
+        case .restart: 0
+        case .timeout: 1
+        case .requestVote: 2
+        case .becomeLeader: 3
+        case .clientRequest: 4
+        case .advanceCommitIndex: 5
+        case .appendEntries: 6
+        case .receive: 7
+        case .duplicate: 8
+        case .drop: 9
+        }
+    }
+
     // MARK: Next
 
     public func actions(of state: State, into actions: inout [Action]) {

@@ -186,10 +186,13 @@ struct Check: ParsableCommand {
         let clock = limits.clock
         var lastProgress = 0.0
         let shouldStop = limits.reached
+        let log = try common.progressLog()
         // What a resumed search had done before this process: rates count this process's work.
         var (generatedBefore, distinctBefore) = (0, 0)
         let progress = { (stats: SearchStats) in
             let now = clock.seconds
+            log?.write(at: now, [("generated", stats.generated), ("distinct", stats.distinct), ("depth", stats.maxDepth),
+                                 ("queued", stats.queued)])
             guard now - lastProgress >= 2 else { return }
             lastProgress = now
             let memory = residentMemory()
@@ -258,6 +261,9 @@ struct Check: ParsableCommand {
         print("states: generated \(s.generated), distinct \(s.distinct), depth \(s.maxDepth), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) generated/s, \(Int(distinctRate)) distinct/s")
         print("fingerprints: \(run.hashBits.rawValue)-bit, \(formatBytes(s.fingerprintBytes)) (\(String(format: "%.1f", Double(s.fingerprintBytes) / Double(max(s.distinct, 1)))) B per distinct state), collision probability \(String(format: "%.1e", collision)); peak memory \(formatBytes(peakMemory)) (\(peakMemory / max(s.distinct, 1)) B per distinct state)")
         if s.spilledBytesPeak > 0 { print("queue: spilled to disk, at most \(formatBytes(s.spilledBytesPeak)) at once") }
+        log?.write(at: elapsed, final: true, [("generated", s.generated), ("distinct", s.distinct), ("depth", s.maxDepth),
+                                              ("queued", s.queued)])
+        printCoverage(report.coverage, all: common.coverage)
         if !report.unsatisfiedSometimes.isEmpty {
             print("note: never reached: \(report.unsatisfiedSometimes.joined(separator: ", ")) (the bounds may be too tight)")
         }
@@ -269,7 +275,8 @@ struct Check: ParsableCommand {
             distinctStatesPerSecond: distinctRate, symmetry: run.symmetry, fingerprintBits: run.hashBits.rawValue,
             fingerprintBytes: s.fingerprintBytes, bytesPerDistinctState: Double(s.fingerprintBytes) / Double(max(s.distinct, 1)),
             collisionProbability: collision, peakMemoryBytes: peakMemory,
-            queueDiskBytesPeak: run.strategy == .bfs ? s.spilledBytesPeak : nil, unsatisfiedSometimes: report.unsatisfiedSometimes)
+            queueDiskBytesPeak: run.strategy == .bfs ? s.spilledBytesPeak : nil, unsatisfiedSometimes: report.unsatisfiedSometimes,
+            eventCoverage: KindCoverage.list(report.coverage))
         return Outcome(exit: exit, stats: stats)
     }
 }

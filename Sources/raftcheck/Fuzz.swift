@@ -120,6 +120,7 @@ struct Fuzz: ParsableCommand {
         let clock = limits.clock
         var lastProgress = 0.0
         var saveError: InputError?
+        let log = try common.progressLog()
         let report = search.run(shouldStop: limits.reached, onRound: { round in
             if let corpus {
                 do {
@@ -133,6 +134,8 @@ struct Fuzz: ParsableCommand {
                 }
             }
             let now = clock.seconds
+            log?.write(at: now, [("runs", round.stats.runs), ("events", round.stats.events),
+                                 ("distinct", round.stats.distinct), ("depth", round.stats.maxDepth)])
             if now - lastProgress >= 2 {
                 lastProgress = now
                 let s = round.stats
@@ -163,13 +166,17 @@ struct Fuzz: ParsableCommand {
         }
         let end = report.violation != nil ? "violation" : report.stopped ? limits.end : "runs_done"
         let rate = Double(s.events) / max(elapsed, 1e-9)
+        log?.write(at: elapsed, final: true, [("runs", s.runs), ("events", s.events), ("distinct", s.distinct),
+                                              ("depth", s.maxDepth)])
+        printCoverage(s.coverage, all: common.coverage)
         print("runs: \(s.runs), events \(s.events), \(String(format: "%.2f", elapsed)) s, \(Int(rate)) events/s, distinct states seen \(s.distinct), longest walk \(s.maxDepth)")
         if let statsJson = common.statsJson { writeReporting(&exit) { () throws(InputError) in
             try Stats(mode: "fuzz", spec: self.spec, seed: campaign.seed, complete: end == "runs_done", end: end,
                       generatedStates: s.events, distinctStates: s.distinct, maxDepth: s.maxDepth, elapsedSeconds: elapsed,
                       statesPerSecond: rate, workers: workers, mutation: Nullable(value: spec.mutation), violation: Nullable(value: violation),
                       runs: s.runs, events: s.events, eventsPerSecond: rate, distinctStatesSeen: s.distinct,
-                      firstRun: campaign.nextRun, nextRun: report.nextRun, swarm: swarm).write(to: statsJson)
+                      firstRun: campaign.nextRun, nextRun: report.nextRun, swarm: swarm,
+                      eventCoverage: KindCoverage.list(s.coverage)).write(to: statsJson)
         } }
         // The process ends here, and what the search holds goes with it, not freed state by
         // state (a worker's kept states took a third of a second to free).

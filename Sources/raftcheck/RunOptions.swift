@@ -1,5 +1,6 @@
 import ArgumentParser
 import RaftSim
+import RaftCheckFiles
 
 /// The options `check` and `fuzz` share: the spec, threads, the time budget, the mutation, and
 /// where results go.
@@ -25,6 +26,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Write the summary as JSON to this file.")
     var statsJson: String?
 
+    @Option(help: "Append progress to this file as it goes, one JSON object per line.")
+    var progressJsonl: String?
+
+    @Flag(help: "Print how often each event kind was enabled, taken, and led to a new state.")
+    var coverage = false
+
     func validate() throws {
         try validateWorkers(workers)
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
@@ -32,6 +39,11 @@ struct RunOptions: ParsableArguments {
     }
 
     /// `--mutation`, applied to a cluster spec ('none': the real core).
+    /// The `--progress-jsonl` file, opened (nil: none asked for).
+    func progressLog() throws(InputError) -> ProgressLog? {
+        try progressJsonl.map { (path) throws(InputError) in try ProgressLog(path: path) }
+    }
+
     func applyMutation(to spec: inout Spec) {
         if let mutation { spec.override(mutation: mutation) }
     }

@@ -162,6 +162,8 @@ struct Stats: Encodable {
     var firstRun: Int?
     var nextRun: Int?
     var swarm: Bool?
+    /// Both: by event kind, how often it was enabled, taken, and led to a new state.
+    var eventCoverage: [KindCoverage]?
 
     func write(to path: String) throws(InputError) { try writeSummary(self, to: path) }
 }
