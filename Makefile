@@ -12,13 +12,21 @@ BUILD_FLAGS := -c release -Xswiftc -enable-testing $(OPT_FLAGS)
 BIN := .build/release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build fuzz-decoders fuzzer swift-flags docs
+.PHONY: run test deps test-deps build fuzz-decoders fuzzer swift-flags docs
 
-# libxxhash-dev (through pkg-config) is the one system library RaftCheck links.
+# libxxhash-dev (through pkg-config) is the one system library RaftCheck links. The tests also
+# drive the HTML pages in Debian's headless chromium and check ITF output against its JSON
+# schema with Debian's python3-jsonschema.
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libxxhash; then \
 		echo "installing libxxhash-dev and pkg-config"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y libxxhash-dev pkg-config; \
+	fi
+
+test-deps: deps
+	@if ! [ -x /usr/bin/chromium ] || ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then \
+		echo "installing chromium and python3-jsonschema (for the tests)"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium python3-jsonschema; \
 	fi
 
 # The flags every release build of this repository uses (the bench scripts read them here).
@@ -33,7 +41,7 @@ run: build
 	$(BIN)/raftcheck check specs/ci.yaml --workers 2
 	$(BIN)/five-nodes
 
-test: build
+test: test-deps build
 	$(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 # The libFuzzer targets, built as ClusterFuzzLite builds them (.clusterfuzzlite/build.sh), into

@@ -8,6 +8,8 @@ import Yams
 public enum CheckSpec {
     case cluster(Spec)
     case raftTLA(RaftTLASpec)
+
+    public var isCluster: Bool { if case .cluster = self { true } else { false } }
 }
 
 /// Reads a spec from YAML (format: specs/README.md). Every unknown key, wrong type or invalid

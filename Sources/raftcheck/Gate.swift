@@ -29,7 +29,7 @@ struct Gate: ParsableCommand {
         var outcome: Outcome
         /// `passed`'s end: how the check ended (its stats' `end`: complete, time_limit,
         /// interrupted, …); `skipped`: not checked, the gate was interrupted before it.
-        enum Outcome { case passed(end: String), violation(property: String, trace: String), badSpec(String), internalError, skipped }
+        enum Outcome { case passed(end: String), violation(property: String, trace: String, page: String?), badSpec(String), internalError, skipped }
     }
 
     func validate() throws {
@@ -90,14 +90,16 @@ struct Gate: ParsableCommand {
         var arguments = [spec, "--workers", "\(workers)", "--max-memory", "\(maxMemory)", "--trace-out", trace]
         let outcome: Result.Outcome
         do {
-            let timeLimit: Double? = switch try SpecLoader.load(path: spec) {
+            let loaded = try SpecLoader.load(path: spec)
+            let timeLimit: Double? = switch loaded {
             case .cluster(let s): s.search.timeLimit
             case .raftTLA(let s): s.search.timeLimit
             }
             if timeLimit == nil { arguments += ["--time-limit", "\(defaultTimeLimit)"] }
             let verdict = try Check.parse(arguments).execute()
             outcome = switch (verdict.exit, verdict.violation) {
-            case (.violation, let violation?): .violation(property: violation.property, trace: trace)
+            case (.violation, let violation?): .violation(property: violation.property, trace: trace,
+                                                          page: loaded.isCluster ? Self.writePage(trace) : nil)
             case (.clean, _): .passed(end: verdict.end)
             default: .internalError
             }
@@ -109,6 +111,20 @@ struct Gate: ParsableCommand {
             outcome = .badSpec(Check.message(for: error))
         }
         return Result(spec: spec, seconds: clock.seconds, outcome: outcome)
+    }
+
+    /// The HTML view of a failing cluster trace, beside it (`NAME.trace.html`): its path, or nil
+    /// if it could not be written (said on stderr; the trace itself is there).
+    static func writePage(_ trace: String) -> String? {
+        let page = trace.hasSuffix(".json") ? String(trace.dropLast(5)) + ".html" : trace + ".html"
+        do {
+            try Show.parse([trace, "--format", "html", "--output", page]).run()
+            print("gate: the trace's HTML view is \(page)")
+            return page
+        } catch {
+            FileHandle.standardError.write(Data("gate: cannot write the trace's HTML view: \(error)\n".utf8))
+            return nil
+        }
     }
 
     private func writeJUnit(_ results: [Result], to path: String) throws(InputError) {
@@ -143,8 +159,9 @@ struct Gate: ParsableCommand {
                 xml += "      <system-out>no violation (\(end == "complete" ? "complete" : "incomplete: \(end.replacingOccurrences(of: "_", with: " "))"))</system-out>\n"
             case .skipped:
                 xml += "      <skipped message=\"interrupted before this spec was checked\"/>\n"
-            case .violation(let property, let trace):
-                xml += "      <failure type=\"violation\" message=\"\(escape(property)) violated; trace \(escape(trace))\">raftcheck replay \(escape(trace))</failure>\n"
+            case .violation(let property, let trace, let page):
+                let view = page.map { "; view \(escape($0))" } ?? ""
+                xml += "      <failure type=\"violation\" message=\"\(escape(property)) violated; trace \(escape(trace))\(view)\">raftcheck replay \(escape(trace))</failure>\n"
             case .badSpec(let message):
                 xml += "      <error type=\"bad-spec\" message=\"\(escape(message))\"/>\n"
             case .internalError:

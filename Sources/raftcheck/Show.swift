@@ -4,28 +4,55 @@ import RaftCore
 import RaftSim
 import RaftCheckFiles
 
-/// `raftcheck show TRACE`: a trace for people: a timeline, or a Mermaid sequence diagram.
+/// `raftcheck show TRACE`: a trace for people (a timeline, a Mermaid sequence diagram, an HTML
+/// page) or for other tools (ITF, ShiViz).
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Render a trace as a text timeline or a Mermaid sequence diagram.")
+        abstract: "Render a trace as a text timeline, a Mermaid or HTML sequence diagram, or as ITF or ShiViz input.")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, mermaid }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, mermaid, html }
 
     @Argument(help: "The trace file (JSON).")
     var trace: String
 
-    @Option(help: "text (a timeline) or mermaid (a sequence diagram that renders in GitHub markdown).")
+    @Option(help: "text (a timeline), mermaid (a sequence diagram that renders in GitHub markdown), html (one self-contained page).")
     var format = Format.text
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
 
     func run() throws {
         let (trace, events) = try TraceFile.read(self.trace)
         let model = ClusterModel(spec: trace.spec)
         let (states, diverged) = model.replay(events)
+        if format == .html {
+            return try emit(TraceHTML.page(trace, events, states, model, diverged: diverged))
+        }
         let lines = format == .text
             ? Self.timeline(trace, events, states, model)
             : Self.mermaid(trace, events, states, model)
-        print(lines.joined(separator: "\n"))
-        if let diverged { print(format == .text ? "DIVERGED at event \(diverged + 1)" : "    Note over n1: DIVERGED at event \(diverged + 1)") }
+        var text = lines.joined(separator: "\n") + "\n"
+        if let diverged { text += (format == .text ? "DIVERGED at event \(diverged + 1)" : "    Note over n1: DIVERGED at event \(diverged + 1)") + "\n" }
+        try emit(text)
+    }
+
+    /// Prints `text`, or writes it to `--output`.
+    private func emit(_ text: String) throws {
+        guard let output else { return print(text, terminator: "") }
+        try writeOutput(Data(text.utf8), to: output, what: "\(format.rawValue) output")
+    }
+
+    /// A message in a diagram: its type, term, and what its type carries.
+    static func label(_ m: Message) -> String {
+        var text = "\(m.type) t\(m.term)"
+        switch m.type {
+        case .append: text += " prev \(m.index)@\(m.logTerm)" + (m.entries.isEmpty ? "" : " [\(m.entries.map { "\($0.index)@\($0.term)" }.joined(separator: " "))]")
+        case .appendResponse: text += m.reject ? " reject \(m.index)" : " ok \(m.index)"
+        case .voteResponse, .preVoteResponse: text += m.reject ? " no" : " yes"
+        case .vote, .preVote: text += " last \(m.index)@\(m.logTerm)"
+        default: break
+        }
+        return text
     }
 
     /// What changed on each node between two states: role and term.
@@ -60,17 +87,6 @@ struct Show: ParsableCommand {
     static func mermaid(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel) -> [String] {
         var lines = ["sequenceDiagram", "    %% raftcheck trace: spec '\(trace.spec.name)', mutation \(trace.mutation ?? "none")"]
         for id in 1...trace.spec.nodes { lines.append("    participant n\(id)") }
-        func label(_ m: Message) -> String {
-            var text = "\(m.type) t\(m.term)"
-            switch m.type {
-            case .append: text += " prev \(m.index)@\(m.logTerm)" + (m.entries.isEmpty ? "" : " [\(m.entries.map { "\($0.index)@\($0.term)" }.joined(separator: " "))]")
-            case .appendResponse: text += m.reject ? " reject \(m.index)" : " ok \(m.index)"
-            case .voteResponse, .preVoteResponse: text += m.reject ? " no" : " yes"
-            case .vote, .preVote: text += " last \(m.index)@\(m.logTerm)"
-            default: break
-            }
-            return text
-        }
         for (i, event) in events.enumerated() where i + 1 < states.count {
             switch event {
             case .deliver(let m): lines.append("    n\(m.from)->>n\(m.to): \(label(m))")
