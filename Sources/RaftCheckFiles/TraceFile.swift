@@ -1,7 +1,8 @@
 import Foundation
 import RaftSim
 
-/// Reads and writes trace files (JSON, snake_case keys); writes go through `writeOutput`.
+/// Reads and writes trace files (JSON, snake_case keys; ITF traces are read too); writes go
+/// through `writeOutput`.
 public enum TraceFile {
     public static func write(_ trace: Trace, to path: String) throws(InputError) {
         try writeJSON(trace, to: path, what: "trace")
@@ -17,6 +18,10 @@ public enum TraceFile {
     /// Parses and validates a trace; any defect is an `InputError` naming the field (and the
     /// event number), never a crash.
     public static func decode(_ data: Data, file path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
+        // An ITF trace (`ITF`) is read as the RaftCheck trace it carries.
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], ITF.isITF(object) {
+            return try decode(ITF.trace(from: object, file: path), file: path)
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         // The format and version first, so a future version is refused by name.

@@ -10,12 +10,12 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render a trace as a text timeline, a Mermaid or HTML sequence diagram, or as ITF or ShiViz input.")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, mermaid, html }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, mermaid, html, itf, shiviz }
 
     @Argument(help: "The trace file (JSON).")
     var trace: String
 
-    @Option(help: "text (a timeline), mermaid (a sequence diagram that renders in GitHub markdown), html (one self-contained page).")
+    @Option(help: "text (a timeline), mermaid (a sequence diagram that renders in GitHub markdown), html (one self-contained page), itf (every state in the Informal Trace Format; replays like the trace), shiviz (a log with vector clocks for ShiViz).")
     var format = Format.text
 
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
@@ -25,8 +25,12 @@ struct Show: ParsableCommand {
         let (trace, events) = try TraceFile.read(self.trace)
         let model = ClusterModel(spec: trace.spec)
         let (states, diverged) = model.replay(events)
-        if format == .html {
-            return try emit(TraceHTML.page(trace, events, states, model, diverged: diverged))
+        switch format {
+        case .html: return try emit(TraceHTML.page(trace, events, states, model, diverged: diverged))
+        case .itf, .shiviz:
+            if let diverged { throw InputError(file: self.trace, field: "events[\(diverged)]", message: "event \(diverged + 1) is not enabled where it occurs (the trace diverged)") }
+            return try emit(format == .itf ? String(decoding: TraceFormats.itf(trace, states, model), as: UTF8.self) : TraceFormats.shiviz(trace, events, states))
+        case .text, .mermaid: break
         }
         let lines = format == .text
             ? Self.timeline(trace, events, states, model)
