@@ -47,6 +47,9 @@ let package = Package(
             dependencies: [
                 "RaftSim", "RaftExplorer", "RaftSpecModel", "RaftCheckFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `explore`'s web server on 127.0.0.1.
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The runtime an application runs RaftCore in: durable stores, transports, the Ready

@@ -20,7 +20,7 @@ struct RaftCheck: ParsableCommand {
         commandName: "raftcheck",
         abstract: "Model-check and fuzz the RaftCore Raft implementation.",
         version: version,
-        subcommands: [Check.self, Fuzz.self, Replay.self, Minimize.self, Show.self, Gate.self, Mutants.self, Import.self, CorpusCommand.self]
+        subcommands: [Check.self, Fuzz.self, Replay.self, Minimize.self, Show.self, Explore.self, Gate.self, Mutants.self, Import.self, CorpusCommand.self]
     )
 
     /// Runs the command; usage mistakes and bad input exit 2 (not ArgumentParser's 64).

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RaftSim
+import RaftCheckFiles
+
+/// `raftcheck explore SPEC [TRACE]`: a web page on 127.0.0.1 where a user steps the production
+/// core by hand: the current state, the events enabled in it, every property on it; take an
+/// event, go back, start again, or save the path as a trace (stateright's Explorer, for
+/// RaftCore). It serves until the process is stopped (Ctrl-C).
+struct Explore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Step a spec's cluster by hand in the browser (a local web server on 127.0.0.1).")
+
+    @Argument(help: "The spec file (YAML; a cluster spec).")
+    var spec: String
+
+    @Argument(help: "A trace to start from: its events are taken first.")
+    var trace: String?
+
+    @Option(help: "The port on 127.0.0.1 (0: any free port; the address is printed).")
+    var port = 8080
+
+    @Option(help: "Run against a bug-zoo mutation of RaftCore (or 'none'), overriding the spec.")
+    var mutation: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() throws {
+        var spec: Spec
+        var events: [Event] = []
+        var origin = self.spec
+        if let trace {
+            let read = try TraceFile.read(trace)
+            (spec, events, origin) = (read.trace.spec, read.events, trace)
+        } else {
+            guard case .cluster(let loaded) = try SpecLoader.load(path: self.spec) else {
+                throw InputError(file: self.spec, field: "model", message: "explore steps a cluster spec (raft-tla specs are checked only)")
+            }
+            spec = loaded
+        }
+        if let mutation { spec.override(mutation: mutation) }
+        if let problem = spec.problems().first { throw InputError(file: origin, field: problem.field, message: problem.message) }
+        let session: ExplorerSession
+        do {
+            session = try ExplorerSession(spec: spec, events: events)
+        } catch {
+            throw InputError(file: origin, field: "events[\(error.index)]", message: "event \(error.index + 1) is not enabled where it occurs (the trace diverged)")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel: Channel
+        do {
+            channel = try ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.pipeline.configureHTTPServerPipeline().flatMap {
+                        channel.pipeline.addHandler(ExplorerHTTPHandler(session: session))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: port).wait()
+        } catch {
+            throw InputError(file: "127.0.0.1:\(port)", field: "--port", message: "cannot listen: \(error)")
+        }
+        // Ctrl-C and SIGTERM end the server, even if its parent started it with them blocked.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_DFL)
+            sigaddset(&signals, number)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        print("raftcheck explore \(origin): spec '\(spec.name)', mutation \(spec.mutation ?? "none"), \(events.count) events taken")
+        print("explore: http://127.0.0.1:\(channel.localAddress?.port ?? port)/")
+        flushOutput()
+        try channel.closeFuture.wait()
+    }
+}
+
+/// One HTTP connection of the explorer: GET / (the page), GET /api/state, POST
+/// /api/take/N, /api/back, /api/reset, GET /api/trace. Every handler runs on the server's one
+/// event loop, so the session sees one request at a time.
+final class ExplorerHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let session: ExplorerSession
+    private var head: HTTPRequestHead?
+
+    init(session: ExplorerSession) { self.session = session }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let (status, type, body) = respond(head.method, head.uri)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: type)
+            headers.add(name: "Content-Length", value: "\(body.count)")
+            headers.add(name: "Cache-Control", value: "no-store")
+            if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            let keepAlive = head.isKeepAlive
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [context] _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+        }
+    }
+
+    private func respond(_ method: HTTPMethod, _ uri: String) -> (HTTPResponseStatus, String, Data) {
+        let path = String(uri.prefix { $0 != "?" && $0 != "#" })
+        let json = "application/json"
+        func failed(_ status: HTTPResponseStatus, _ message: String) -> (HTTPResponseStatus, String, Data) {
+            (status, json, Data("{\"error\":\(String(reflecting: message))}".utf8))
+        }
+        switch (method, path) {
+        case (.GET, "/"): return (.ok, "text/html; charset=utf-8", Data(ExplorePage.html.utf8))
+        case (.GET, "/api/state"): return (.ok, json, session.json())
+        case (.GET, "/api/trace"): return (.ok, json, session.trace())
+        case (.POST, "/api/back"):
+            return session.back() ? (.ok, json, session.json()) : failed(.conflict, "already at the initial state")
+        case (.POST, "/api/reset"):
+            session.reset()
+            return (.ok, json, session.json())
+        case (.POST, _) where path.hasPrefix("/api/take/"):
+            guard let index = Int(path.dropFirst("/api/take/".count)) else { return failed(.badRequest, "expected /api/take/N") }
+            return session.take(index) ? (.ok, json, session.json()) : failed(.conflict, "event \(index) is not enabled here, changes nothing, or leaves the bounds")
+        default:
+            return failed(.notFound, "no such page: \(method) \(path)")
+        }
+    }
+}
