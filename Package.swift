@@ -80,6 +80,6 @@ let package = Package(
         .testTarget(name: "RaftKVTests", dependencies: ["RaftKV", "RaftCore"]),
         .testTarget(name: "RaftSimTests", dependencies: ["RaftSim", "RaftExplorer", "RaftCore"]),
         // Runs the built `raftcheck` executable as a subprocess, and tests its parts in process.
-        .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftCheckFiles", "RaftSim", "RaftCore"]),
+        .testTarget(name: "raftcheckTests", dependencies: ["raftcheck", "RaftCheckFiles", "RaftSim", "RaftSpecModel", "RaftCore"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import RaftCore
 import RaftSim
+import RaftSpecModel
 
 /// What hostile input must survive: the bytes go through the spec loader (as UTF-8 text) and
 /// through the trace decoder. A spec that validates runs `steps` steps of its model, and a trace
@@ -14,8 +15,10 @@ public enum DecoderExercise {
             var choices = SplitMix64(seed: UInt64(bytes.count))
             walk(spec, steps: steps) { Int(choices.next(below: UInt64($0))) }
         }
-        if let (trace, events) = try? TraceFile.decode(Data(bytes), file: "input.json") {
-            _ = ClusterModel(spec: trace.spec).replay(events)
+        switch try? TraceFile.decodeAny(Data(bytes), file: "input.json") {
+        case .cluster(let trace, let events)?: _ = ClusterModel(spec: trace.spec).replay(events)
+        case .raftTLA(let trace, let actions)?: _ = RaftTLAModel(spec: trace.spec).replay(actions)
+        case nil: break
         }
     }
 

@@ -1,11 +1,121 @@
 import Foundation
 import RaftSim
+import RaftSpecModel
+
+/// A trace of either model.
+public enum AnyTrace {
+    case cluster(Trace, [Event])
+    case raftTLA(RaftTLATrace, [RaftTLAModel.Action])
+}
+
+/// A behaviour of the raft-tla model (`RaftTLAModel`), replayable: the spec, raft.tla's
+/// actions with their arguments (`WireAction`) and the violation. Keys as raft.tla names its
+/// message fields (no snake_case). Written by `TraceFile.data`.
+public struct RaftTLATrace: Sendable {
+    public var format = Trace.formatName
+    public var version = Trace.currentVersion
+    public var tool: String
+    public var spec: RaftTLASpec
+    public var events: [WireAction]
+    public var violation: TraceViolation?
+
+    public init(tool: String, spec: RaftTLASpec, actions: [RaftTLAModel.Action], violation: TraceViolation?) {
+        (self.tool, self.spec, self.violation) = (tool, spec, violation)
+        events = actions.map(WireAction.init)
+    }
+
+    /// The spec's keys as a spec file writes them.
+    var specFields: [String: Any] {
+        ["model": "raft-tla", "name": spec.name, "servers": spec.servers, "values": spec.values, "max_term": spec.maxTerm,
+         "max_log": spec.maxLog, "max_messages": spec.maxMessages, "max_duplicates": spec.maxDuplicates,
+         "symmetry": spec.symmetry, "history": spec.history]
+    }
+}
 
 /// Reads and writes trace files (JSON, snake_case keys; ITF traces are read too); writes go
 /// through `writeOutput`.
 public enum TraceFile {
     public static func write(_ trace: Trace, to path: String) throws(InputError) {
         try writeJSON(trace, to: path, what: "trace")
+    }
+
+    /// A raft-tla trace as JSON (sorted keys, indented).
+    public static func data(_ trace: RaftTLATrace) -> Data {
+        var object: [String: Any] = ["format": trace.format, "version": trace.version, "tool": trace.tool, "spec": trace.specFields]
+        let encoder = JSONEncoder()
+        if let data = try? encoder.encode(trace.events), let events = try? JSONSerialization.jsonObject(with: data) { object["events"] = events }
+        if let violation = trace.violation {
+            object["violation"] = ["property": violation.property, "step": violation.step, "message": violation.message] as [String: Any]
+        }
+        var data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        data.append(0x0A)
+        return data
+    }
+
+    public static func write(_ trace: RaftTLATrace, to path: String) throws(InputError) {
+        try writeOutput(data(trace), to: path, what: "trace")
+    }
+
+    /// A trace of either model (`replay` and `show` take both).
+    public static func readAny(_ path: String) throws(InputError) -> AnyTrace {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, message: "cannot read the file")
+        }
+        return try decodeAny(data, file: path)
+    }
+
+    /// `readAny` of bytes already read.
+    public static func decodeAny(_ data: Data, file path: String) throws(InputError) -> AnyTrace {
+        var json = data
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], ITF.isITF(object) {
+            json = try ITF.trace(from: object, file: path)
+        }
+        if let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+           let spec = object["spec"] as? [String: Any], spec["model"] as? String == "raft-tla" {
+            return try decodeRaftTLA(json, file: path)
+        }
+        let (trace, events) = try decode(json, file: path)
+        return .cluster(trace, events)
+    }
+
+    /// A raft-tla trace: the header and spec checked as for a cluster trace, each action
+    /// against the spec's servers and values.
+    static func decodeRaftTLA(_ data: Data, file path: String) throws(InputError) -> AnyTrace {
+        struct Body: Decodable {
+            var format: String
+            var version: Int
+            var tool: String
+            var events: [WireAction]
+            var violation: TraceViolation?
+        }
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw InputError(file: path, field: fieldPath(context.codingPath + [key]), message: "missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw InputError(file: path, field: fieldPath(context.codingPath), message: context.debugDescription)
+        } catch {
+            throw InputError(file: path, message: "\(error)")
+        }
+        guard body.format == Trace.formatName else { throw InputError(file: path, field: "format", message: "expected '\(Trace.formatName)'") }
+        guard body.version == Trace.currentVersion else {
+            throw InputError(file: path, field: "version", message: "unsupported version \(body.version) (this tool reads \(Trace.currentVersion))")
+        }
+        guard case .raftTLA(let spec) = try embeddedSpec(data, file: path) else {
+            throw InputError(file: path, field: "spec.model", message: "expected raft-tla")
+        }
+        var actions: [RaftTLAModel.Action] = []
+        for (i, event) in body.events.enumerated() {
+            do { actions.append(try event.action(in: spec)) } catch {
+                throw InputError(file: path, field: "events[\(i)].\(error.field)", message: "event \(i + 1): \(error.message)")
+            }
+        }
+        if let step = body.violation?.step, !(0...actions.count).contains(step) {
+            throw InputError(file: path, field: "violation.step", message: "must be between 0 and the number of events (\(actions.count))")
+        }
+        return .raftTLA(RaftTLATrace(tool: body.tool, spec: spec, actions: actions, violation: body.violation), actions)
     }
 
     public static func read(_ path: String) throws(InputError) -> (trace: Trace, events: [Event]) {
@@ -62,7 +172,9 @@ public enum TraceFile {
         } catch {
             throw InputError(file: path, message: "\(error)")
         }
-        let spec = try embeddedSpec(data, file: path)
+        guard case .cluster(let spec) = try embeddedSpec(data, file: path) else {
+            throw InputError(file: path, field: "spec.model", message: "a raft-tla trace: replay and show read it; this command takes cluster traces")
+        }
         if let property = body.violation?.property, PropertyName(rawValue: property) == nil {
             throw InputError(file: path, field: "violation.property",
                              message: "unknown property '\(property)' (known: \(PropertyName.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -95,7 +207,7 @@ public enum TraceFile {
     }
 
     /// The trace's `spec` object, read by `SpecLoader` (JSON is YAML) and validated.
-    private static func embeddedSpec(_ data: Data, file path: String) throws(InputError) -> Spec {
+    private static func embeddedSpec(_ data: Data, file path: String) throws(InputError) -> CheckSpec {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let object = root["spec"] else {
             throw InputError(file: path, field: "spec", message: "missing")
         }
@@ -106,10 +218,7 @@ public enum TraceFile {
         let located = { (error: InputError) in
             InputError(file: path, field: "spec" + (error.field.map { $0.isEmpty ? "" : ".\($0)" } ?? ""), message: error.message)
         }
-        let loaded: CheckSpec
-        do { loaded = try SpecLoader.parse(String(decoding: text, as: UTF8.self), file: path) } catch { throw located(error) }
-        guard case .cluster(let spec) = loaded else { throw InputError(file: path, field: "spec.model", message: "a trace replays a cluster spec") }
-        return spec
+        do { return try SpecLoader.parse(String(decoding: text, as: UTF8.self), file: path) } catch { throw located(error) }
     }
 
     /// The first number (keys in sorted order) that no field of a trace holds: every number in a

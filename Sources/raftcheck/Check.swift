@@ -155,14 +155,10 @@ struct Check: ParsableCommand {
         var keyed = spec
         (keyed.search.maxStates, keyed.search.timeLimit) = (nil, nil)
         return try explore(RaftTLAModel(spec: spec), run, details: details, key: Self.checkpointKey(keyed)) { (counterexample, path) throws(InputError) in
-            // raft.tla behaviours are written as the list of TLA+ actions (not replayable).
-            let object: [String: Any] = ["format": "raftcheck-tla-trace", "version": 1, "spec": spec.name,
-                                         "property": counterexample.property, "actions": counterexample.actions.map(\.description)]
-            do {
-                try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
-            } catch {
-                throw InputError(file: path, message: "cannot write the trace: \(error.localizedDescription)")
-            }
+            let trace = RaftTLATrace(tool: "raftcheck \(RaftCheck.version)", spec: spec, actions: counterexample.actions,
+                                     violation: TraceViolation(property: counterexample.property, step: counterexample.actions.count,
+                                                               message: "\(counterexample.property) violated after \(counterexample.actions.count) actions"))
+            try TraceFile.write(trace, to: path)
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RaftCore
 import RaftSim
+import RaftSpecModel
 import RaftCheckFiles
 
 /// `raftcheck replay TRACE`: re-executes a trace deterministically and prints every step.
@@ -16,7 +17,13 @@ struct Replay: ParsableCommand {
     var mutation: String?
 
     func run() throws {
-        let (trace, events) = try TraceFile.read(self.trace)
+        let (trace, events): (Trace, [Event])
+        switch try TraceFile.readAny(self.trace) {
+        case .cluster(let t, let e): (trace, events) = (t, e)
+        case .raftTLA(let t, let actions):
+            if mutation != nil { throw InputError(file: self.trace, field: "--mutation", message: "does not apply to raft-tla traces") }
+            return try replay(t.spec, actions)
+        }
         var spec = trace.spec
         if let mutation { spec.override(mutation: mutation) }
         if let problem = spec.problems().first {
@@ -51,6 +58,26 @@ struct Replay: ParsableCommand {
             }
         }
         print("clean: no property violated in \(events.count) events")
+    }
+
+    /// A raft-tla trace: each action and what it changed, as TLC prints a behaviour.
+    private func replay(_ spec: RaftTLASpec, _ actions: [RaftTLAModel.Action]) throws {
+        let model = RaftTLAModel(spec: spec)
+        print("raftcheck replay \(self.trace): raft-tla spec '\(spec.name)', \(actions.count) actions")
+        let (states, diverged) = model.replay(actions)
+        for (i, state) in states.enumerated() {
+            if i > 0 { print("\(i). \(actions[i - 1])") }
+            print("   " + Show.tlaSummary(model, state))
+            if let property = model.violation(in: state) {
+                print("VIOLATION: \(property) after event \(i)")
+                throw ExitCode(Exit.violation.rawValue)
+            }
+        }
+        if let diverged {
+            print("DIVERGED at event \(diverged + 1) (\(actions[diverged])): not enabled here, or it leaves the spec's bounds")
+            throw ExitCode(Exit.diverged.rawValue)
+        }
+        print("clean: no property violated in \(actions.count) events")
     }
 
     /// Why `event` cannot happen in `state`, as far as the state shows.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RaftCore
 import RaftSim
+import RaftSpecModel
 import RaftCheckFiles
 
 /// `raftcheck show TRACE`: a trace for people (a timeline, a Mermaid sequence diagram, an HTML
@@ -22,7 +23,11 @@ struct Show: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (trace, events) = try TraceFile.read(self.trace)
+        let (trace, events): (Trace, [Event])
+        switch try TraceFile.readAny(self.trace) {
+        case .cluster(let t, let e): (trace, events) = (t, e)
+        case .raftTLA(let t, let actions): return try show(t, actions)
+        }
         let model = ClusterModel(spec: trace.spec)
         let (states, diverged) = model.replay(events)
         switch format {
@@ -40,6 +45,53 @@ struct Show: ParsableCommand {
         try emit(text)
     }
 
+    /// A raft-tla trace: as text (the actions and each state's terms, roles and logs) or ITF.
+    private func show(_ trace: RaftTLATrace, _ actions: [RaftTLAModel.Action]) throws {
+        let model = RaftTLAModel(spec: trace.spec)
+        let (states, diverged) = model.replay(actions)
+        switch format {
+        case .text:
+            var lines = ["trace: raft-tla spec '\(trace.spec.name)', \(trace.spec.servers) servers, \(actions.count) actions", "   " + Self.tlaSummary(model, states[0])]
+            for i in states.indices.dropFirst() {
+                lines.append(String(format: "%4d  ", i) + "\(actions[i - 1])")
+                lines.append("      " + Self.tlaSummary(model, states[i]))
+                if let property = model.violation(in: states[i]) { lines.append("      VIOLATION: \(property)") }
+            }
+            if let diverged { lines.append("DIVERGED at event \(diverged + 1)") }
+            try emit(lines.joined(separator: "\n") + "\n")
+        case .itf:
+            if let diverged { throw InputError(file: self.trace, field: "events[\(diverged)]", message: "event \(diverged + 1) is not enabled where it occurs (the trace diverged)") }
+            try emit(String(decoding: TraceFormats.itf(trace, states, model), as: UTF8.self))
+        case .mermaid, .html, .shiviz:
+            throw InputError(file: self.trace, field: "--format", message: "a raft-tla trace is shown as text or itf")
+        }
+    }
+
+    /// A raft-tla state in one line: each server's role, term and log (terms), and commit.
+    static func tlaSummary(_ model: RaftTLAModel, _ state: RaftTLAModel.State) -> String {
+        let variables = Dictionary(model.variables(of: state), uniquingKeysWith: { a, _ in a })
+        func perServer(_ name: String) -> [TLAValue] {
+            guard case .map(let pairs)? = variables[name] else { return [] }
+            return pairs.map(\.1)
+        }
+        let (roles, terms, logs, commits) = (perServer("state"), perServer("currentTerm"), perServer("log"), perServer("commitIndex"))
+        return roles.indices.map { i in
+            let role = if case .string(let r) = roles[i] { r } else { "?" }
+            let term = if case .int(let t) = terms[i] { t } else { 0 }
+            let commit = if case .int(let c) = commits[i] { c } else { 0 }
+            var entries: [String] = []
+            if case .seq(let log) = logs[i] {
+                for entry in log { if case .record(let fields) = entry, case .int(let t)? = fields.first?.1 { entries.append("\(t)") } }
+            }
+            return "s\(i + 1) \(role) t\(term) log [\(entries.joined(separator: " "))] commit \(commit)"
+        }.joined(separator: "; ") + "; messages \(perServerCount(variables["messages"]))"
+    }
+
+    private static func perServerCount(_ bag: TLAValue?) -> Int {
+        guard case .map(let pairs)? = bag else { return 0 }
+        return pairs.reduce(0) { if case .int(let n) = $1.1 { $0 + n } else { $0 } }
+    }
+
     /// Prints `text`, or writes it to `--output`.
     private func emit(_ text: String) throws {
         guard let output else { return print(text, terminator: "") }
@@ -47,7 +99,7 @@ struct Show: ParsableCommand {
     }
 
     /// A message in a diagram: its type, term, and what its type carries.
-    static func label(_ m: Message) -> String {
+    static func label(_ m: RaftCore.Message) -> String {
         var text = "\(m.type) t\(m.term)"
         switch m.type {
         case .append: text += " prev \(m.index)@\(m.logTerm)" + (m.entries.isEmpty ? "" : " [\(m.entries.map { "\($0.index)@\($0.term)" }.joined(separator: " "))]")

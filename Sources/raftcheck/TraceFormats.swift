@@ -1,6 +1,7 @@
 import Foundation
 import RaftCore
 import RaftSim
+import RaftSpecModel
 import RaftCheckFiles
 
 /// A cluster trace in other tools' formats: ITF (every state, replayable) and ShiViz (a log
@@ -55,6 +56,43 @@ enum TraceFormats {
         return data
     }
 
+    /// A raft-tla trace in ITF: per state raft.tla's own variables (`RaftTLAModel.variables`)
+    /// and `action`, the action that led there (`{"action": "Init"}` first), as the trace
+    /// writes it; `#meta.raftcheck` the trace's header.
+    static func itf(_ trace: RaftTLATrace, _ states: [RaftTLAModel.State], _ model: RaftTLAModel) -> Data {
+        var header = (try? JSONSerialization.jsonObject(with: TraceFile.data(trace))) as? [String: Any] ?? [:]
+        let events = header["events"] as? [Any] ?? []
+        header["events"] = nil
+        var itfStates: [Any] = []
+        for (i, state) in states.enumerated() {
+            var record: [String: Any] = ["#meta": ["index": i], "action": i == 0 ? ["action": "Init"] : ITF.tagged(events[i - 1])]
+            for (name, value) in model.variables(of: state) { record[name] = itf(value) }
+            itfStates.append(record)
+        }
+        let object: [String: Any] = [
+            "#meta": ["format": "ITF", "format-description": ITF.formatDescription, "source": "raftcheck \(RaftCheck.version)",
+                      "description": "raft.tla (raft-tla spec '\(trace.spec.name)'), \(trace.spec.servers) servers", "raftcheck": header],
+            "vars": ["action"] + model.variableNames,
+            "states": itfStates,
+        ]
+        var data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        data.append(0x0A)
+        return data
+    }
+
+    /// A TLA+ value in ITF.
+    static func itf(_ value: TLAValue) -> Any {
+        switch value {
+        case .int(let n): ["#bigint": "\(n)"]
+        case .string(let s): s
+        case .bool(let b): b
+        case .seq(let items): items.map(itf)
+        case .set(let items): ["#set": items.map(itf)]
+        case .map(let pairs): ["#map": pairs.map { [itf($0.0), itf($0.1)] }]
+        case .record(let fields): Dictionary(fields.map { ($0.0, itf($0.1)) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
     /// A ShiViz log: the parsing expression, an empty line (one execution), then two lines per
     /// event: what happened, and the host with its vector clock. Each event ticks its node's
     /// clock; a message carries its sender's clock from the event that sent it, and its
@@ -63,7 +101,7 @@ enum TraceFormats {
     static func shiviz(_ trace: Trace, _ events: [Event], _ states: [ClusterState]) -> String {
         let hosts = (1...trace.spec.nodes).map { "n\($0)" } + ["network"]
         var clocks = Array(repeating: Array(repeating: 0, count: hosts.count), count: hosts.count)
-        var sent: [Message: [[Int]]] = [:]
+        var sent: [RaftCore.Message: [[Int]]] = [:]
         var lines = [#"(?<event>.*)\n(?<host>\S*) (?<clock>{.*})"#, ""]
         for (i, event) in events.enumerated() where i + 1 < states.count {
             let host: Int
@@ -87,7 +125,7 @@ enum TraceFormats {
                 break
             }
             // Messages the event put in flight carry the acting node's clock.
-            var before: [Message: Int] = [:]
+            var before: [RaftCore.Message: Int] = [:]
             for m in states[i].network { before[m, default: 0] += 1 }
             for m in states[i + 1].network {
                 if before[m, default: 0] > 0 { before[m]! -= 1; continue }
