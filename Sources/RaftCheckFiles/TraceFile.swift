@@ -88,17 +88,7 @@ public enum TraceFile {
             var events: [WireAction]
             var violation: TraceViolation?
         }
-        let body: Body
-        do {
-            body = try JSONDecoder().decode(Body.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw InputError(file: path, field: fieldPath(context.codingPath + [key]), message: "missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            throw InputError(file: path, field: fieldPath(context.codingPath), message: context.debugDescription)
-        } catch {
-            throw InputError(file: path, message: "\(error)")
-        }
+        let body = try decodeBody(Body.self, data, JSONDecoder(), file: path)
         guard body.format == Trace.formatName else { throw InputError(file: path, field: "format", message: "expected '\(Trace.formatName)'") }
         guard body.version == Trace.currentVersion else {
             throw InputError(file: path, field: "version", message: "unsupported version \(body.version) (this tool reads \(Trace.currentVersion))")
@@ -155,23 +145,7 @@ public enum TraceFile {
             var events: [TraceEvent]
             var violation: TraceViolation?
         }
-        let body: Body
-        do {
-            body = try decoder.decode(Body.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
-            // Foundation says only "not valid JSON" for a number that does not fit its field.
-            if let (field, number) = misfitNumber(in: data) {
-                throw InputError(file: path, field: field, message: "the number \(number) does not fit: expected a non-negative integer")
-            }
-            throw InputError(file: path, message: "\(context.debugDescription) (or a number does not fit its field)")
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw InputError(file: path, field: fieldPath(context.codingPath + [key]), message: "missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            throw InputError(file: path, field: fieldPath(context.codingPath), message: context.debugDescription)
-        } catch {
-            throw InputError(file: path, message: "\(error)")
-        }
+        let body = try decodeBody(Body.self, data, decoder, file: path)
         guard case .cluster(let spec) = try embeddedSpec(data, file: path) else {
             throw InputError(file: path, field: "spec.model", message: "a raft-tla trace: replay and show read it; this command takes cluster traces")
         }
@@ -204,6 +178,29 @@ public enum TraceFile {
         var trace = Trace(tool: body.tool, spec: spec, seed: body.seed, run: body.run, events: events, violation: body.violation)
         trace.mutation = body.mutation
         return (trace, events)
+    }
+
+    /// Decodes a trace's body; every decoding error becomes an `InputError` naming the field as
+    /// the file spells it (snake_case where the decoder converts from it).
+    private static func decodeBody<T: Decodable>(_ type: T.Type, _ data: Data, _ decoder: JSONDecoder,
+                                                 file path: String) throws(InputError) -> T {
+        let snakeCase = if case .convertFromSnakeCase = decoder.keyDecodingStrategy { true } else { false }
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // Foundation says only "not valid JSON" for a number that does not fit its field.
+            if let (field, number) = misfitNumber(in: data) {
+                throw InputError(file: path, field: field, message: "the number \(number) does not fit: expected a non-negative integer")
+            }
+            throw InputError(file: path, message: "\(context.debugDescription) (or a number does not fit its field)")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw InputError(file: path, field: fieldPath(context.codingPath + [key], snakeCase: snakeCase), message: "missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw InputError(file: path, field: fieldPath(context.codingPath, snakeCase: snakeCase), message: context.debugDescription)
+        } catch {
+            throw InputError(file: path, message: "\(error)")
+        }
     }
 
     /// The trace's `spec` object, read by `SpecLoader` (JSON is YAML) and validated.
@@ -244,8 +241,8 @@ public enum TraceFile {
 
     /// The path as the file spells it: the decoder's keys are camelCase (`maxTerm`), the
     /// file's snake_case (`max_term`).
-    private static func fieldPath(_ path: [CodingKey]) -> String {
-        path.map { $0.intValue.map { "[\($0)]" } ?? ".\(snakeCase($0.stringValue))" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    private static func fieldPath(_ path: [CodingKey], snakeCase: Bool) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? ".\(snakeCase ? Self.snakeCase($0.stringValue) : $0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 
     private static func snakeCase(_ key: String) -> String {

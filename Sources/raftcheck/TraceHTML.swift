@@ -24,12 +24,12 @@ enum TraceHTML {
             verdict = "<span class=\"bad\">the trace records \(PageAssets.escape(recorded.property)) at step \(recorded.step); replayed here, no property fails</span>"
         }
         if let diverged { verdict += " <span class=\"bad\">diverged: event \(diverged + 1) is not enabled here</span>" }
-        struct Data: Encodable { var steps: [StepView]; var initial: Int }
+        struct PageData: Encodable { var steps: [StepView]; var initial: Int }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = .sortedKeys
         // JSONEncoder writes "/" as "\/", so the data cannot close its script element.
-        let json = String(decoding: (try? encoder.encode(Data(steps: steps, initial: failing ?? steps.count - 1))) ?? Foundation.Data("{}".utf8), as: UTF8.self)
+        let json = String(decoding: (try? encoder.encode(PageData(steps: steps, initial: failing ?? steps.count - 1))) ?? Data("{}".utf8), as: UTF8.self)
         return """
             <!DOCTYPE html>
             <html lang="en">
