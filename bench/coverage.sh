@@ -43,7 +43,7 @@ done
 
 # Mutation code counts as reached only where its mutation runs: the bug zoo, under coverage too.
 LLVM_PROFILE_FILE="$out/profiles/mutants-%p.profraw" \
-    "$bin" mutants --time-limit 5 --out "$out/mutants" >"$out/mutants.log" 2>&1 || true
+    "$bin" mutants --time-limit 10 --out "$out/mutants" >"$out/mutants.log" 2>&1 || true
 echo "ran mutants: $(tail -n 1 "$out/mutants.log")"
 
 # Every trace found is read back as a user would: `show` as a timeline and as a diagram.
