@@ -24,6 +24,14 @@ public struct EventCoverage: Sendable, Equatable {
     @inline(__always) mutating func taken(_ kind: Int) { counts[kind].taken &+= 1 }
     @inline(__always) mutating func new(_ kind: Int) { counts[kind].new &+= 1 }
 
+    /// Adds `enabled[i]` and `taken[i]` to kind i's counts.
+    mutating func add(enabled: [Int], taken: [Int]) {
+        for i in counts.indices {
+            counts[i].enabled &+= enabled[i]
+            counts[i].taken &+= taken[i]
+        }
+    }
+
     /// The same kinds, every count 0.
     var zeroed: EventCoverage { EventCoverage(kinds: kinds) }
 

@@ -350,6 +350,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         if let start { result.variant = start.variant }
         let model = variants[result.variant]
         result.coverage = EventCoverage(kinds: model.actionKinds)
+        // Counted here, added to `coverage` once the walk ends: the walk's hottest loop.
+        var (enabledByKind, takenByKind) = ([Int](repeating: 0, count: model.actionKinds.count), [Int](repeating: 0, count: model.actionKinds.count))
         var policy = WalkPolicy(model: model, options: options, prefix: start?.choices.count ?? 0, rng: &rng)
         var cursor = WalkCursor(model: model, variant: result.variant, state: initial[result.variant], always: always[result.variant],
                                 canonical: transitions == nil ? nil : initialCanonical[result.variant], width: options.hashWidth,
@@ -369,10 +371,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             let listing = cursor.listing()
             let kinds = listing.kinds
-            for kind in kinds { result.coverage.enabled(Int(kind)) }
+            enabledByKind.withUnsafeMutableBufferPointer { counts in
+                for kind in kinds { counts[Int(kind)] &+= 1 }
+            }
             guard var pick = policy.pick(at: step, in: listing, cursor: &cursor, rng: &rng, seen: seen, walked: result.unseen) else { break }
             result.choices.append(UInt16(pick.index))
-            result.coverage.taken(Int(kinds[pick.index]))
+            takenByKind[Int(kinds[pick.index])] &+= 1
             if let fp = pick.fingerprint, !pick.seen {
                 result.unseen.append((fp, Int32(result.choices.count)))
                 result.unseenKinds.append(kinds[pick.index])
@@ -387,6 +391,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         if result.violation != nil || options.reportsNovelRuns && result.unseen.contains(where: { !seen.contains($0.fingerprint) }) {
             result.actions = model.replay(result.choices, from: initial[result.variant]).actions
         }
+        result.coverage.add(enabled: enabledByKind, taken: takenByKind)
         return result
     }
 }
