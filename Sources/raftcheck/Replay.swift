@@ -10,7 +10,7 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-execute a trace and print each step; exit 1 if a property fails, 0 if it runs clean, 4 if it diverges.")
 
-    @Argument(help: "The trace file (JSON).")
+    @Argument(help: "The trace file (JSON, or ITF as show --format itf writes it).")
     var trace: String
 
     @Option(help: "Replay against this mutation instead of the trace's ('none': the real core).")

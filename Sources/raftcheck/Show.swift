@@ -13,7 +13,7 @@ struct Show: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, mermaid, html, itf, shiviz }
 
-    @Argument(help: "The trace file (JSON).")
+    @Argument(help: "The trace file (JSON, or ITF as --format itf writes it).")
     var trace: String
 
     @Option(help: "text (a timeline), mermaid (a sequence diagram that renders in GitHub markdown), html (one self-contained page), itf (every state in the Informal Trace Format; replays like the trace), shiviz (a log with vector clocks for ShiViz).")
@@ -33,7 +33,7 @@ struct Show: ParsableCommand {
         switch format {
         case .html: return try emit(TraceHTML.page(trace, events, states, model, diverged: diverged))
         case .itf, .shiviz:
-            if let diverged { throw InputError(file: self.trace, field: "events[\(diverged)]", message: "event \(diverged + 1) is not enabled where it occurs (the trace diverged)") }
+            if let diverged { throw diverging(diverged) }
             return try emit(format == .itf ? String(decoding: TraceFormats.itf(trace, states, model), as: UTF8.self) : TraceFormats.shiviz(trace, events, states))
         case .text, .mermaid: break
         }
@@ -60,7 +60,7 @@ struct Show: ParsableCommand {
             if let diverged { lines.append("DIVERGED at event \(diverged + 1)") }
             try emit(lines.joined(separator: "\n") + "\n")
         case .itf:
-            if let diverged { throw InputError(file: self.trace, field: "events[\(diverged)]", message: "event \(diverged + 1) is not enabled where it occurs (the trace diverged)") }
+            if let diverged { throw diverging(diverged) }
             try emit(String(decoding: TraceFormats.itf(trace, states, model), as: UTF8.self))
         case .mermaid, .html, .shiviz:
             throw InputError(file: self.trace, field: "--format", message: "a raft-tla trace is shown as text or itf")
@@ -90,6 +90,11 @@ struct Show: ParsableCommand {
     private static func perServerCount(_ bag: TLAValue?) -> Int {
         guard case .map(let pairs)? = bag else { return 0 }
         return pairs.reduce(0) { if case .int(let n) = $1.1 { $0 + n } else { $0 } }
+    }
+
+    /// ITF and ShiViz hold the states a trace reaches, so a trace that diverges has none to give.
+    private func diverging(_ index: Int) -> InputError {
+        InputError(file: trace, field: "events[\(index)]", message: "event \(index + 1) is not enabled where it occurs (the trace diverged)")
     }
 
     /// Prints `text`, or writes it to `--output`.
