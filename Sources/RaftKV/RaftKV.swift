@@ -111,7 +111,8 @@ struct RaftKV: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             node = try Node(config: config, bootstrap: peers.keys.sorted(), log: try FileLogStore(directory: "\(data)/log"),
                             stable: try FileStableStore(directory: data), snapshots: try FileSnapshotStore(directory: "\(data)/snapshots"),
-                            machine: KeyValueMachine(), transport: transport, snapshotEvery: snapshotEvery,
+                            machine: KeyValueMachine(), transport: transport, incarnation: try Incarnation.next(in: data),
+                            snapshotEvery: snapshotEvery,
                             tickInterval: .milliseconds(tickMs), clock: ContinuousClock(), on: raftThread.next(), batching: !noBatching)
         } catch let error as StoreError {
             throw Invalid(description: "--data: \(error)")

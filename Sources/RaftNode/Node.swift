@@ -75,11 +75,11 @@ public actor Node<Machine: StateMachine & SendableMetatype> {
     /// Opens a server over its stores (see `Server.init`). The node runs on `loop`, which
     /// should be a thread of its own: store writes block it while they sync.
     public init(config: Config, bootstrap voters: [NodeID], log: sending LogStore, stable: sending StableStore,
-                snapshots: sending SnapshotStore, machine: sending Machine, transport: sending Transport,
+                snapshots: sending SnapshotStore, machine: sending Machine, transport: sending Transport, incarnation: UInt64,
                 snapshotEvery: UInt64? = nil, tickInterval: Duration, clock: any Clock<Duration>, on loop: any EventLoop,
                 batching: Bool = true) throws {
         let server = try Server(config: config, bootstrap: voters, log: log, stable: stable, snapshots: snapshots,
-                                machine: machine, transport: transport, snapshotEvery: snapshotEvery)
+                                machine: machine, transport: transport, incarnation: incarnation, snapshotEvery: snapshotEvery)
         (self.server, self.machine, self.tickInterval, self.clock, self.loop) = (server, machine, tickInterval, clock, loop)
         self.batching = batching
         (leadership, leadershipContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(64))

@@ -39,7 +39,7 @@ public final class Server {
     public private(set) var applied = LogIndex.zero
     /// Synced store writes so far (log appends and compactions, hard states, snapshots).
     public private(set) var syncs = 0
-    private var requests = Requests()
+    private var requests: Requests
     /// A membership change was applied since the last snapshot.
     private var membershipChanged = false
 
@@ -47,10 +47,13 @@ public final class Server {
     /// the log after it and the hard state loaded; committed entries after the snapshot are
     /// applied again as they come out of the node. Stores that hold nothing start a new cluster
     /// of `voters` (every founding member is given the same list; later members get none).
+    /// `incarnation` must differ from every earlier start's (`Incarnation.next(in:)` keeps one
+    /// durably): ReadIndex contexts carry it.
     public init(config: Config, bootstrap voters: [NodeID], log: LogStore, stable: StableStore, snapshots: SnapshotStore,
-                machine: StateMachine, transport: Transport, snapshotEvery: UInt64? = nil) throws {
+                machine: StateMachine, transport: Transport, incarnation: UInt64, snapshotEvery: UInt64? = nil) throws {
         (self.id, self.log, self.stable, self.snapshots, self.machine, self.transport, self.snapshotEvery) =
             (config.id, log, stable, snapshots, machine, transport, snapshotEvery)
+        requests = Requests(incarnation: incarnation)
         var storage = MemoryStorage()
         let snapshot = try snapshots.latest()
         if let snapshot {

@@ -79,9 +79,16 @@ struct Requests {
     private(set) var reads: [Read] = []
     private(set) var transfer: Transfer?
 
+    /// The server's `Incarnation`, the high 32 bits of every ID it hands out.
+    let incarnation: UInt64
+
+    init(incarnation: UInt64) { self.incarnation = incarnation }
+
+    /// A new ID: the incarnation, then a counter (which wraps after 2^32 requests, by when the
+    /// first are long settled).
     mutating func newID() -> RequestID {
-        next += 1
-        return RequestID(value: next)
+        next = (next + 1) & 0xFFFF_FFFF
+        return RequestID(value: incarnation << 32 | next)
     }
 
     mutating func addWrite(_ write: Write) {

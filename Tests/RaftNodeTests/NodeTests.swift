@@ -21,7 +21,7 @@ import Testing
             (config.electionTicks, config.heartbeatTicks, config.preVote, config.checkQuorum, config.randomSeed) = (30, 2, true, true, id.rawValue)
             let node = try Node(config: config, bootstrap: bootstrap, log: MemoryLogStore(), stable: MemoryStableStore(),
                                 snapshots: MemorySnapshotStore(), machine: CommandList(), transport: network.transport(for: id),
-                                snapshotEvery: 5, tickInterval: .milliseconds(5), clock: ContinuousClock(), on: group.next())
+                                incarnation: 1, snapshotEvery: 5, tickInterval: .milliseconds(5), clock: ContinuousClock(), on: group.next())
             network.attach(id, node)
             nodes.withLock { $0[id] = node }
             await node.start()

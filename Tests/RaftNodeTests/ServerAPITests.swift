@@ -9,6 +9,11 @@ import Testing
     final class Cluster {
         var servers: [NodeID: Server] = [:]
         var machines: [NodeID: CommandList] = [:]
+        /// Each member's stores, kept across restarts.
+        var stores: [NodeID: (log: MemoryLogStore, stable: MemoryStableStore, snapshots: MemorySnapshotStore)] = [:]
+        var configs: [NodeID: Config] = [:]
+        /// Servers started so far: each start's incarnation.
+        var starts: UInt64 = 0
         let network = HeldMessages()
         /// Servers that get no messages and no ticks.
         var down: Set<NodeID> = []
@@ -24,10 +29,18 @@ import Testing
             var config = Config(id: id)
             (config.electionTicks, config.heartbeatTicks, config.preVote, config.checkQuorum, config.randomSeed) = (10, 1, true, true, id.rawValue)
             config.readOnlyOption = readOnly
+            (configs[id], stores[id]) = (config, (MemoryLogStore(), MemoryStableStore(), MemorySnapshotStore()))
+            try start(id, bootstrap: bootstrap)
+        }
+
+        /// Starts (or restarts) `id` from its stores, with a new state machine and incarnation.
+        func start(_ id: NodeID, bootstrap: [NodeID] = []) throws {
             let machine = CommandList()
             machines[id] = machine
-            servers[id] = try Server(config: config, bootstrap: bootstrap, log: MemoryLogStore(), stable: MemoryStableStore(),
-                                     snapshots: MemorySnapshotStore(), machine: machine, transport: network, snapshotEvery: snapshotEvery)
+            starts += 1
+            let (log, stable, snapshots) = stores[id]!
+            servers[id] = try Server(config: configs[id]!, bootstrap: bootstrap, log: log, stable: stable, snapshots: snapshots,
+                                     machine: machine, transport: network, incarnation: starts, snapshotEvery: snapshotEvery)
         }
 
         struct Endless: Error {}
@@ -162,6 +175,45 @@ import Testing
         if mode == .safe { #expect(result == nil || result == .failure(.dropped), "\(String(describing: result))") }
         if result == nil { leader.abandon(id) }
         #expect(leader.waiting == 0)
+    }
+
+    /// A follower's ReadIndex answer still in flight when the follower restarts is not taken for
+    /// the answer to a read of the new start (their contexts differ by incarnation): the new
+    /// read returns an index at or above every write acknowledged before it was asked.
+    @Test func readAnswerForAnEarlierStartIsIgnored() throws {
+        let cluster = try Cluster(voters: [1, 2, 3], snapshotEvery: nil)
+        let leader = try cluster.elect()
+        _ = try cluster.await { leader.apply(Array("put 1".utf8), done: $0) }
+        let follower = try #require(cluster.servers.keys.sorted().first { $0 != leader.id })
+        // A read through the follower, whose answer from the leader is held back.
+        _ = cluster.servers[follower]!.read { _ in }
+        try cluster.servers[follower]!.process()
+        var held: [Message] = []
+        for _ in 0..<20 where held.isEmpty {
+            while !cluster.network.inFlight.isEmpty {
+                let message = cluster.network.inFlight.removeFirst()
+                if message.type == .readIndexResponse && message.to == follower { held.append(message); continue }
+                cluster.servers[message.to]!.receive(message)
+                try cluster.servers[message.to]!.process()
+            }
+            if held.isEmpty { for id in cluster.servers.keys.sorted() { cluster.servers[id]!.tick(); try cluster.servers[id]!.process() } }
+        }
+        let oldAnswer = try #require(held.first)
+        // The follower restarts; a write is acknowledged; then the follower is asked to read,
+        // and the old answer arrives first.
+        try cluster.start(follower)
+        let write = try cluster.await { leader.apply(Array("put 2".utf8), done: $0) }
+        #expect(throws: Never.self) { try write.get() }
+        let written = leader.status.lastIndex
+        var result: Result<LogIndex, ServerError>?
+        _ = cluster.servers[follower]!.read { result = $0 }
+        try cluster.servers[follower]!.process()
+        cluster.servers[follower]!.receive(oldAnswer)
+        try cluster.servers[follower]!.process()
+        _ = try cluster.run { result != nil }
+        let index = try #require(try result?.get())
+        #expect(index >= written, "read at \(index), below the write acknowledged at \(written)")
+        #expect(oldAnswer.index < written)
     }
 
     @Test func writesLostToAnotherLeaderFail() throws {

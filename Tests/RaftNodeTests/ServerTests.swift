@@ -41,7 +41,7 @@ final class HeldMessages: Transport {
         let machine = CommandList()
         let server = try Server(config: config, bootstrap: [1, 2, 3], log: try FileLogStore(directory: "\(directory)/log", segmentBytes: 4096),
                                 stable: try FileStableStore(directory: directory), snapshots: try FileSnapshotStore(directory: "\(directory)/snapshots"),
-                                machine: machine, transport: network, snapshotEvery: 8)
+                                machine: machine, transport: network, incarnation: try Incarnation.next(in: directory), snapshotEvery: 8)
         return Member(server: server, machine: machine, directory: directory)
     }
 

@@ -43,6 +43,8 @@ import Testing
     struct Cluster {
         var servers: [Server?]
         var machines: [CommandList]
+        /// Servers started so far: each start's incarnation.
+        var starts: UInt64 = 0
         let stores = [Stores(), Stores(), Stores()]
         let network = HeldMessages()
         var leaders: [Term: NodeID] = [:]
@@ -63,8 +65,10 @@ import Testing
             (config.electionTicks, config.heartbeatTicks, config.preVote, config.randomSeed) = (5, 1, true, UInt64(slot))
             machines[slot] = CommandList()
             stores[slot].crash.countdown = nil
+            starts += 1
             servers[slot] = try Server(config: config, bootstrap: [1, 2, 3], log: stores[slot], stable: stores[slot],
-                                       snapshots: stores[slot], machine: machines[slot], transport: network, snapshotEvery: 4)
+                                       snapshots: stores[slot], machine: machines[slot], transport: network, incarnation: starts,
+                                       snapshotEvery: 4)
         }
 
         /// Records who leads which term; nil, or the broken property.
