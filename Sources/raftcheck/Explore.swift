@@ -9,7 +9,9 @@ import RaftCheckFiles
 /// `raftcheck explore SPEC [TRACE]`: a web page on 127.0.0.1 where a user steps the production
 /// core by hand: the current state, the events enabled in it, every property on it; take an
 /// event, go back, start again, or save the path as a trace (stateright's Explorer, for
-/// RaftCore). It serves until the process is stopped (Ctrl-C).
+/// RaftCore). A trace's events are taken first, on SPEC's cluster (a trace found on another
+/// spec, or on a mutation SPEC lacks, may diverge: exit 2). It serves until the process is
+/// stopped (Ctrl-C).
 struct Explore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Step a spec's cluster by hand in the browser (a local web server on 127.0.0.1).")
@@ -17,7 +19,7 @@ struct Explore: ParsableCommand {
     @Argument(help: "The spec file (YAML; a cluster spec).")
     var spec: String
 
-    @Argument(help: "A trace to start from: its events are taken first.")
+    @Argument(help: "A trace to start from: its events are taken first, on SPEC's cluster.")
     var trace: String?
 
     @Option(help: "The port on 127.0.0.1 (0: any free port; the address is printed).")
@@ -31,26 +33,20 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
-        var spec: Spec
-        var events: [Event] = []
-        var origin = self.spec
-        if let trace {
-            let read = try TraceFile.read(trace)
-            (spec, events, origin) = (read.trace.spec, read.events, trace)
-        } else {
-            guard case .cluster(let loaded) = try SpecLoader.load(path: self.spec) else {
-                throw InputError(file: self.spec, field: "model", message: "explore steps a cluster spec (raft-tla specs are checked only)")
-            }
-            spec = loaded
+        guard case .cluster(var spec) = try SpecLoader.load(path: self.spec) else {
+            throw InputError(file: self.spec, field: "model", message: "explore steps a cluster spec (raft-tla specs are checked only)")
         }
         if let mutation { spec.override(mutation: mutation) }
-        if let problem = spec.problems().first { throw InputError(file: origin, field: problem.field, message: problem.message) }
+        if let problem = spec.problems().first { throw InputError(file: self.spec, field: problem.field, message: problem.message) }
+        let events = try trace.map { (path) throws(InputError) in try TraceFile.read(path).events } ?? []
         let session: ExplorerSession
         do {
             session = try ExplorerSession(spec: spec, events: events)
         } catch {
-            throw InputError(file: origin, field: "events[\(error.index)]", message: "event \(error.index + 1) is not enabled where it occurs (the trace diverged)")
+            throw InputError(file: trace ?? self.spec, field: "events[\(error.index)]",
+                             message: "event \(error.index + 1) is not enabled where it occurs on \(self.spec)'s cluster (the trace diverged)")
         }
+        let origin = trace.map { "\(self.spec) from \($0)" } ?? self.spec
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel: Channel
         do {

@@ -82,11 +82,12 @@ import Testing
         #expect(try Self.nodesTable(shown.dom) == (try Self.nodesTable(page.dom)))
     }
 
-    /// A trace to start from is taken first; a request for an event not enabled is refused
-    /// with 409 and the state is unchanged.
+    /// A trace to start from is taken first, on the spec's cluster; a request for an event not
+    /// enabled is refused with 409. A trace that does not apply to the spec exits 2.
     @Test func startsFromATrace() async throws {
         let trace = CLI.packageRoot.appendingPathComponent("corpus/regressions/commit-previous-term.json").path
-        let server = try Server([CLI.packageRoot.appendingPathComponent("specs/ci.yaml").path, trace])
+        let figure8 = CLI.packageRoot.appendingPathComponent("specs/figure8-3.yaml").path
+        let server = try Server([figure8, trace, "--mutation", "commit-previous-term"])
         let state = try JSONSerialization.jsonObject(with: try await server.get("/api/state")) as! [String: Any]
         let events = try CLI.json(trace)["events"] as! [Any]
         #expect((state["path"] as! [Any]).count == events.count)
@@ -95,6 +96,10 @@ import Testing
         request.httpMethod = "POST"
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 409)
+
+        let diverged = try CLI.run(["explore", figure8, trace, "--port", "0"])
+        #expect(diverged.status == 2)
+        #expect(diverged.error.contains("commit-previous-term.json") && diverged.error.contains("diverged"), "\(diverged.error)")
     }
 
     @Test func badInputExits2() throws {
