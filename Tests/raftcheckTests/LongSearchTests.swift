@@ -131,6 +131,9 @@ import Testing
         let summary = try CLI.json(stats)
         #expect(summary["end"] as? String == "memory_limit" && summary["complete"] as? Bool == false)
         let peak = try #require(summary["peak_memory_bytes"] as? Int)
-        #expect(peak >= 120 << 20 && peak < 400 << 20, "peak \(peak)")
+        // The limit reads the resident size from statm, the peak from VmHWM: both are the
+        // kernel's approximate sums of per-CPU counters, which can differ by a few pages (seen:
+        // a peak 32 KiB under the limit that stopped the run).
+        #expect(peak >= (120 << 20) - (1 << 20) && peak < 400 << 20, "peak \(peak)")
     }
 }
