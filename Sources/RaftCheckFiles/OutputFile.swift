@@ -42,13 +42,18 @@ public func writeOutput(_ data: Data, to path: String, what: String) throws(Inpu
 /// Writes `value` as JSON (snake_case keys, sorted, indented, a final newline) through
 /// `writeOutput`: traces, stats and campaign files all look alike.
 public func writeJSON<T: Encodable>(_ value: T, to path: String, what: String) throws(InputError) {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     var data: Data
-    do { data = try encoder.encode(value) } catch {
+    do { data = try encodeJSON(value) } catch {
         throw InputError(file: path, message: "cannot encode the \(what): \(error.localizedDescription)")
     }
     data.append(0x0A)
     try writeOutput(data, to: path, what: what)
+}
+
+/// `value` as the tool's JSON: snake_case keys, sorted; indented unless `compact`.
+public func encodeJSON<T: Encodable>(_ value: T, compact: Bool = false) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = compact ? [.sortedKeys] : [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(value)
 }

@@ -24,11 +24,11 @@ public struct EventCoverage: Sendable, Equatable {
     @inline(__always) mutating func taken(_ kind: Int) { counts[kind].taken &+= 1 }
     @inline(__always) mutating func new(_ kind: Int) { counts[kind].new &+= 1 }
 
-    /// Adds `enabled[i]` and `taken[i]` to kind i's counts.
-    mutating func add(enabled: [Int], taken: [Int]) {
+    /// Adds a walk's counts: kind i's enabled count at `i`, its taken count at `kinds.count + i`.
+    mutating func add(enabledThenTaken walk: [Int]) {
         for i in counts.indices {
-            counts[i].enabled &+= enabled[i]
-            counts[i].taken &+= taken[i]
+            counts[i].enabled &+= walk[i]
+            counts[i].taken &+= walk[counts.count + i]
         }
     }
 

@@ -64,6 +64,27 @@ extension Model {
     public func nextState(replacing state: consuming State, action: Action) -> State? {
         nextState(after: state, action: action)
     }
+
+    /// Replays `actions` (a trace's) from the first initial state: the states visited (initial
+    /// first), and the index of the first action not enabled where it occurs or leaving the
+    /// bounds, if any.
+    public func replay(_ actions: [Action]) -> (states: [State], divergedAt: Int?) {
+        var states = [initialStates[0]]
+        var enabled: [Action] = []
+        for (i, action) in actions.enumerated() {
+            enabled.removeAll(keepingCapacity: true)
+            self.actions(of: states[states.count - 1], into: &enabled)
+            guard enabled.contains(action), let next = nextState(after: states[states.count - 1], action: action),
+                  withinBoundary(next) else { return (states, i) }
+            states.append(next)
+        }
+        return (states, nil)
+    }
+
+    /// The first `always` property `state` violates.
+    public func violation(in state: State) -> String? {
+        properties.first { $0.expectation == .always && !$0.holds(state) }?.name
+    }
 }
 
 /// A named predicate over states.

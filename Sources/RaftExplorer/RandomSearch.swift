@@ -222,7 +222,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var unseen: [(fingerprint: Fingerprint, length: Int32)] = []
         /// The kind of the action that reached each of `unseen`.
         var unseenKinds: [UInt8] = []
-        var coverage = EventCoverage(kinds: [])
+        /// How often each kind was enabled (the first `actionKinds.count` counts), then taken.
+        var kindCounts: [Int] = []
         var violation: String?
         /// How many of `choices` replay a frontier walk's prefix.
         var prefix = 0
@@ -290,7 +291,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
                 stats.events += walk.choices.count - walk.prefix
                 stats.maxDepth = max(stats.maxDepth, walk.choices.count)
                 var firstSeen: [Int] = []
-                stats.coverage.add(walk.coverage)
+                stats.coverage.add(enabledThenTaken: walk.kindCounts)
                 for ((fp, length), kind) in zip(walk.unseen, walk.unseenKinds) where seen.insert(fp) {
                     stats.distinct += 1
                     stats.coverage.new(Int(kind))
@@ -349,9 +350,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         let start = frontierStart(&rng)
         if let start { result.variant = start.variant }
         let model = variants[result.variant]
-        result.coverage = EventCoverage(kinds: model.actionKinds)
-        // Counted here, added to `coverage` once the walk ends: the walk's hottest loop.
-        var (enabledByKind, takenByKind) = ([Int](repeating: 0, count: model.actionKinds.count), [Int](repeating: 0, count: model.actionKinds.count))
+        let kindCount = model.actionKinds.count
+        result.kindCounts = [Int](repeating: 0, count: 2 * kindCount)
         var policy = WalkPolicy(model: model, options: options, prefix: start?.choices.count ?? 0, rng: &rng)
         var cursor = WalkCursor(model: model, variant: result.variant, state: initial[result.variant], always: always[result.variant],
                                 canonical: transitions == nil ? nil : initialCanonical[result.variant], width: options.hashWidth,
@@ -371,12 +371,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             let listing = cursor.listing()
             let kinds = listing.kinds
-            enabledByKind.withUnsafeMutableBufferPointer { counts in
+            result.kindCounts.withUnsafeMutableBufferPointer { counts in
                 for kind in kinds { counts[Int(kind)] &+= 1 }
             }
             guard var pick = policy.pick(at: step, in: listing, cursor: &cursor, rng: &rng, seen: seen, walked: result.unseen) else { break }
             result.choices.append(UInt16(pick.index))
-            takenByKind[Int(kinds[pick.index])] &+= 1
+            result.kindCounts[kindCount + Int(kinds[pick.index])] &+= 1
             if let fp = pick.fingerprint, !pick.seen {
                 result.unseen.append((fp, Int32(result.choices.count)))
                 result.unseenKinds.append(kinds[pick.index])
@@ -391,7 +391,6 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         if result.violation != nil || options.reportsNovelRuns && result.unseen.contains(where: { !seen.contains($0.fingerprint) }) {
             result.actions = model.replay(result.choices, from: initial[result.variant]).actions
         }
-        result.coverage.add(enabled: enabledByKind, taken: takenByKind)
         return result
     }
 }

@@ -624,27 +624,4 @@ extension ClusterModel {
         }
         return listed.contains(event)
     }
-
-    /// Replays `events` from the initial state. Returns the states visited (initial first), and
-    /// the index of the first event that is not enabled where it occurs or leaves the bounds.
-    public func replay(_ events: [Event]) -> (states: [ClusterState], divergedAt: Int?) {
-        var state = initialStates[0]
-        var states = [state]
-        var enabled: [Event] = []
-        for (i, event) in events.enumerated() {
-            enabled.removeAll(keepingCapacity: true)
-            actions(of: state, into: &enabled)
-            guard enabled.contains(event), let next = nextState(after: state, action: event), withinBoundary(next) else {
-                return (states, i)
-            }
-            state = next
-            states.append(state)
-        }
-        return (states, nil)
-    }
-
-    /// The first selected `always` property `state` violates.
-    public func violation(in state: ClusterState) -> String? {
-        properties.first { $0.expectation == .always && !$0.holds(state) }?.name
-    }
 }

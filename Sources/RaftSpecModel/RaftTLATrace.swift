@@ -220,7 +220,7 @@ extension RaftTLAModel {
         }
         variables += [
             ("currentTerm", perServer { .int(Int(s.currentTerm[$0])) }),
-            ("state", perServer { .string(["Follower", "Candidate", "Leader"][Int(s.role[$0].rawValue)]) }),
+            ("state", perServer { .string(s.role[$0].tlaName) }),
             ("votedFor", perServer { s.votedFor[$0] == 0 ? .string("Nil") : servers[Int(s.votedFor[$0]) - 1] }),
             ("log", perServer { log(s.log[$0]) }),
             ("commitIndex", perServer { .int(Int(s.commitIndex[$0])) }),
@@ -237,24 +237,18 @@ extension RaftTLAModel {
         return variables
     }
 
-    /// Replays `actions` from the initial state: the states reached, and the index of the first
-    /// action not enabled where it occurs (or outside the bounds), if any.
-    public func replay(_ actions: [Action]) -> (states: [State], divergedAt: Int?) {
-        var states = [initialStates[0]]
-        var enabled: [Action] = []
-        for (i, action) in actions.enumerated() {
-            enabled.removeAll(keepingCapacity: true)
-            self.actions(of: states[states.count - 1], into: &enabled)
-            guard enabled.contains(action), let next = nextState(after: states[states.count - 1], action: action), withinBoundary(next) else {
-                return (states, i)
-            }
-            states.append(next)
+    /// A state in one line: each server's role, term, log (terms) and commit index, and the
+    /// messages in the bag.
+    public func summary(of s: State) -> String {
+        let servers = (0..<n).map { i in
+            let terms = s.log[i].count == 0 ? [] : (1...s.log[i].count).map { "\(s.log[i].term($0))" }
+            return "s\(i + 1) \(s.role[i].tlaName) t\(s.currentTerm[i]) log [\(terms.joined(separator: " "))] commit \(s.commitIndex[i])"
         }
-        return (states, nil)
+        return servers.joined(separator: "; ") + "; messages \(s.messages.reduce(0) { $0 + Int($1.count) })"
     }
+}
 
-    /// The first `always` property `state` breaks.
-    public func violation(in state: State) -> String? {
-        properties.first { $0.expectation == .always && !$0.holds(state) }?.name
-    }
+extension RaftTLAModel.Role {
+    /// The role as raft.tla names it (the value of `state[i]`).
+    public var tlaName: String { ["Follower", "Candidate", "Leader"][Int(rawValue)] }
 }

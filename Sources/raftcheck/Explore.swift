@@ -61,14 +61,10 @@ struct Explore: ParsableCommand {
         } catch {
             throw InputError(file: "127.0.0.1:\(port)", field: "--port", message: "cannot listen: \(error)")
         }
-        // Ctrl-C and SIGTERM end the server, even if its parent started it with them blocked.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_DFL)
-            sigaddset(&signals, number)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        // Ctrl-C and SIGTERM end the server.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+        unblockInterrupts()
         print("raftcheck explore \(origin): spec '\(spec.name)', mutation \(spec.mutation ?? "none"), \(events.count) events taken")
         print("explore: http://127.0.0.1:\(channel.localAddress?.port ?? port)/")
         flushOutput()

@@ -18,10 +18,9 @@ final class ExplorerSession {
     init(spec: Spec, events: [Event] = []) throws(Diverged) {
         self.spec = spec
         model = ClusterModel(spec: spec)
-        states = [model.initialStates[0]]
-        for (i, event) in events.enumerated() {
-            guard let index = enabled.firstIndex(of: event), take(index) else { throw Diverged(index: i) }
-        }
+        let replayed = model.replay(events)
+        if let index = replayed.divergedAt { throw Diverged(index: index) }
+        (self.events, states) = (events, replayed.states)
     }
 
     struct Diverged: Error { var index: Int }
@@ -98,10 +97,7 @@ final class ExplorerSession {
         let view = View(spec: spec.name, mutation: spec.mutation, path: events.map { "\($0)" },
                         state: StepView(step: events.count, event: events.last, state: state, model: model),
                         enabled: choices, properties: properties)
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(view)) ?? Data("{}".utf8)
+        return (try? encodeJSON(view, compact: true)) ?? Data("{}".utf8)
     }
 
     /// The path as a trace file: `replay` takes it to the same state.
@@ -110,9 +106,6 @@ final class ExplorerSession {
             TraceViolation(property: $0, step: events.count, message: "\($0) violated after \(events.count) events (explored by hand)")
         }
         let trace = Trace(tool: "raftcheck \(RaftCheck.version) explore", spec: spec, seed: nil, events: events, violation: violation)
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return (try? encoder.encode(trace)) ?? Data()
+        return (try? encodeJSON(trace)) ?? Data()
     }
 }

@@ -67,7 +67,7 @@ struct Replay: ParsableCommand {
         let (states, diverged) = model.replay(actions)
         for (i, state) in states.enumerated() {
             if i > 0 { print("\(i). \(actions[i - 1])") }
-            print("   " + Show.tlaSummary(model, state))
+            print("   " + model.summary(of: state))
             if let property = model.violation(in: state) {
                 print("VIOLATION: \(property) after event \(i)")
                 throw ExitCode(Exit.violation.rawValue)

@@ -10,7 +10,12 @@ nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
 func installInterruptHandler() {
     signal(SIGINT) { _ in interruptRequested = 1 }
     signal(SIGTERM) { _ in interruptRequested = 1 }
-    // A parent may have started this process with the signals blocked (the mask is inherited).
+    unblockInterrupts()
+}
+
+/// SIGINT and SIGTERM reach this process even if a parent started it with them blocked (the
+/// mask is inherited).
+func unblockInterrupts() {
     var signals = sigset_t()
     sigemptyset(&signals)
     sigaddset(&signals, SIGINT)

@@ -51,10 +51,10 @@ struct Show: ParsableCommand {
         let (states, diverged) = model.replay(actions)
         switch format {
         case .text:
-            var lines = ["trace: raft-tla spec '\(trace.spec.name)', \(trace.spec.servers) servers, \(actions.count) actions", "   " + Self.tlaSummary(model, states[0])]
+            var lines = ["trace: raft-tla spec '\(trace.spec.name)', \(trace.spec.servers) servers, \(actions.count) actions", "   " + model.summary(of: states[0])]
             for i in states.indices.dropFirst() {
                 lines.append(String(format: "%4d  ", i) + "\(actions[i - 1])")
-                lines.append("      " + Self.tlaSummary(model, states[i]))
+                lines.append("      " + model.summary(of: states[i]))
                 if let property = model.violation(in: states[i]) { lines.append("      VIOLATION: \(property)") }
             }
             if let diverged { lines.append("DIVERGED at event \(diverged + 1)") }
@@ -65,31 +65,6 @@ struct Show: ParsableCommand {
         case .mermaid, .html, .shiviz:
             throw InputError(file: self.trace, field: "--format", message: "a raft-tla trace is shown as text or itf")
         }
-    }
-
-    /// A raft-tla state in one line: each server's role, term and log (terms), and commit.
-    static func tlaSummary(_ model: RaftTLAModel, _ state: RaftTLAModel.State) -> String {
-        let variables = Dictionary(model.variables(of: state), uniquingKeysWith: { a, _ in a })
-        func perServer(_ name: String) -> [TLAValue] {
-            guard case .map(let pairs)? = variables[name] else { return [] }
-            return pairs.map(\.1)
-        }
-        let (roles, terms, logs, commits) = (perServer("state"), perServer("currentTerm"), perServer("log"), perServer("commitIndex"))
-        return roles.indices.map { i in
-            let role = if case .string(let r) = roles[i] { r } else { "?" }
-            let term = if case .int(let t) = terms[i] { t } else { 0 }
-            let commit = if case .int(let c) = commits[i] { c } else { 0 }
-            var entries: [String] = []
-            if case .seq(let log) = logs[i] {
-                for entry in log { if case .record(let fields) = entry, case .int(let t)? = fields.first?.1 { entries.append("\(t)") } }
-            }
-            return "s\(i + 1) \(role) t\(term) log [\(entries.joined(separator: " "))] commit \(commit)"
-        }.joined(separator: "; ") + "; messages \(perServerCount(variables["messages"]))"
-    }
-
-    private static func perServerCount(_ bag: TLAValue?) -> Int {
-        guard case .map(let pairs)? = bag else { return 0 }
-        return pairs.reduce(0) { if case .int(let n) = $1.1 { $0 + n } else { $0 } }
     }
 
     /// ITF and ShiViz hold the states a trace reaches, so a trace that diverges has none to give.

@@ -9,9 +9,7 @@ import RaftCheckFiles
 enum TraceFormats {
     /// JSON through Foundation's serializer: what `ITF.tagged` takes.
     static func jsonObject<T: Encodable>(_ value: T) -> Any {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(value), let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        guard let data = try? encodeJSON(value, compact: true), let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             preconditionFailure("a trace's values always encode")
         }
         return object

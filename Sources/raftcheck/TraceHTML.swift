@@ -1,6 +1,7 @@
 import Foundation
 import RaftCore
 import RaftSim
+import RaftCheckFiles
 
 /// `show --format html`: one self-contained page for a cluster trace. A sequence diagram in
 /// SVG (a lane per node, an arrow per message delivered, a dashed one per message lost, marks
@@ -25,11 +26,8 @@ enum TraceHTML {
         }
         if let diverged { verdict += " <span class=\"bad\">diverged: event \(diverged + 1) is not enabled here</span>" }
         struct PageData: Encodable { var steps: [StepView]; var initial: Int }
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = .sortedKeys
         // JSONEncoder writes "/" as "\/", so the data cannot close its script element.
-        let json = String(decoding: (try? encoder.encode(PageData(steps: steps, initial: failing ?? steps.count - 1))) ?? Data("{}".utf8), as: UTF8.self)
+        let json = String(decoding: (try? encodeJSON(PageData(steps: steps, initial: failing ?? steps.count - 1), compact: true)) ?? Data("{}".utf8), as: UTF8.self)
         return """
             <!DOCTYPE html>
             <html lang="en">
