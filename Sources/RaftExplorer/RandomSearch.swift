@@ -351,7 +351,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         if let start { result.variant = start.variant }
         let model = variants[result.variant]
         let kindCount = model.actionKinds.count
-        result.kindCounts = [Int](repeating: 0, count: 2 * kindCount)
+        // Counted in a local (the walk's hottest loop), handed to the walk at its end.
+        var kindCounts = [Int](repeating: 0, count: 2 * kindCount)
         var policy = WalkPolicy(model: model, options: options, prefix: start?.choices.count ?? 0, rng: &rng)
         var cursor = WalkCursor(model: model, variant: result.variant, state: initial[result.variant], always: always[result.variant],
                                 canonical: transitions == nil ? nil : initialCanonical[result.variant], width: options.hashWidth,
@@ -371,12 +372,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             }
             let listing = cursor.listing()
             let kinds = listing.kinds
-            result.kindCounts.withUnsafeMutableBufferPointer { counts in
+            kindCounts.withUnsafeMutableBufferPointer { counts in
                 for kind in kinds { counts[Int(kind)] &+= 1 }
             }
             guard var pick = policy.pick(at: step, in: listing, cursor: &cursor, rng: &rng, seen: seen, walked: result.unseen) else { break }
             result.choices.append(UInt16(pick.index))
-            result.kindCounts[kindCount + Int(kinds[pick.index])] &+= 1
+            kindCounts[kindCount + Int(kinds[pick.index])] &+= 1
             if let fp = pick.fingerprint, !pick.seen {
                 result.unseen.append((fp, Int32(result.choices.count)))
                 result.unseenKinds.append(kinds[pick.index])
@@ -391,6 +392,7 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         if result.violation != nil || options.reportsNovelRuns && result.unseen.contains(where: { !seen.contains($0.fingerprint) }) {
             result.actions = model.replay(result.choices, from: initial[result.variant]).actions
         }
+        result.kindCounts = kindCounts
         return result
     }
 }
