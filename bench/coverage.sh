@@ -2,8 +2,8 @@
 # How much of RaftCore the explorer alone reaches: builds `raftcheck` with LLVM coverage in its
 # own scratch path (.build-coverage), runs `check` on every spec in specs/ (each within
 # COVERAGE_CHECK seconds, or its own budget if smaller) and a swarm fuzz campaign on each
-# (COVERAGE_FUZZ seconds), then the bug zoo (`mutants`); renders every trace found with `show`,
-# and prints RaftCore's region and line coverage per file and in total.
+# (COVERAGE_FUZZ seconds), then the bug zoo (`mutants`); renders every trace found with `show`
+# (text, Mermaid, HTML), and prints RaftCore's region and line coverage per file and in total.
 # No unit test runs here: only the explorer's own events reach the core.
 #
 # Usage: bench/coverage.sh [SPEC ...]   (default: specs/*.yaml)
@@ -46,10 +46,10 @@ LLVM_PROFILE_FILE="$out/profiles/mutants-%p.profraw" \
     "$bin" mutants --time-limit 10 --out "$out/mutants" >"$out/mutants.log" 2>&1 || true
 echo "ran mutants: $(tail -n 1 "$out/mutants.log")"
 
-# Every trace found is read back as a user would: `show` as a timeline and as a diagram.
+# Every trace found is read back as a user would: `show` as a timeline, a diagram and a page.
 for trace in "$out"/traces/*.json "$out"/mutants/*.json; do
     [ -e "$trace" ] || continue
-    for format in text mermaid; do
+    for format in text mermaid html; do
         LLVM_PROFILE_FILE="$out/profiles/show-%p.profraw" \
             "$bin" show "$trace" --format "$format" >>"$out/show.log" 2>&1 || true
     done

@@ -1,8 +1,8 @@
 /// `Codable` for what an application sends and stores: messages, entries, snapshots, hard state
 /// and configurations, with any coder (JSON, property lists, a binary coder of its choice).
-/// Identifiers are plain integers; a message type is its name (`"append-response"`). A
-/// decoded value is checked as RaftCore's initializers check it (a configuration's lists are
-/// sorted and made duplicate-free). Keys and names are part of the format: they only grow.
+/// Identifiers are plain integers; a message type is its name (`"append-response"`), and so is
+/// an entry's kind (`"normal"`, `"conf-change"`). A decoded value is checked as RaftCore's
+/// initializers check it (a configuration's lists are sorted and made duplicate-free). Keys and names are part of the format: they only grow.
 
 /// `NodeID`, `Term` and `LogIndex`: a plain integer on the wire.
 public protocol NumericIdentifier: Codable {
@@ -36,6 +36,31 @@ extension MessageType: Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
+    }
+}
+
+extension Entry.Kind: Codable {
+    /// The kind's name on the wire.
+    public var name: String {
+        switch self {
+        case .normal: "normal"
+        case .confChange: "conf-change"
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        switch name {
+        case "normal": self = .normal
+        case "conf-change": self = .confChange
+        default: throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown entry kind '\(name)'")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
     }
 }
 

@@ -1,6 +1,6 @@
 /// One log entry. Invariant: within a log, indexes are consecutive and terms never decrease.
 public struct Entry: Hashable, Sendable, Codable {
-    public enum Kind: UInt8, Hashable, Sendable, Codable {
+    public enum Kind: UInt8, Hashable, Sendable {
         /// Application data (empty data: the no-op a new leader appends).
         case normal
         /// A membership change; `data` is an encoded `ConfChange` (RaftCore II).

@@ -6,7 +6,7 @@
 /// Written by `TraceFile`, which also reads it back (the spec through the spec loader).
 public struct Trace: Encodable, Hashable, Sendable {
     public static let formatName = "raftcheck-trace"
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     public var format = Trace.formatName
     public var version = Trace.currentVersion
@@ -47,7 +47,8 @@ public struct TraceViolation: Codable, Hashable, Sendable {
 public struct TraceEvent: Codable, Hashable, Sendable {
     public var kind: String
     public var node: UInt64?
-    public var message: WireMessage?
+    /// A message in RaftCore's own `Codable` form.
+    public var message: Message?
     /// `partition`: the nodes split off from the others.
     public var side: [UInt64]?
     /// `reconfigure`: the membership change asked for; `enter-joint`: the first of two.
@@ -80,7 +81,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
             (node, self.peer) = (id.rawValue, peer.rawValue)
         default:
             if let message = event.message {
-                self.message = WireMessage(message)
+                self.message = message
             } else {
                 node = event.node.rawValue
             }
@@ -91,16 +92,12 @@ public struct TraceEvent: Codable, Hashable, Sendable {
     public enum Invalid: Error, Equatable, CustomStringConvertible {
         case unknownKind(String)
         case missing(String)
-        case unknownMessageType(String)
-        case unknownEntryKind(String)
         case unknownChangeType(String)
 
         public var description: String {
             switch self {
             case .unknownKind(let kind): "unknown event kind '\(kind)'"
             case .missing(let field): "missing field '\(field)'"
-            case .unknownMessageType(let type): "unknown message type '\(type)'"
-            case .unknownEntryKind(let kind): "unknown entry kind '\(kind)'"
             case .unknownChangeType(let type):
                 "unknown change type '\(type)' (known: \(ConfChangeSingle.Kind.named.map(\.name).joined(separator: ", ")))"
             }
@@ -110,8 +107,7 @@ public struct TraceEvent: Codable, Hashable, Sendable {
     public func event() throws(Invalid) -> Event {
         let messageKinds = ["deliver", "drop", "duplicate"]
         if messageKinds.contains(kind) {
-            guard let message else { throw .missing("message") }
-            let m = try message.message()
+            guard let m = message else { throw .missing("message") }
             switch kind {
             case "deliver": return .deliver(m)
             case "drop": return .drop(m)
@@ -184,90 +180,3 @@ public struct WireConfChange: Codable, Hashable, Sendable {
     }
 }
 
-/// A message as written in a trace: every field by name.
-public struct WireMessage: Codable, Hashable, Sendable {
-    public var type: String
-    public var from: UInt64
-    public var to: UInt64
-    public var term: UInt64
-    public var logTerm: UInt64
-    public var index: UInt64
-    public var commit: UInt64
-    public var entries: [WireEntry]
-    public var reject: Bool
-    public var rejectHint: UInt64
-    public var context: UInt64
-    public var campaignTransfer: Bool
-    /// A snapshot message's snapshot (absent on every other message).
-    public var snapshot: WireSnapshot?
-
-    public struct WireSnapshot: Codable, Hashable, Sendable {
-        public var index: UInt64
-        public var term: UInt64
-        public var voters: [UInt64]
-        public var learners: [UInt64]
-        public var votersOutgoing: [UInt64]
-        public var learnersNext: [UInt64]
-        public var autoLeave: Bool
-        public var data: [UInt8]
-
-        init(_ snapshot: Snapshot) {
-            let (meta, conf) = (snapshot.metadata, snapshot.metadata.confState)
-            (index, term, data) = (meta.index.rawValue, meta.term.rawValue, snapshot.data)
-            (voters, learners) = (conf.voters.map(\.rawValue), conf.learners.map(\.rawValue))
-            (votersOutgoing, learnersNext) = (conf.votersOutgoing.map(\.rawValue), conf.learnersNext.map(\.rawValue))
-            autoLeave = conf.autoLeave
-        }
-
-        var snapshot: Snapshot {
-            let ids = { (raw: [UInt64]) in raw.map { NodeID($0) } }
-            let conf = ConfState(voters: ids(voters), learners: ids(learners), votersOutgoing: ids(votersOutgoing),
-                                 learnersNext: ids(learnersNext), autoLeave: autoLeave)
-            return Snapshot(metadata: SnapshotMetadata(index: LogIndex(index), term: Term(term), confState: conf), data: data)
-        }
-    }
-
-    public struct WireEntry: Codable, Hashable, Sendable {
-        public var term: UInt64
-        public var index: UInt64
-        public var kind: String
-        public var data: [UInt8]
-    }
-
-    public init(_ m: Message) {
-        type = m.type.description
-        from = m.from.rawValue
-        to = m.to.rawValue
-        term = m.term.rawValue
-        logTerm = m.logTerm.rawValue
-        index = m.index.rawValue
-        commit = m.commit.rawValue
-        entries = m.entries.map {
-            WireEntry(term: $0.term.rawValue, index: $0.index.rawValue, kind: $0.kind == .normal ? "normal" : "conf-change", data: $0.data)
-        }
-        reject = m.reject
-        rejectHint = m.rejectHint.rawValue
-        context = m.context
-        campaignTransfer = m.campaignTransfer
-        snapshot = m.snapshot.map(WireSnapshot.init)
-    }
-
-    public func message() throws(TraceEvent.Invalid) -> Message {
-        guard let type = MessageType.allCases.first(where: { $0.description == self.type }) else {
-            throw .unknownMessageType(self.type)
-        }
-        var entries: [Entry] = []
-        for e in self.entries {
-            let kind: Entry.Kind
-            switch e.kind {
-            case "normal": kind = .normal
-            case "conf-change": kind = .confChange
-            default: throw .unknownEntryKind(e.kind)
-            }
-            entries.append(Entry(term: Term(e.term), index: LogIndex(e.index), kind: kind, data: e.data))
-        }
-        return Message(type: type, from: NodeID(from), to: NodeID(to), term: Term(term), logTerm: Term(logTerm),
-                       index: LogIndex(index), entries: entries, commit: LogIndex(commit), snapshot: snapshot?.snapshot, reject: reject,
-                       rejectHint: LogIndex(rejectHint), context: context, campaignTransfer: campaignTransfer)
-    }
-}

@@ -39,18 +39,19 @@ struct StepView: Encodable {
         kind = event?.kind
         nodes = state.nodes.enumerated().map { slot, sim in
             let id = UInt64(slot + 1)
-            guard let raft = sim.node?.raft else {
+            guard let node = sim.node else {
                 let storage = sim.storage
                 let hard = storage.hardState
                 return NodeView(id: id, up: false, role: "down", term: hard.term.rawValue, vote: hard.vote.rawValue, leader: 0,
                                 logStart: storage.firstIndex.rawValue - 1, logTerms: storage.terms().map(\.rawValue),
                                 commit: hard.commit.rawValue, applied: UInt64(sim.applied.count), voters: [], learners: [])
             }
-            let config = raft.tracker.config
-            return NodeView(id: id, up: true, role: "\(raft.role)", term: raft.term.rawValue, vote: raft.vote.rawValue,
-                            leader: raft.leader.rawValue, logStart: raft.log.firstIndex.rawValue - 1, logTerms: raft.log.terms.map(\.rawValue),
-                            commit: raft.log.committed.rawValue, applied: raft.log.applied.rawValue,
-                            voters: config.voters.voters.map(\.rawValue), learners: config.learners.map(\.rawValue))
+            // What an operator's status shows, plus the log's terms.
+            let (status, log) = (node.status, node.raft.log)
+            return NodeView(id: id, up: true, role: "\(status.role)", term: status.term.rawValue, vote: status.vote.rawValue,
+                            leader: status.leader.rawValue, logStart: log.firstIndex.rawValue - 1, logTerms: log.terms.map(\.rawValue),
+                            commit: status.commit.rawValue, applied: status.applied.rawValue,
+                            voters: status.configuration.voters.map(\.rawValue), learners: status.configuration.learners.map(\.rawValue))
         }
         inFlight = state.network.map { "n\($0.from.rawValue)→n\($0.to.rawValue) \(Show.label($0))" }
         violation = model.violation(in: state)

@@ -38,7 +38,7 @@ enum TraceFormats {
                 "#meta": ["index": i],
                 "action": ITF.tagged(action),
                 "nodes": ["#map": ITF.tagged(nodes)],
-                "messages": ITF.tagged(state.network.map { jsonObject(WireMessage($0)) }),
+                "messages": ITF.tagged(state.network.map { jsonObject($0) }),
                 "violation": view.violation ?? "",
             ] as [String: Any])
         }

@@ -27,6 +27,14 @@ import RaftCore
         // A message type is written by name; a heartbeat carries no entries key.
         let heartbeat = String(decoding: try JSONEncoder().encode(Message(type: .heartbeat, from: 1, to: 2, term: 1)), as: UTF8.self)
         #expect(heartbeat.contains(#""type":"heartbeat""#) && !heartbeat.contains("entries"))
+        // So is an entry's kind.
+        let entry = String(decoding: try JSONEncoder().encode(Entry(term: 1, index: 2, kind: .confChange)), as: UTF8.self)
+        #expect(entry.contains(#""kind":"conf-change""#))
+    }
+
+    @Test func unknownEntryKindsAreRefused() {
+        let text = #"{"term":1,"index":2,"kind":"barrier","data":[]}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Entry.self, from: Data(text.utf8)) }
     }
 
     @Test func unknownMessageTypesAreRefused() {

@@ -1,5 +1,6 @@
 @_spi(Checker) import RaftCore
 import RaftExplorer
+import Foundation
 import Testing
 @testable import RaftSim
 
@@ -21,9 +22,16 @@ import Testing
             .reportSnapshot(3, 1, failed: false), .leaveJoint(1),
             .enterJoint(1, JointChange(ConfChangeSingle(.addVoter, 3), ConfChangeSingle(.addLearner, 2), explicit: true)),
         ]
-        for event in events {
-            #expect(try TraceEvent(event).event() == event, "\(event)")
-        }
+        // Through JSON as trace files hold it: snake_case keys, messages in RaftCore's Codable form.
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let json = try encoder.encode(events.map(TraceEvent.init))
+        let read = try decoder.decode([TraceEvent].self, from: json)
+        #expect(try read.map { try $0.event() } == events)
+        let text = String(decoding: json, as: UTF8.self)
+        #expect(text.contains(#""conf_state":{"#) && text.contains(#""log_term":2"#) && text.contains(#""kind":"normal""#))
         #expect(throws: TraceEvent.Invalid.unknownKind("warp")) { try TraceEvent(.tick(1)).with(kind: "warp").event() }
         #expect(throws: TraceEvent.Invalid.missing("change")) { try TraceEvent(.tick(1)).with(kind: "reconfigure").event() }
         #expect(throws: TraceEvent.Invalid.missing("peer")) { try TraceEvent(.tick(1)).with(kind: "transfer").event() }

@@ -28,7 +28,7 @@ import RaftSpecModel
     static func write(_ events: [[String: Any]], in dir: URL, name: String = "leader.json") throws -> String {
         let spec: [String: Any] = ["model": "raft-tla", "name": "tla-tiny", "servers": 3, "values": 1, "max_term": 2, "max_log": 1,
                                    "max_messages": 1, "max_duplicates": 1, "symmetry": false, "history": true]
-        let trace: [String: Any] = ["format": "raftcheck-trace", "version": 1, "tool": "test", "spec": spec, "events": events]
+        let trace: [String: Any] = ["format": "raftcheck-trace", "version": 2, "tool": "test", "spec": spec, "events": events]
         let path = dir.appendingPathComponent(name).path
         try JSONSerialization.data(withJSONObject: trace, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
         return path
