@@ -180,7 +180,8 @@ public struct SpecLoader {
     }
 
     private mutating func readRaft(_ node: Node, _ raft: inout Spec.RaftOptions) throws(InputError) {
-        let known = ["pre_vote", "check_quorum", "election_ticks", "heartbeat_ticks", "max_inflight", "max_size_per_message", "seed", "read_only", "clock_drift"]
+        let known = ["pre_vote", "check_quorum", "election_ticks", "heartbeat_ticks", "max_inflight", "max_size_per_message", "seed", "read_only", "clock_drift",
+                     "step_down_on_removal", "max_committed_size_per_ready", "disable_proposal_forwarding"]
         for (key, value) in try pairs(node, "raft") {
             let field = "raft.\(key)"
             switch key {
@@ -193,6 +194,9 @@ public struct SpecLoader {
             case "seed": raft.seed = try uint(value, field)
             case "read_only": raft.readOnly = try choice(value, field, Spec.ReadMode.self)
             case "clock_drift": raft.clockDrift = try int(value, field)
+            case "step_down_on_removal": raft.stepDownOnRemoval = try bool(value, field)
+            case "max_committed_size_per_ready": raft.maxCommittedSizePerReady = try uint(value, field)
+            case "disable_proposal_forwarding": raft.disableProposalForwarding = try bool(value, field)
             default: throw unknown(value, field, known)
             }
         }

@@ -449,6 +449,9 @@ public struct ClusterModel: Model {
     /// applies on its own time: `apply-entries`), serve the reads it can, and advance.
     private func finish(_ rd: Ready, _ id: NodeID, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
         if let snapshot = rd.snapshot { restore(snapshot, &parts, &state) }
+        if spec.raft.maxCommittedSizePerReady != nil, let last = rd.committedEntries.last, last.index < parts.node!.raft.log.committed {
+            state.history.reached.insert(.committedHandedOutInParts)
+        }
         if spec.events.asyncApply {
             serveReads(rd.readStates, id, parts.applied.count, &state)
             parts.node!.advanceAppend(rd)
@@ -507,8 +510,10 @@ public struct ClusterModel: Model {
             }
             parts.applied.append(entry)
             guard entry.kind == .confChange else { continue }
+            let led = parts.node!.raft.role == .leader
             if let change = ConfChange(encoded: entry.data), let conf = try? parts.node!.applyConfChange(change) {
                 parts.node!.storage.setConfState(conf)
+                if led && parts.node!.raft.role != .leader { state.history.reached.insert(.removedLeaderSteppedDown) }
                 state.history.reached.insert(conf.votersOutgoing.isEmpty ? (change.isLeaveJoint ? .jointLeft : []) : .jointEntered)
             } else {
                 state.history.broken.insert(.invalidConfChange)

@@ -355,6 +355,11 @@ public struct Milestones: OptionSet, Hashable, Sendable {
     public static let jointLeft = Milestones(rawValue: 1 << 4)
     /// A node took a message while a committed entry handed out was not yet applied.
     public static let appliedLate = Milestones(rawValue: 1 << 5)
+    /// A leader stepped down as it applied its own removal or demotion (`step_down_on_removal`).
+    public static let removedLeaderSteppedDown = Milestones(rawValue: 1 << 6)
+    /// A Ready handed out fewer committed entries than were committed
+    /// (`max_committed_size_per_ready`).
+    public static let committedHandedOutInParts = Milestones(rawValue: 1 << 7)
 }
 
 /// A client read in progress: requested at `node` when `committedBefore` entries were known

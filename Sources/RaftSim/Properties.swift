@@ -42,6 +42,10 @@ extension ClusterModel {
         if events.transfer { list.append(("transfer_campaign", .transferCampaign)) }
         if events.joint { list += [("joint_entered", .jointEntered), ("joint_left", .jointLeft)] }
         if events.asyncApply { list.append(("applied_late", .appliedLate)) }
+        if spec.raft.stepDownOnRemoval && (events.reconfigure || events.joint) {
+            list.append(("removed_leader_stepped_down", .removedLeaderSteppedDown))
+        }
+        if spec.raft.maxCommittedSizePerReady != nil { list.append(("committed_handed_out_in_parts", .committedHandedOutInParts)) }
         return list
     }
 }

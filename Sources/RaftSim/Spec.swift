@@ -86,6 +86,15 @@ public struct Spec: Hashable, Encodable, Sendable {
         /// `clockDrift` ahead of the slowest node that is up (single ticks only). The bound
         /// lease reads rely on (RaftCore's `maxClockDriftTicks`); nil: clocks run freely.
         public var clockDrift: Int?
+        /// A leader removed from (or demoted in) the configuration steps down once the change
+        /// is applied (RaftCore's `stepDownOnRemoval`); off, it leads on without counting itself.
+        public var stepDownOnRemoval = false
+        /// Payload bytes of committed entries one Ready hands out; 0 hands out one entry a
+        /// Ready; nil: unlimited.
+        public var maxCommittedSizePerReady: UInt64?
+        /// Followers drop the proposals clients hand them instead of forwarding them to the
+        /// leader (`events.forward` is what makes followers take proposals).
+        public var disableProposalForwarding = false
         public init() {}
     }
 
@@ -217,6 +226,9 @@ public struct Spec: Hashable, Encodable, Sendable {
         config.randomSeed = raft.seed
         config.readOnlyOption = raft.readOnly == .lease ? .leaseBased : .safe
         config.maxClockDriftTicks = raft.clockDrift ?? 0
+        config.stepDownOnRemoval = raft.stepDownOnRemoval
+        config.maxCommittedSizePerReady = raft.maxCommittedSizePerReady ?? .max
+        config.disableProposalForwarding = raft.disableProposalForwarding
         config.mutations = mutations
         config.applied = applied
         return config

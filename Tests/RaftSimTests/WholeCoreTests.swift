@@ -13,7 +13,7 @@ import Testing
     }
 
     /// A small search per feature: it completes clean, and reaches what the feature is for.
-    @Test(arguments: ["snapshot", "transfer", "joint"])
+    @Test(arguments: ["snapshot", "transfer", "joint", "step-down", "ready-limit"])
     func searchesReachTheirMilestones(feature: String) throws {
         var spec = Spec()
         (spec.events.heartbeat, spec.bounds.maxTerm, spec.bounds.maxInFlight) = (false, 1, 3)
@@ -24,9 +24,14 @@ import Testing
         case "transfer":
             (spec.raft.preVote, spec.raft.checkQuorum, spec.events.transfer, spec.events.propose) = (true, true, true, false)
             spec.bounds.maxTerm = 2
-        default:
+        case "joint":
             (spec.voters, spec.symmetry, spec.events.propose) = (2, false, false)
             (spec.events.joint, spec.events.asyncApply, spec.bounds.maxConfChanges) = (true, true, 1)
+        case "step-down":
+            (spec.nodes, spec.symmetry, spec.events.propose, spec.events.reconfigure) = (2, false, false, true)
+            (spec.raft.stepDownOnRemoval, spec.bounds.maxConfChanges) = (true, 1)
+        default:
+            (spec.raft.maxCommittedSizePerReady, spec.bounds.maxProposals) = (0, 2)
         }
         let model = ClusterModel(spec: spec)
         let names = ClusterModel.milestones(spec).map(\.0)
