@@ -61,6 +61,9 @@ sources=$(ls Sources/RaftCore/*.swift)
 "$cov" report "$bin" -instr-profile="$out/raftcheck.profdata" $sources >"$out/report.txt"
 # shellcheck disable=SC2086
 "$cov" show "$bin" -instr-profile="$out/raftcheck.profdata" -show-regions -format=text $sources >"$out/show.txt"
+# shellcheck disable=SC2086
+"$cov" export "$bin" -instr-profile="$out/raftcheck.profdata" $sources >"$out/export.json"
+python3 bench/unreached.py "$out/export.json" >"$out/unreached.txt"
 # The per-file table, as `llvm-cov report` prints it: regions, missed, cover, ..., lines.
 cat "$out/report.txt"
-echo "regions not reached: llvm-cov show output in $out/show.txt (look for lines marked ^0)"
+echo "regions not reached, by line: $out/unreached.txt (in context: $out/show.txt, lines marked ^0)"
