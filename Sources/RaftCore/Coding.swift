@@ -2,7 +2,8 @@
 /// and configurations, with any coder (JSON, property lists, a binary coder of its choice).
 /// Identifiers are plain integers; a message type is its name (`"append-response"`), and so is
 /// an entry's kind (`"normal"`, `"conf-change"`). A decoded value is checked as RaftCore's
-/// initializers check it (a configuration's lists are sorted and made duplicate-free). Keys and names are part of the format: they only grow.
+/// initializers check it (a configuration's lists are sorted and made duplicate-free). Keys
+/// and names are part of the format: they only grow.
 
 /// `NodeID`, `Term` and `LogIndex`: a plain integer on the wire.
 public protocol NumericIdentifier: Codable {

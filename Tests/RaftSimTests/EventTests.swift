@@ -1,6 +1,6 @@
+import Foundation
 @_spi(Checker) import RaftCore
 import RaftExplorer
-import Foundation
 import Testing
 @testable import RaftSim
 
