@@ -4,14 +4,16 @@ extension Raft {
 
     /// Screens the configuration changes among proposed `entries`: a change the leader cannot
     /// accept now becomes an empty normal entry, so the proposal's indexes stay as they were.
-    /// Refused: a change while an earlier one is unapplied, a change other than leaving while
-    /// joint, and leaving while not joint.
+    /// Refused: a change while an earlier one is unapplied, and a change the configuration in
+    /// force does not admit (the changer's refusals: anything but leaving while joint, leaving
+    /// while not joint, more than one voter changed at once, no voter left). With no change
+    /// unapplied, the configuration in force is the one a kept change will be applied to, so
+    /// every node applies it without refusal.
     mutating func screenConfChanges(_ entries: inout [Entry]) {
         for i in entries.indices where entries[i].kind == .confChange {
             let change = ConfChange(encoded: entries[i].data)
             let pending = pendingConfIndex > log.applied && !options.mutations.contains(.twoPendingConfChanges)
-            let joint = tracker.config.voters.isJoint
-            if let change, !pending, joint == change.isLeaveJoint {
+            if let change, !pending, (try? tracker.applying(change, lastIndex: log.lastIndex)) != nil {
                 pendingConfIndex = log.lastIndex + UInt64(i + 1)
             } else {
                 entries[i] = Entry(term: .zero, index: .zero)

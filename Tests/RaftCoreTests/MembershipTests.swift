@@ -187,6 +187,30 @@ import Testing
         #expect(Self.voters(mutated, 1) == [1, 2, 4])
     }
 
+    /// The leader keeps only changes the configuration in force admits; the others become
+    /// empty entries, so no node ever has to refuse a committed change.
+    @Test func changesTheConfigurationDoesNotAdmitAreScreened() {
+        var cluster = Self.cluster(size: 3, voters: [1, 2, 3])
+        cluster.campaign(1)
+        func screened(_ change: ConfChange) {
+            let last = cluster[1].raft.log.lastIndex
+            Self.propose(&cluster, 1, change)
+            let kinds = ((try? cluster[1].raft.log.entries(from: last + 1)) ?? []).map(\.kind)
+            #expect(kinds == [.normal], "\(change)")
+        }
+        let removeAll = [ConfChangeSingle(.remove, 1), ConfChangeSingle(.remove, 2), ConfChangeSingle(.remove, 3)]
+        screened(ConfChange(removeAll, transition: .jointExplicit))  // No voter left.
+        screened(.leaveJoint)  // Not joint.
+        #expect(Self.voters(cluster, 2) == [1, 2, 3])
+        // Admitted: into a joint configuration, left explicitly; nothing else while joint.
+        Self.propose(&cluster, 1, ConfChange([ConfChangeSingle(.addLearner, 3)], transition: .jointExplicit))
+        #expect(cluster[2].raft.tracker.config.voters.isJoint)
+        screened(ConfChange([ConfChangeSingle(.remove, 2)]))
+        Self.propose(&cluster, 1, .leaveJoint)
+        #expect(!cluster[2].raft.tracker.config.voters.isJoint)
+        #expect(Self.voters(cluster, 2) == [1, 2])
+    }
+
     /// Rule 15: a node with a committed, unapplied configuration change does not campaign.
     @Test func noCampaignWithAnUnappliedChange() {
         let change = ConfChange([ConfChangeSingle(.remove, 2)]).entry
