@@ -208,7 +208,7 @@ public struct SpecLoader {
             ("timeout", \.timeout), ("heartbeat", \.heartbeat), ("crash", \.crash), ("restart", \.restart),
             ("propose", \.propose), ("read", \.read), ("reconfigure", \.reconfigure), ("partition", \.partition),
             ("compact", \.compact), ("async_apply", \.asyncApply), ("transfer", \.transfer), ("unreachable", \.unreachable),
-            ("joint", \.joint), ("forward", \.forward),
+            ("joint", \.joint), ("any_change", \.anyChange), ("forward", \.forward),
         ]
         for (key, value) in try pairs(node, "events") {
             let field = "events.\(key)"

@@ -165,10 +165,11 @@ public struct ClusterModel: Model {
             if open(.transfer) && events.transfer && Int(counters.transfers) < bounds.maxTransfers { actions.append(.transfer(id, peer)) }
         }
         guard open(.enterJoint) && events.joint && Int(counters.confChanges) < bounds.maxConfChanges else { return }
-        if state[id].box.upNode.raft.tracker.config.voters.isJoint {
-            actions.append(.leaveJoint(id))
-        } else {
-            for joint in jointChanges(of: state[id].box.upNode.raft.tracker.config) { actions.append(.enterJoint(id, joint)) }
+        // With `any_change`, also the request the configuration does not admit.
+        let joint = state[id].box.upNode.raft.tracker.config.voters.isJoint
+        if joint || events.anyChange { actions.append(.leaveJoint(id)) }
+        if !joint || events.anyChange {
+            for change in jointChanges(of: state[id].box.upNode.raft.tracker.config) { actions.append(.enterJoint(id, change)) }
         }
     }
 
@@ -198,14 +199,14 @@ public struct ClusterModel: Model {
     }
 
     /// The single-step changes a leader with `config` may be asked for, per node in ID order:
-    /// a voter is removed or demoted (unless it is the last), a learner promoted or removed, an
-    /// outsider added as a voter or a learner.
+    /// a voter is removed or demoted (unless it is the last, but for `any_change`), a learner
+    /// promoted or removed, an outsider added as a voter or a learner.
     func changes(of config: TrackerConfig) -> [ConfChangeSingle] {
         let voters = config.voters.incoming.voters
         var changes: [ConfChangeSingle] = []
         for node in spec.nodeIDs {
             if voters.contains(node) {
-                if voters.count > 1 { changes += [ConfChangeSingle(.remove, node), ConfChangeSingle(.addLearner, node)] }
+                if voters.count > 1 || spec.events.anyChange { changes += [ConfChangeSingle(.remove, node), ConfChangeSingle(.addLearner, node)] }
             } else if config.learners.contains(node) {
                 changes += [ConfChangeSingle(.addVoter, node), ConfChangeSingle(.remove, node)]
             } else {

@@ -141,6 +141,11 @@ public struct Spec: Hashable, Encodable, Sendable {
         /// A leader is asked for two membership changes at once, through a joint configuration
         /// left automatically or explicitly (bounded by max_conf_changes, with `reconfigure`).
         public var joint = false
+        /// With `reconfigure` or `joint`: the leader is also asked for changes the configuration
+        /// in force does not admit (removing or demoting the last voter, entering a joint
+        /// configuration while joint, leaving one while not), which it must turn into empty
+        /// entries.
+        public var anyChange = false
         /// `atomic`: a node carries out each Ready at once after every input. `split`: sending,
         /// persisting, sending after persist, and applying are separate events, so a crash can
         /// fall between any two.
@@ -246,6 +251,9 @@ public struct Spec: Hashable, Encodable, Sendable {
         var problems: [(String, String)] = []
         if !(1...7).contains(nodes) { problems.append(("nodes", "must be between 1 and 7")) }
         if let voters, voters < 1 || voters > nodes { problems.append(("voters", "must be between 1 and nodes (\(nodes))")) }
+        if events.anyChange && !events.reconfigure && !events.joint {
+            problems.append(("events.any_change", "needs events.reconfigure or events.joint"))
+        }
         for (field, on) in [("events.reconfigure", events.reconfigure), ("events.joint", events.joint)] where on && symmetry {
             // Configuration entries name nodes inside their payload, which relabeling leaves alone.
             problems.append((field, "needs symmetry: false (membership changes name nodes in log entries)"))

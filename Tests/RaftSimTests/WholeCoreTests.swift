@@ -12,6 +12,33 @@ import Testing
         #expect(StateMachineImage.decode([1, 2, 3]) == nil)
     }
 
+    /// With `any_change`, the application also asks for changes the configuration does not
+    /// admit; the leader turns each into an empty entry, so no node refuses a committed change.
+    @Test func changesTheConfigurationDoesNotAdmitAreAskedAndScreened() throws {
+        var spec = Spec()
+        (spec.nodes, spec.voters, spec.symmetry) = (2, 1, false)
+        (spec.events.heartbeat, spec.events.propose) = (false, false)
+        (spec.events.reconfigure, spec.events.joint, spec.events.anyChange) = (true, true, true)
+        (spec.bounds.maxTerm, spec.bounds.maxConfChanges, spec.bounds.maxInFlight) = (1, 2, 3)
+        let model = ClusterModel(spec: spec)
+        var state = try #require(model.nextState(after: model.initialStates[0], action: .timeout(1)))
+        #expect(state[1].view.role == .leader)
+        var enabled: [Event] = []
+        model.actions(of: state, into: &enabled)
+        let removeLast = Event.reconfigure(1, ConfChangeSingle(.remove, 1))
+        #expect(enabled.contains(removeLast) && enabled.contains(.leaveJoint(1)))
+        for event in [removeLast, .leaveJoint(1)] {
+            state = try #require(model.nextState(after: state, action: event))
+            #expect(state[1].box.upNode.raft.tracker.config.voters.voters == [1], "\(event)")
+            #expect(model.violation(in: state) == nil, "\(event)")
+        }
+        var options = SearchOptions()
+        options.workers = 2
+        let report = try BreadthFirstSearch(model: model, options: options).run()
+        #expect(report.counterexample == nil)
+        #expect(report.end == .complete)
+    }
+
     /// A small search per feature: it completes clean, and reaches what the feature is for.
     @Test(arguments: ["snapshot", "transfer", "joint", "step-down", "ready-limit"])
     func searchesReachTheirMilestones(feature: String) throws {
