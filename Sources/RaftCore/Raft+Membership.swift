@@ -6,7 +6,7 @@ extension Raft {
     /// accept now becomes an empty normal entry, so the proposal's indexes stay as they were.
     /// Refused: a change while an earlier one is unapplied, and a change the configuration in
     /// force does not admit (the changer's refusals: anything but leaving while joint, leaving
-    /// while not joint, more than one voter changed at once, no voter left). With no change
+    /// while not joint, no voter left). With no change
     /// unapplied, the configuration in force is the one a kept change will be applied to, so
     /// every node applies it without refusal.
     mutating func screenConfChanges(_ entries: inout [Entry]) {

@@ -46,7 +46,7 @@ public struct RawNode<S: Storage> {
     /// Proposes a membership change. It takes effect when applied (`applyConfChange`); the
     /// leader turns it into an empty entry if another change is still unapplied, or if the
     /// current configuration does not admit it (entering joint while joint, leaving while not,
-    /// changing more than one voter without joint consensus, removing every voter).
+    /// removing every voter).
     public mutating func proposeConfChange(_ change: ConfChange) throws(RaftError) {
         try raft.step(Message(type: .propose, from: raft.id, entries: [change.entry]))
     }
