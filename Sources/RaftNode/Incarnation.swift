@@ -11,10 +11,12 @@ public enum Incarnation {
         var last: UInt64 = 0
         if let bytes = try DurableFile.read(path) {
             guard bytes.count == 8 else { throw StoreError.corrupt(file: path, offset: 0, reason: "expected 8 bytes, found \(bytes.count)") }
-            last = bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            var reader = FieldReader(bytes: bytes, path: path)
+            last = try reader.word()
         }
-        let next = last &+ 1
-        try DurableFile.write((0..<8).map { UInt8(truncatingIfNeeded: next >> (8 * $0)) }, to: path)
-        return next
+        var writer = FieldWriter()
+        writer.word(last &+ 1)
+        try DurableFile.write(writer.bytes, to: path)
+        return last &+ 1
     }
 }
