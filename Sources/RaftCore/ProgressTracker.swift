@@ -85,6 +85,20 @@ public struct ProgressTracker: Hashable, Sendable {
 
     public var isSingleton: Bool { !config.voters.isJoint && config.voters.incoming.voters.count == 1 }
 
+    /// Whether the configuration keeps `TrackerConfig`'s invariants and the progress agrees with
+    /// it: learner lists sorted and duplicate-free; no learner a voter of either half;
+    /// `learnersNext` outgoing voters only, and only while joint, as is auto-leave; exactly the
+    /// members tracked, each progress marked learner exactly when its node is one.
+    public var isWellFormed: Bool {
+        let incoming = config.voters.incoming, outgoing = config.voters.outgoing
+        guard config.learners == config.learners.sortedUnique(), config.learnersNext == config.learnersNext.sortedUnique(),
+              config.learners.allSatisfy({ !incoming.contains($0) && !outgoing.contains($0) }),
+              config.learnersNext.allSatisfy({ outgoing.contains($0) && !incoming.contains($0) }),
+              config.voters.isJoint || (config.learnersNext.isEmpty && !config.autoLeave),
+              ids == config.members else { return false }
+        return ids.indices.allSatisfy { progresses[$0].isLearner == config.learners.contains(ids[$0]) }
+    }
+
     /// The `joint-quorum-incoming-only` mutation: a joint configuration's outgoing half is ignored.
     private var incomingOnly: Bool { countingMutations.contains(.jointQuorumIncomingOnly) }
 

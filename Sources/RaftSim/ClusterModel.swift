@@ -174,19 +174,23 @@ public struct ClusterModel: Model {
     }
 
     /// The joint changes a leader with `config` may be asked for: a node outside the voters
-    /// (learner or outsider) replaces a voter, which is removed or demoted to learner; each left
-    /// automatically or explicitly. In node ID order.
+    /// (learner or outsider) replaces a voter, which is removed or demoted to learner; with
+    /// `any_change` also lists that name one voter twice (demoted, then promoted back or
+    /// removed). Each left automatically or explicitly. In node ID order.
     func jointChanges(of config: TrackerConfig) -> [JointChange] {
         let voters = config.voters.incoming.voters
         var joints: [JointChange] = []
+        func append(_ first: ConfChangeSingle, _ second: ConfChangeSingle) {
+            for explicit in [false, true] { joints.append(JointChange(first, second, explicit: explicit)) }
+        }
         for incoming in spec.nodeIDs where !voters.contains(incoming) {
             for outgoing in voters {
-                for kind in [ConfChangeSingle.Kind.remove, .addLearner] {
-                    for explicit in [false, true] {
-                        joints.append(JointChange(ConfChangeSingle(.addVoter, incoming), ConfChangeSingle(kind, outgoing), explicit: explicit))
-                    }
-                }
+                for kind in [ConfChangeSingle.Kind.remove, .addLearner] { append(ConfChangeSingle(.addVoter, incoming), ConfChangeSingle(kind, outgoing)) }
             }
+        }
+        guard spec.events.anyChange else { return joints }
+        for voter in voters {
+            for kind in [ConfChangeSingle.Kind.addVoter, .remove] { append(ConfChangeSingle(.addLearner, voter), ConfChangeSingle(kind, voter)) }
         }
         return joints
     }

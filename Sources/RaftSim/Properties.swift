@@ -125,12 +125,13 @@ extension ClusterState {
         }
     }
 
-    /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, and a
-    /// leader's `match < next` for every peer (membership changes applied without error are
-    /// checked by the property through `BrokenTransition.invalidConfChange`).
+    /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, a
+    /// well-formed membership configuration tracked exactly, and a leader's `match < next` for
+    /// every peer (membership changes applied without error are checked by the property through
+    /// `BrokenTransition.invalidConfChange`).
     public var coreInvariants: Bool {
         for i in nodes.indices where nodes[i].isUp {
-            if nodes[i].box.upNode.raft.fault != nil { return false }
+            if nodes[i].box.upNode.raft.fault != nil || !nodes[i].box.upNode.raft.tracker.isWellFormed { return false }
             let log = (applied: nodes[i].box.upNode.raft.log.applied, committed: nodes[i].box.upNode.raft.log.committed,
                        last: nodes[i].box.upNode.raft.log.lastIndex)
             if !(log.applied <= log.committed && log.committed <= log.last) { return false }

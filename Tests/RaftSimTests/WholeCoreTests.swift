@@ -19,7 +19,7 @@ import Testing
         (spec.nodes, spec.voters, spec.symmetry) = (2, 1, false)
         (spec.events.heartbeat, spec.events.propose) = (false, false)
         (spec.events.reconfigure, spec.events.joint, spec.events.anyChange) = (true, true, true)
-        (spec.bounds.maxTerm, spec.bounds.maxConfChanges, spec.bounds.maxInFlight) = (1, 2, 3)
+        (spec.bounds.maxTerm, spec.bounds.maxConfChanges, spec.bounds.maxInFlight) = (1, 3, 3)
         let model = ClusterModel(spec: spec)
         var state = try #require(model.nextState(after: model.initialStates[0], action: .timeout(1)))
         #expect(state[1].view.role == .leader)
@@ -32,6 +32,17 @@ import Testing
             #expect(state[1].box.upNode.raft.tracker.config.voters.voters == [1], "\(event)")
             #expect(model.violation(in: state) == nil, "\(event)")
         }
+        // A list naming the voter twice: demoted into the joint configuration's learners-to-be,
+        // then promoted back, it stays a voter of both halves and no learner.
+        let twice = Event.enterJoint(1, JointChange(ConfChangeSingle(.addLearner, 1), ConfChangeSingle(.addVoter, 1), explicit: true))
+        enabled.removeAll()
+        model.actions(of: state, into: &enabled)
+        #expect(enabled.contains(twice))
+        state = try #require(model.nextState(after: state, action: twice))
+        let config = state[1].box.upNode.raft.tracker.config
+        #expect(config.voters.isJoint && config.voters.voters == [1])
+        #expect(config.learners.isEmpty && config.learnersNext.isEmpty)
+        #expect(model.violation(in: state) == nil)
         var options = SearchOptions()
         options.workers = 2
         let report = try BreadthFirstSearch(model: model, options: options).run()
