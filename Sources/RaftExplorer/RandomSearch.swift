@@ -209,6 +209,12 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         }
     }
 
+    /// Called from the trap handler (`TrapCatcher`) with the run whose step trapped, as a
+    /// violation of `noTrapProperty`, and the signal; the process then exits. With several
+    /// workers, the first run to trap is reported, not necessarily the lowest. Nil: traps are
+    /// not caught.
+    public var onTrap: ((FuzzViolation<M.Action>, Int32) -> Void)?
+
     private struct Walk {
         var variant = 0
         /// Each action's index among the actions the model listed for its step.
@@ -315,8 +321,36 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         return FuzzReport(stats: stats, violation: nil, stopped: false, nextRun: next)
     }
 
+    /// What a walk computes, for a trap's report: its run, its variant and its choices so far
+    /// (the step being computed not included).
+    final class WalkWitness: TrapCatcher.Witness, @unchecked Sendable {
+        var run = 0
+        var variant = 0
+        var choices: [UInt16] = []
+    }
+
+    /// A witness for a worker walking from `initial`, if traps are caught.
+    private func witness(initial: [M.State]) -> WalkWitness? {
+        guard let onTrap else { return nil }
+        return WalkWitness { [self] witness, signal in
+            let walk = unsafeDowncast(witness, to: WalkWitness.self)
+            let model = variants[walk.variant]
+            var (actions, state) = model.replay(walk.choices, from: initial[walk.variant])
+            var enabled: [M.Action] = []
+            model.actions(of: state, into: &enabled)
+            actions.append(enabled[walk.action])
+            onTrap(FuzzViolation(property: noTrapProperty, run: walk.run, runSeed: runSeed(options.seed, walk.run),
+                                 variant: walk.variant, actions: actions), signal)
+        }
+    }
+
     private func walkAll(_ runs: [Int], poll: Poll) -> [Walk] {
-        guard options.workers > 1 else { return runs.map { walk($0, initial: initial[0], transitions: transitions[0], states: states[0], poll: poll) } }
+        guard options.workers > 1 else {
+            let witness = witness(initial: initial[0])
+            return TrapCatcher.watching(witness) {
+                runs.map { walk($0, initial: initial[0], transitions: transitions[0], states: states[0], poll: poll, witness: witness) }
+            }
+        }
         return [Walk](unsafeUninitializedCapacity: runs.count) { buffer, initialized in
             buffer.initialize(repeating: Walk())
             initialized = runs.count
@@ -326,11 +360,14 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             // found, so the result does not depend on who walks what.
             let next = Atomic<Int>(0)
             DispatchQueue.concurrentPerform(iterations: min(options.workers, runs.count)) { w in
-                while true {
-                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard i < runs.count else { break }
-                    box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w], states: self.states[w],
-                                              poll: w == 0 ? poll : nil)
+                let witness = self.witness(initial: self.initial[w])
+                TrapCatcher.watching(witness) {
+                    while true {
+                        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard i < runs.count else { break }
+                        box.buffer[i] = self.walk(runs[i], initial: self.initial[w], transitions: self.transitions[w], states: self.states[w],
+                                                  poll: w == 0 ? poll : nil, witness: witness)
+                    }
                 }
             }
         }
@@ -342,7 +379,8 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
     /// choice comes from the run's own seed (`WalkPolicy`), moving a `WalkCursor` over the
     /// worker's `transitions` and `states`. With `poll`, it asks whether to stop now and then,
     /// and ends early (see `abandoned`).
-    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State>?, poll: Poll?) -> Walk {
+    private func walk(_ run: Int, initial: [M.State], transitions: TransitionCache?, states: StateCache<M.State>?, poll: Poll?,
+                      witness: WalkWitness?) -> Walk {
         var rng = Xoshiro256(seed: runSeed(options.seed, run))
         var result = Walk()
         // One model only: no draw, so a swarm campaign's runs stay as they were without variants.
@@ -356,10 +394,16 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
         var policy = WalkPolicy(model: model, options: options, prefix: start?.choices.count ?? 0, rng: &rng)
         var cursor = WalkCursor(model: model, variant: result.variant, state: initial[result.variant], always: always[result.variant],
                                 canonical: transitions == nil ? nil : initialCanonical[result.variant], width: options.hashWidth,
-                                fingerprinting: options.novelty || options.countsDistinct, transitions: transitions, states: states)
+                                fingerprinting: options.novelty || options.countsDistinct, transitions: transitions, states: states,
+                                witness: witness)
+        if let witness {
+            (witness.run, witness.variant, witness.action) = (run, result.variant, -1)
+            witness.choices.removeAll(keepingCapacity: true)
+        }
         if let start {
             cursor.replay(start.choices)
             (result.choices, result.prefix) = (Array(start.choices), start.choices.count)
+            witness?.choices.append(contentsOf: start.choices)
         }
         cursor.settleStart()
         // Room for a typical walk at once (a deep one grows as it goes).
@@ -385,6 +429,10 @@ public final class RandomSearch<M: WeightedModel>: @unchecked Sendable {
             if let property = cursor.move(to: &pick, from: listing) {
                 result.violation = property
                 break
+            }
+            if let witness {
+                witness.choices.append(UInt16(pick.index))
+                witness.action = -1
             }
         }
         // Rebuilt only if reported: a violation, or a run that may have found new states (one of

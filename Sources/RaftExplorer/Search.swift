@@ -128,6 +128,17 @@ extension Model {
         return (result, state)
     }
 
+    /// The counterexample a trap makes: the path to the state with `id` in `parents`, and its
+    /// action at `index` (the one that trapped), under `noTrapProperty`.
+    func trapCounterexample(_ parents: ParentTable, state id: UInt32, action index: Int) -> Counterexample<Action> {
+        let (initial, indexes) = parents.path(to: id)
+        var (path, state) = replay(indexes, from: initialStates[initial])
+        var enabled: [Action] = []
+        actions(of: state, into: &enabled)
+        path.append(enabled[index])
+        return Counterexample(property: noTrapProperty, initialIndex: initial, actions: path)
+    }
+
     /// A search's report: the counterexample rebuilt from the parent table, and (for a complete
     /// search) the `sometimes` properties never satisfied.
     func report(_ end: SearchEnd, _ stats: SearchStats, _ violation: (String, UInt32)?, _ parents: ParentTable,
@@ -160,6 +171,9 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     private let always: [Property<M.State>]
     private let sometimes: [Property<M.State>]
     var satisfied: [Bool]
+    /// Called from the trap handler (`TrapCatcher`) with the counterexample of a step that
+    /// trapped and the signal; the process then exits. Nil: traps are not caught.
+    public var onTrap: ((Counterexample<M.Action>, Int32) -> Void)?
     /// States expanded per batch (one queue block), split evenly across the workers. Fixed, so
     /// that a search stopped mid-level (violation, budget) has done the same work with any
     /// number of workers.
@@ -323,6 +337,16 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     /// Expands the states of `records` in `chunk`, each decoded from `block`.
     private func expand(_ block: ImageQueue.Block, _ records: [(id: UInt32, image: Range<Int>)], chunk: Range<Int>,
                         keepingStates: Bool) -> ChunkResult {
+        let witness = onTrap.map { report in
+            TrapCatcher.Witness { [self] witness, signal in
+                report(model.trapCounterexample(parents, state: witness.state, action: witness.action), signal)
+            }
+        }
+        return TrapCatcher.watching(witness) { expand(block, records, chunk: chunk, keepingStates: keepingStates, witness: witness) }
+    }
+
+    private func expand(_ block: ImageQueue.Block, _ records: [(id: UInt32, image: Range<Int>)], chunk: Range<Int>,
+                        keepingStates: Bool, witness: TrapCatcher.Witness?) -> ChunkResult {
         var result = ChunkResult(coverage: coverage.zeroed)
         var encoder = StateEncoder()
         var enabled: [M.Action] = []
@@ -332,6 +356,8 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
         let scratch = ImageScratch()
         for slot in chunk {
             let (id, range) = records[slot]
+            witness?.action = -1
+            witness?.state = id
             let state: M.State
             do {
                 state = try block.bytes.withUnsafeBytes { try model.decode(UnsafeRawBufferPointer(rebasing: $0[range]), scratch: scratch) }
@@ -343,6 +369,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
             for (index, action) in enabled.enumerated() {
                 let kind = model.kind(of: action)
                 result.coverage.enabled(kind)
+                witness?.action = index
                 guard let next = model.nextState(after: state, action: action) else { continue }
                 result.generated += 1
                 guard model.withinBoundary(next) else { continue }
@@ -378,6 +405,8 @@ public final class DepthFirstSearch<M: Model> {
     public let options: SearchOptions
     public let seen: FingerprintSet
     private var parents = ParentTable()
+    /// As `BreadthFirstSearch.onTrap`.
+    public var onTrap: ((Counterexample<M.Action>, Int32) -> Void)?
 
     public init(model: M, options: SearchOptions) {
         self.model = model
@@ -432,6 +461,12 @@ public final class DepthFirstSearch<M: Model> {
             return nil
         }
 
+        let witness = onTrap.map { report in
+            TrapCatcher.Witness { [self] witness, signal in
+                report(model.trapCounterexample(parents, state: witness.state, action: witness.action), signal)
+            }
+        }
+        return TrapCatcher.watching(witness) { () -> SearchReport<M.Action> in
         for (index, state) in model.initialStates.enumerated() {
             stats.generated += 1
             if let violation = visit(state, parent: ParentTable.root, actionIndex: index, depth: 1, kind: nil) {
@@ -445,6 +480,8 @@ public final class DepthFirstSearch<M: Model> {
                 let action = top.enabled[top.nextAction]
                 let actionIndex = top.nextAction
                 stack[stack.count - 1].nextAction += 1
+                witness?.state = top.id
+                witness?.action = actionIndex
                 guard let next = model.nextState(after: top.state, action: action) else { continue }
                 stats.generated += 1
                 if let violation = visit(next, parent: top.id, actionIndex: actionIndex, depth: top.depth + 1, kind: model.kind(of: action)) {
@@ -460,5 +497,6 @@ public final class DepthFirstSearch<M: Model> {
             }
         }
         return report(truncated ? .depthLimit : .complete)
+        }
     }
 }

@@ -28,6 +28,8 @@ struct WalkCursor<M: WeightedModel>: ~Copyable {
     /// apart: a pick is copied around, its state is only moved).
     var computed: M.State?
     var pickedState: M.State?
+    /// Told which action each computation is for, to report a trap (nil: traps not caught).
+    let witness: TrapCatcher.Witness?
 
     /// The actions of the walk's state as the model lists them, and their kinds: listed only
     /// when the walk needs them, to compute from the state, to keep it, to look up a transition
@@ -40,8 +42,8 @@ struct WalkCursor<M: WeightedModel>: ~Copyable {
     }
 
     init(model: M, variant: Int, state: M.State, always: [Property<M.State>], canonical: (fingerprint: Fingerprint, relabeling: Relabeling?)?,
-         width: HashWidth, fingerprinting: Bool, transitions: TransitionCache?, states: StateCache<M.State>?) {
-        (self.model, self.variant, self.always, self.width) = (model, variant, always, width)
+         width: HashWidth, fingerprinting: Bool, transitions: TransitionCache?, states: StateCache<M.State>?, witness: TrapCatcher.Witness?) {
+        (self.model, self.variant, self.always, self.width, self.witness) = (model, variant, always, width, witness)
         (self.fingerprinting, self.transitions, self.states) = (fingerprinting, transitions, states)
         held = state
         self.canonical = canonical
@@ -129,6 +131,7 @@ struct WalkCursor<M: WeightedModel>: ~Copyable {
                 listing.learn(outcome, action: index)
             }
         }
+        witness?.action = index
         guard let next = model.nextState(after: held.unsafelyUnwrapped, action: actions.enabled[index]), model.withinBoundary(next) else {
             learn(.dropped)
             return nil
@@ -157,6 +160,7 @@ struct WalkCursor<M: WeightedModel>: ~Copyable {
     /// it breaks, if any.
     @inline(__always)
     mutating func move(to pick: inout Pick, from listing: Listing) -> String? {
+        witness?.action = pick.index
         // A successor learned before: its relabeling composed now it is picked (if not yet).
         if let base = canonical?.relabeling { pick.compose(after: base) }
         if !pick.hint.isNone { states.unsafelyUnwrapped.prefetchListing(pick.hint) }

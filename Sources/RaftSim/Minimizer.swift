@@ -41,6 +41,12 @@ public struct Minimizer {
     /// and `minimize` returns the shortest trace found so far (failing with `property`, but
     /// perhaps not 1-minimal). The replay that checks the input is not asked.
     public var shouldStop: () -> Bool = { false }
+    /// For a property whose failure ends the process (`no_trap`): replays a candidate where
+    /// that cannot end this one (a child process), strictly (an event not enabled where it
+    /// falls is skipped), returning the events executed up to and including the failing one,
+    /// or nil if it does not fail. The passes that read the states of a replay in this process
+    /// (ticks into macro-steps, random walks, the breadth-first search) are then skipped.
+    public var isolated: ((ClusterModel, [Event]) -> [Event]?)?
     /// Whether `shouldStop` cut minimization short.
     public private(set) var stopped = false
     private var mayStop = false
@@ -64,6 +70,7 @@ public struct Minimizer {
             return nil
         }
         replays += 1
+        if let isolated { return isolated(model, events) }
         var shared = 0
         while shared < min(events.count, base.events.count) && events[shared] == base.events[shared] { shared += 1 }
         var state = base.states.isEmpty ? model.initialStates[0] : base.states[shared]
@@ -108,7 +115,9 @@ public struct Minimizer {
 
     /// Makes `events` (executed events, as `reproduce` returns them) the base trace.
     private mutating func adopt(_ events: [Event]) -> [Event] {
-        if events == last.events && !base.states.isEmpty {
+        if isolated != nil {
+            base = (events, [])
+        } else if events == last.events && !base.states.isEmpty {
             base = (events, Array(base.states[...last.shared]) + last.states)
         } else {
             base = (events, model.replay(events).states)
@@ -124,7 +133,7 @@ public struct Minimizer {
         guard var current = reproduce(events).map({ adopt($0) }) else { return nil }
         mayStop = true
         // All ticks at once: each becomes what it amounted to, or goes.
-        if current.contains(where: { $0.kind == "tick" }), let shorter = reproduce(macroSteps(current)) {
+        if isolated == nil, current.contains(where: { $0.kind == "tick" }), let shorter = reproduce(macroSteps(current)) {
             current = adopt(shorter)
         }
         // Whole kinds of event at once.
@@ -133,7 +142,7 @@ public struct Minimizer {
         }
         // On a long trace, short random walks may find the property failing far sooner than
         // delta debugging would cut down to, sparing most of its replays (each a long one).
-        if current.count >= Self.longTrace, let walked = shorterByWalks(than: current, depth: Self.shortWalk, firstFind: true) {
+        if isolated == nil, current.count >= Self.longTrace, let walked = shorterByWalks(than: current, depth: Self.shortWalk, firstFind: true) {
             current = walked
         }
         // Halve first: delta debugging cuts a long trace down in a few replays, so the finer
@@ -164,6 +173,7 @@ public struct Minimizer {
         current = ddmin(current)
         current = shrinkCluster(current)
         current = removingSingleEvents(current)
+        guard isolated == nil else { return current }
         // Random walks confined to what the trace does, each shorter than the best so far, may
         // come upon a shorter scenario; it is made 1-minimal in turn.
         if let walked = shorterByWalks(than: current) { current = removingSingleEvents(walked) }

@@ -342,6 +342,9 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case committedDurable = "committed_durable"
     case coreInvariants = "core_invariants"
     case linearizableReads = "linearizable_reads"
+    /// The core and the model never trap; always checked, a trap ends the run with its trace
+    /// (the name is RaftExplorer's `noTrapProperty`).
+    case noTrap = "no_trap"
     /// Liveness (with `liveness`): a leader is elected, and stays, within the bound.
     case eventuallyLeader = "eventually_leader"
     /// Liveness (with `liveness`): a leader's log commits on every member it reaches.

@@ -164,7 +164,7 @@ struct Check: ParsableCommand {
 
     /// Runs the search, prints header, progress and summary, writes any counterexample.
     func explore<M: Model>(_ model: M, _ run: Run, details: String, key: String,
-                           writeTrace: (Counterexample<M.Action>, String) throws(InputError) -> Void) throws -> Outcome {
+                           writeTrace: @escaping (Counterexample<M.Action>, String) throws(InputError) -> Void) throws -> Outcome {
         var options = SearchOptions()
         options.workers = workers
         options.maxStates = run.maxStates
@@ -195,10 +195,20 @@ struct Check: ParsableCommand {
             print("progress: \(String(format: "%.0f", now))s generated \(formatCount(stats.generated)) distinct \(formatCount(stats.distinct)) depth \(stats.maxDepth) queue \(formatCount(stats.queued))\(queuePlace(stats)) \(formatCount(Int(Double(stats.generated - generatedBefore) / max(now, 1e-9))))/s memory \(formatBytes(memory))")
             flushOutput()
         }
+        let tracePath = traceOut ?? "\(fileName(forSpecNamed: run.specName)).trace.json"
+        // A trap in the core is a finding too: its trace is written before the process ends.
+        TrapCatcher.install()
+        let trapped = { (counterexample: Counterexample<M.Action>, signal: Int32) in
+            let written = Result { () throws(InputError) in try writeTrace(counterexample, tracePath) }
+            let place = (try? written.get()).map { "trace written to \(tracePath)" } ?? "the trace could not be written"
+            print("VIOLATION: \(counterexample.property) (\(TrapCatcher.name(of: signal))) after \(counterexample.actions.count) events; \(place)")
+            for (i, action) in counterexample.actions.enumerated() { print("  \(i + 1). \(action)") }
+        }
         let report: SearchReport<M.Action>
         switch run.strategy {
         case .bfs:
             let search = BreadthFirstSearch(model: model, options: options)
+            search.onTrap = trapped
             var lastCheckpoint = 0.0
             let due = {
                 guard clock.seconds - lastCheckpoint >= checkpointMinutes * 60 else { return false }
@@ -219,7 +229,10 @@ struct Check: ParsableCommand {
             } catch {
                 throw InputError(file: checkpointDirectory ?? options.spillDirectory, message: "\(error)")
             }
-        case .dfs: report = DepthFirstSearch(model: model, options: options).run(shouldStop: shouldStop, progress: progress)
+        case .dfs:
+            let search = DepthFirstSearch(model: model, options: options)
+            search.onTrap = trapped
+            report = search.run(shouldStop: shouldStop, progress: progress)
         case .random: preconditionFailure("random specs are checked by a fuzz campaign (Check.simulate)")
         }
         let elapsed = clock.seconds
@@ -231,7 +244,7 @@ struct Check: ParsableCommand {
         var violation: Stats.Violation?
         var exit = Exit.clean
         if let counterexample = report.counterexample {
-            let path = traceOut ?? "\(fileName(forSpecNamed: run.specName)).trace.json"
+            let path = tracePath
             do {
                 try writeTrace(counterexample, path)
                 print("VIOLATION: \(counterexample.property) after \(counterexample.actions.count) events; trace written to \(path)")

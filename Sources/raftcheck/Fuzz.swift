@@ -116,6 +116,25 @@ struct Fuzz: ParsableCommand {
             print("resuming campaign \(corpus): seed \(campaign.seed), continuing at run \(campaign.nextRun), \(traces.count) corpus traces loaded (\(search.seen.count) states)")
         }
 
+        let path = common.traceOut ?? "\(fileName(forSpecNamed: spec.name)).fuzz-trace.json"
+        /// Writes the trace of a violation found (to `path`, and to the corpus), then reports it.
+        func write(_ found: FuzzViolation<Event>, _ exit: inout Exit, cause: String = "") {
+            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: specs[found.variant], seed: campaign.seed, run: found.run, events: found.actions,
+                              violation: TraceViolation(property: found.property, step: found.actions.count,
+                                                        message: "\(found.property) violated after \(found.actions.count) events (run \(found.run))"))
+            // Written before anything is reported: a killed campaign loses no violation it printed.
+            let written = writeReporting(&exit) { () throws(InputError) in try TraceFile.write(trace, to: path) }
+            if let corpus { writeReporting(&exit) { () throws(InputError) in try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") } }
+            let size = specs.count > 1 ? " on \(specs[found.variant].nodes) nodes" : ""
+            print("VIOLATION: \(found.property)\(cause) in run \(found.run)\(size) (run seed \(found.runSeed)) after \(found.actions.count) events; \(written ? "trace written to \(path)" : "the trace could not be written")")
+        }
+        // A trap in the core is a finding too: its trace is written before the process ends.
+        TrapCatcher.install()
+        search.onTrap = { found, signal in
+            var exit = Exit.violation
+            write(found, &exit, cause: " (\(TrapCatcher.name(of: signal)))")
+        }
+
         let limits = RunLimits(timeLimit: timeLimit, maxMemory: common.maxMemory)
         let clock = limits.clock
         var lastProgress = 0.0
@@ -150,16 +169,8 @@ struct Fuzz: ParsableCommand {
         var exit = Exit.clean
         var violation: Stats.Violation?
         if let found = report.violation {
-            let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: specs[found.variant], seed: campaign.seed, run: found.run, events: found.actions,
-                              violation: TraceViolation(property: found.property, step: found.actions.count,
-                                                        message: "\(found.property) violated after \(found.actions.count) events (run \(found.run))"))
-            // Written before anything is reported: a killed campaign loses no violation it printed.
-            let path = common.traceOut ?? "\(fileName(forSpecNamed: spec.name)).fuzz-trace.json"
             exit = .violation
-            let written = writeReporting(&exit) { () throws(InputError) in try TraceFile.write(trace, to: path) }
-            if let corpus { writeReporting(&exit) { () throws(InputError) in try TraceFile.write(trace, to: "\(corpus)/violations/run-\(found.run)-\(found.property).json") } }
-            let size = specs.count > 1 ? " on \(specs[found.variant].nodes) nodes" : ""
-            print("VIOLATION: \(found.property) in run \(found.run)\(size) (run seed \(found.runSeed)) after \(found.actions.count) events; \(written ? "trace written to \(path)" : "the trace could not be written")")
+            write(found, &exit)
             violation = Stats.Violation(property: found.property, trace: path, length: found.actions.count)
         } else {
             print("result: no violation (\(report.stopped ? limits.reason : "\(s.runs) runs done"))")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RaftExplorer
 import RaftSim
 import RaftCheckFiles
 
@@ -51,6 +52,8 @@ struct Minimize: ParsableCommand {
         minimizer.walkBudget = walkBudget
         minimizer.workers = workers
         minimizer.shouldStop = limits.reached
+        // A trap ends the process that meets it: each candidate runs in a child.
+        if property == PropertyName.noTrap.rawValue { minimizer.isolated = { model, events in IsolatedReplay.untilTrap(events, on: model) } }
         guard let minimized = minimizer.minimize(events) else {
             print("the trace does not reproduce \(property) (under mutation \(trace.spec.mutation ?? "none"))")
             throw ExitCode(Exit.diverged.rawValue)

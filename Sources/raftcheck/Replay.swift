@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RaftCore
+import RaftExplorer
 import RaftSim
 import RaftSpecModel
 import RaftCheckFiles
@@ -38,7 +39,15 @@ struct Replay: ParsableCommand {
             throw ExitCode(Exit.violation.rawValue)
         }
         var enabled: [Event] = []
+        // A trap reproduced is the trace's violation: reported, exit 1.
+        TrapCatcher.install()
+        let witness = TrapCatcher.Witness { witness, signal in
+            print("\(witness.action + 1). \(events[witness.action])")
+            print("VIOLATION: \(noTrapProperty) (\(TrapCatcher.name(of: signal))) at event \(witness.action + 1)")
+        }
+        try TrapCatcher.watching(witness) { () throws in
         for (i, event) in events.enumerated() {
+            witness.action = i
             enabled.removeAll(keepingCapacity: true)
             model.actions(of: state, into: &enabled)
             guard enabled.contains(event), let next = model.nextState(after: state, action: event) else {
@@ -56,6 +65,7 @@ struct Replay: ParsableCommand {
                 print("VIOLATION: \(property) after event \(i + 1)")
                 throw ExitCode(Exit.violation.rawValue)
             }
+        }
         }
         print("clean: no property violated in \(events.count) events")
     }

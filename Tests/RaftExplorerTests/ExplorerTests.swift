@@ -12,6 +12,8 @@ struct Counters: Model {
 
     var limit = 3
     var bad: Int?
+    /// A state whose computation traps (a failed precondition), as a bug in a core would.
+    var trapsAt: State?
 
     var initialStates: [State] { [State(a: 0, b: 0)] }
 
@@ -26,6 +28,7 @@ struct Counters: Model {
         case .incrementA: next.a += 1
         case .incrementB: next.b += 1
         }
+        precondition(next != trapsAt, "a computation that traps")
         return next
     }
 
