@@ -96,6 +96,10 @@ struct Check: ParsableCommand {
 
     /// What a checkpoint must have been written for: this release (state images are its own)
     /// and the spec as checked (JSON), without the budgets, which a resumed run may change.
+    /// Called after a trap's trace is written, just before the process exits (with the
+    /// property and the trace's path): the gate writes its report there.
+    nonisolated(unsafe) static var afterTrap: ((String, String) -> Void)?
+
     static func checkpointKey<S: Encodable>(_ spec: S) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -203,6 +207,7 @@ struct Check: ParsableCommand {
             let place = (try? written.get()).map { "trace written to \(tracePath)" } ?? "the trace could not be written"
             print("VIOLATION: \(counterexample.property) (\(TrapCatcher.name(of: signal))) after \(counterexample.actions.count) events; \(place)")
             for (i, action) in counterexample.actions.enumerated() { print("  \(i + 1). \(action)") }
+            Check.afterTrap?(counterexample.property, tracePath)
         }
         let report: SearchReport<M.Action>
         switch run.strategy {

@@ -133,6 +133,7 @@ struct Fuzz: ParsableCommand {
         search.onTrap = { found, signal in
             var exit = Exit.violation
             write(found, &exit, cause: " (\(TrapCatcher.name(of: signal)))")
+            Check.afterTrap?(found.property, path)
         }
 
         let limits = RunLimits(timeLimit: timeLimit, maxMemory: common.maxMemory)

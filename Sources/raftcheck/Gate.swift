@@ -49,9 +49,18 @@ struct Gate: ParsableCommand {
         var results: [Result] = []
         // A check stops at SIGINT/SIGTERM (and reports what it did); the gate then skips the rest.
         installInterruptHandler()
+        // A trap in the core ends the process once its trace is written: the report says so,
+        // the specs not checked yet as skipped. No page: drawing one replays the trace here.
+        Check.afterTrap = { property, trace in
+            let trapped = Result(spec: specs[results.count], seconds: 0, outcome: .violation(property: property, trace: trace, page: nil))
+            let rest = specs.dropFirst(results.count + 1).map { Result(spec: $0, seconds: 0, outcome: .skipped) }
+            if let junit { try? writeJUnit(results + [trapped] + rest, to: junit) }
+            print("gate: \(property) in \(specs[results.count]); \(rest.count) specs not checked\(junit.map { "; JUnit report \($0)" } ?? "")")
+        }
         for spec in specs {
             results.append(interruptRequested != 0 ? Result(spec: spec, seconds: 0, outcome: .skipped) : check(spec, traceDirectory: directory))
         }
+        Check.afterTrap = nil
         if let junit { try writeJUnit(results, to: junit) }
         let violations = results.filter { if case .violation = $0.outcome { true } else { false } }
         let bad = results.filter { if case .badSpec = $0.outcome { true } else { false } }
