@@ -128,15 +128,19 @@ extension Model {
         return (result, state)
     }
 
-    /// The counterexample a trap makes: the path to the state with `id` in `parents`, and its
-    /// action at `index` (the one that trapped), under `noTrapProperty`.
-    func trapCounterexample(_ parents: ParentTable, state id: UInt32, action index: Int) -> Counterexample<Action> {
-        let (initial, indexes) = parents.path(to: id)
-        var (path, state) = replay(indexes, from: initialStates[initial])
-        var enabled: [Action] = []
-        actions(of: state, into: &enabled)
-        path.append(enabled[index])
-        return Counterexample(property: noTrapProperty, initialIndex: initial, actions: path)
+    /// A witness for a search thread, if `onTrap` is set: a trap's counterexample is the path
+    /// to the state the witness names in the parent table (read when the trap comes) and the
+    /// action it names there, under `noTrapProperty`.
+    func trapWitness(_ onTrap: ((Counterexample<Action>, Int32) -> Void)?, parents: @escaping () -> ParentTable) -> TrapCatcher.Witness? {
+        guard let onTrap else { return nil }
+        return TrapCatcher.Witness { witness, signal in
+            let (initial, indexes) = parents().path(to: witness.state)
+            var (path, state) = replay(indexes, from: initialStates[initial])
+            var enabled: [Action] = []
+            actions(of: state, into: &enabled)
+            path.append(enabled[witness.action])
+            onTrap(Counterexample(property: noTrapProperty, initialIndex: initial, actions: path), signal)
+        }
     }
 
     /// A search's report: the counterexample rebuilt from the parent table, and (for a complete
@@ -337,11 +341,7 @@ public final class BreadthFirstSearch<M: Model>: @unchecked Sendable {
     /// Expands the states of `records` in `chunk`, each decoded from `block`.
     private func expand(_ block: ImageQueue.Block, _ records: [(id: UInt32, image: Range<Int>)], chunk: Range<Int>,
                         keepingStates: Bool) -> ChunkResult {
-        let witness = onTrap.map { report in
-            TrapCatcher.Witness { [self] witness, signal in
-                report(model.trapCounterexample(parents, state: witness.state, action: witness.action), signal)
-            }
-        }
+        let witness = model.trapWitness(onTrap) { [self] in parents }
         return TrapCatcher.watching(witness) { expand(block, records, chunk: chunk, keepingStates: keepingStates, witness: witness) }
     }
 
@@ -461,42 +461,38 @@ public final class DepthFirstSearch<M: Model> {
             return nil
         }
 
-        let witness = onTrap.map { report in
-            TrapCatcher.Witness { [self] witness, signal in
-                report(model.trapCounterexample(parents, state: witness.state, action: witness.action), signal)
-            }
-        }
+        let witness = model.trapWitness(onTrap) { [self] in parents }
         return TrapCatcher.watching(witness) { () -> SearchReport<M.Action> in
-        for (index, state) in model.initialStates.enumerated() {
-            stats.generated += 1
-            if let violation = visit(state, parent: ParentTable.root, actionIndex: index, depth: 1, kind: nil) {
-                return report(.violation, violation)
-            }
-            while let top = stack.last {
-                guard top.nextAction < top.enabled.count else {
-                    stack.removeLast()
-                    continue
-                }
-                let action = top.enabled[top.nextAction]
-                let actionIndex = top.nextAction
-                stack[stack.count - 1].nextAction += 1
-                witness?.state = top.id
-                witness?.action = actionIndex
-                guard let next = model.nextState(after: top.state, action: action) else { continue }
+            for (index, state) in model.initialStates.enumerated() {
                 stats.generated += 1
-                if let violation = visit(next, parent: top.id, actionIndex: actionIndex, depth: top.depth + 1, kind: model.kind(of: action)) {
+                if let violation = visit(state, parent: ParentTable.root, actionIndex: index, depth: 1, kind: nil) {
                     return report(.violation, violation)
                 }
-                if stats.generated & 0x3FFF == 0 {
-                    stats.queued = stack.count
-                    stats.fingerprintBytes = seen.bytes
-                    progress(stats)
-                    if let maxStates = options.maxStates, stats.distinct >= maxStates { return report(.stateLimit) }
-                    if shouldStop() { return report(.stopped) }
+                while let top = stack.last {
+                    guard top.nextAction < top.enabled.count else {
+                        stack.removeLast()
+                        continue
+                    }
+                    let action = top.enabled[top.nextAction]
+                    let actionIndex = top.nextAction
+                    stack[stack.count - 1].nextAction += 1
+                    witness?.state = top.id
+                    witness?.action = actionIndex
+                    guard let next = model.nextState(after: top.state, action: action) else { continue }
+                    stats.generated += 1
+                    if let violation = visit(next, parent: top.id, actionIndex: actionIndex, depth: top.depth + 1, kind: model.kind(of: action)) {
+                        return report(.violation, violation)
+                    }
+                    if stats.generated & 0x3FFF == 0 {
+                        stats.queued = stack.count
+                        stats.fingerprintBytes = seen.bytes
+                        progress(stats)
+                        if let maxStates = options.maxStates, stats.distinct >= maxStates { return report(.stateLimit) }
+                        if shouldStop() { return report(.stopped) }
+                    }
                 }
             }
-        }
-        return report(truncated ? .depthLimit : .complete)
+            return report(truncated ? .depthLimit : .complete)
         }
     }
 }

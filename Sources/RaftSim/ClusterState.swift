@@ -335,6 +335,9 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     public static let voteChanged = BrokenTransition(rawValue: 1 << 4)
     /// A node applied an entry other than the one committed at its index, or one not committed.
     public static let stateMachineSafety = BrokenTransition(rawValue: 1 << 5)
+    /// A node became leader while not a voter of its own configuration (a learner, or a node
+    /// outside it): only voters campaign.
+    public static let leaderNotVoter = BrokenTransition(rawValue: 1 << 6)
 }
 
 /// Things a feature does that a spec turning it on should see happen: a complete search that
