@@ -89,14 +89,19 @@ public struct ProgressTracker: Hashable, Sendable {
     /// it: learner lists sorted and duplicate-free; no learner a voter of either half;
     /// `learnersNext` outgoing voters only, and only while joint, as is auto-leave; exactly the
     /// members tracked, each progress marked learner exactly when its node is one.
+    /// Checked on every state the explorer reaches, so it allocates nothing.
     public var isWellFormed: Bool {
         let incoming = config.voters.incoming, outgoing = config.voters.outgoing
-        guard config.learners == config.learners.sortedUnique(), config.learnersNext == config.learnersNext.sortedUnique(),
+        func increasing(_ list: [NodeID]) -> Bool { list.indices.dropFirst().allSatisfy { list[$0 - 1] < list[$0] } }
+        guard increasing(config.learners), increasing(config.learnersNext), increasing(ids),
               config.learners.allSatisfy({ !incoming.contains($0) && !outgoing.contains($0) }),
               config.learnersNext.allSatisfy({ outgoing.contains($0) && !incoming.contains($0) }),
               config.voters.isJoint || (config.learnersNext.isEmpty && !config.autoLeave),
-              ids == config.members else { return false }
-        return ids.indices.allSatisfy { progresses[$0].isLearner == config.learners.contains(ids[$0]) }
+              incoming.voters.allSatisfy(tracks), outgoing.voters.allSatisfy(tracks), config.learners.allSatisfy(tracks) else { return false }
+        return ids.indices.allSatisfy { i in
+            let learner = config.learners.contains(ids[i])
+            return progresses[i].isLearner == learner && (learner || incoming.contains(ids[i]) || outgoing.contains(ids[i]))
+        }
     }
 
     /// The `joint-quorum-incoming-only` mutation: a joint configuration's outgoing half is ignored.

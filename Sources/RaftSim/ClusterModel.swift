@@ -550,7 +550,10 @@ public struct ClusterModel: Model {
                 after.history.broken.insert(.voteChanged)
             }
             if committed < old.committed { after.history.broken.insert(.monotonicCommit) }
-            if role == .leader && old.role != .leader && !new.box.upNode.raft.isPromotable { after.history.broken.insert(.leaderNotVoter) }
+            // Read from the configuration itself, not through RaftCore's own test of it.
+            if role == .leader && old.role != .leader && !new.box.upNode.raft.tracker.config.voters.voters.contains(id) {
+                after.history.broken.insert(.leaderNotVoter)
+            }
             if let log = old.leaderLog, role == .leader && old.term == term && !Self.isPrefix(log, of: new) {
                 after.history.broken.insert(.leaderAppendOnly)
             }
