@@ -82,3 +82,50 @@ import Testing
         #expect(report.unsatisfiedSometimes.isEmpty, "never reached: \(report.unsatisfiedSometimes)")
     }
 }
+
+/// A failure that would end the process (a trap) is minimized through `Minimizer.isolated`
+/// alone: here an in-process stand-in for the child's replay, failing when node 1 leads.
+@Suite struct IsolatedMinimizerTests {
+    @Test func candidatesGoThroughTheIsolatedReplay() throws {
+        var spec = Spec()
+        (spec.events.heartbeat, spec.bounds.maxTerm, spec.bounds.maxProposals) = (false, 2, 1)
+        let model = ClusterModel(spec: spec)
+        let leads = { (model: ClusterModel, events: [Event]) -> [Event]? in
+            var (state, executed) = (model.initialStates[0], [Event]())
+            for event in events where model.isEnabled(event, in: state) {
+                guard let next = model.nextState(after: state, action: event), model.withinBoundary(next) else { continue }
+                (state, executed) = (next, executed + [event])
+                if state[1].isUp && state[1].view.role == .leader { return executed }
+            }
+            return nil
+        }
+        // A random walk, detours and all, until node 1 leads.
+        var rng = Xoshiro256(seed: 3)
+        var (state, events, enabled) = (model.initialStates[0], [Event](), [Event]())
+        var tries = 0
+        while !(state[1].view.role == .leader) {
+            tries += 1
+            if tries > 1000 { (state, events, tries) = (model.initialStates[0], [], 0) }  // Stuck: start over.
+            enabled.removeAll()
+            model.actions(of: state, into: &enabled)
+            guard !enabled.isEmpty else { continue }
+            let event = enabled[Int(rng.next(below: UInt64(enabled.count)))]
+            guard let next = model.nextState(after: state, action: event), model.withinBoundary(next) else { continue }
+            (state, events) = (next, events + [event])
+        }
+        var minimizer = Minimizer(model: model, property: PropertyName.noTrap.rawValue)
+        var calls = 0
+        minimizer.isolated = { model, events in
+            calls += 1
+            return leads(model, events)
+        }
+        let result = minimizer.minimize(events)
+        let minimized = try #require(result)
+        // The cluster shrinks too: alone, node 1 leads on its first timeout.
+        #expect(minimized == [.timeout(1)], "\(minimized)")
+        #expect(minimizer.model.spec.nodes == 1)
+        #expect(events.count > 1)
+        #expect(calls == minimizer.replays && calls > 0)
+        #expect(leads(minimizer.model, minimized) == minimized)
+    }
+}
