@@ -94,12 +94,12 @@ struct Check: ParsableCommand {
         throw InputError(file: spec, field: flag, message: "checkpoints are written by breadth-first search only (the strategy is \(strategy.rawValue))")
     }
 
-    /// What a checkpoint must have been written for: this release (state images are its own)
-    /// and the spec as checked (JSON), without the budgets, which a resumed run may change.
     /// Called after a trap's trace is written, just before the process exits (with the
     /// property and the trace's path): the gate writes its report there.
     nonisolated(unsafe) static var afterTrap: ((String, String) -> Void)?
 
+    /// What a checkpoint must have been written for: this release (state images are its own)
+    /// and the spec as checked (JSON), without the budgets, which a resumed run may change.
     static func checkpointKey<S: Encodable>(_ spec: S) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
