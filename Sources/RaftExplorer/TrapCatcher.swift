@@ -16,9 +16,10 @@ public let noTrapProperty = "no_trap"
 /// meanwhile wait for that exit. A trap in a thread without a witness goes to the handler that
 /// was installed before (Swift's backtracer), as if none were installed.
 ///
-/// The report runs in a signal handler on the trapped thread's stack: the trap is synchronous,
-/// in Swift code, so that thread holds no allocator lock; the report replays the path to the
-/// step (each of its states was computed once without trapping) and writes a file.
+/// The report runs in a signal handler on the trapped thread's stack. A Swift trap is raised
+/// by Swift code itself, synchronously, so that thread holds no allocator lock (a memory fault
+/// inside the allocator, which a trap is not, could hang the report); the report replays the
+/// path to the step (each of its states was computed once without trapping) and writes a file.
 public enum TrapCatcher {
     /// What a thread is computing: set per step by the search, read only by a report.
     public class Witness: @unchecked Sendable {
