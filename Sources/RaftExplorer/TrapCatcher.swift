@@ -23,9 +23,10 @@ public let noTrapProperty = "no_trap"
 public enum TrapCatcher {
     /// What a thread is computing: set per step by the search, read only by a report.
     public class Witness: @unchecked Sendable {
-        /// Where the step starts from (a search's state ID, or a step number).
+        /// The state the step starts from, as the search knows it (BFS and DFS: its parent-table ID).
         public var state: UInt32 = 0
-        /// The action being computed, by its index in its state's listing; -1 between steps.
+        /// The action being computed, by its index in its state's listing (a replay: the
+        /// event's position); -1 between steps.
         public var action = -1
         let report: (Witness, Int32) -> Void
 
@@ -94,7 +95,8 @@ public enum TrapCatcher {
     }
 
     private static func trapped(_ signal: Int32) {
-        guard let raw = pthread_getspecific(key), Unmanaged<Witness>.fromOpaque(raw).takeUnretainedValue().action >= 0 else {
+        let witness = pthread_getspecific(key).map { Unmanaged<Witness>.fromOpaque($0).takeUnretainedValue() }
+        guard let witness, witness.action >= 0 else {
             // Not a step a witness answers for: the handler before, on the trap's return.
             if let i = signals.firstIndex(of: signal) {
                 var old = previous[i]
@@ -105,7 +107,6 @@ public enum TrapCatcher {
         if reporting.exchange(true, ordering: .acquiringAndReleasing) {
             while true { pause() }
         }
-        let witness = Unmanaged<Witness>.fromOpaque(raw).takeUnretainedValue()
         witness.report(witness, signal)
         fflush(nil)  // Every output stream.
         _exit(1)

@@ -14,9 +14,10 @@ public enum Incarnation {
             var reader = FieldReader(bytes: bytes, path: path)
             last = try reader.word()
         }
+        let next = last &+ 1
         var writer = FieldWriter()
-        writer.word(last &+ 1)
+        writer.word(next)
         try DurableFile.write(writer.bytes, to: path)
-        return last &+ 1
+        return next
     }
 }

@@ -550,8 +550,9 @@ public struct ClusterModel: Model {
                 after.history.broken.insert(.voteChanged)
             }
             if committed < old.committed { after.history.broken.insert(.monotonicCommit) }
-            // Read from the configuration itself, not through RaftCore's own test of it.
-            if role == .leader && old.role != .leader && !new.box.upNode.raft.tracker.config.voters.voters.contains(id) {
+            // Read from the configuration's halves (no merged list), not through RaftCore's own test.
+            if role == .leader && old.role != .leader && !new.box.upNode.raft.tracker.config.voters.incoming.contains(id)
+                && !new.box.upNode.raft.tracker.config.voters.outgoing.contains(id) {
                 after.history.broken.insert(.leaderNotVoter)
             }
             if let log = old.leaderLog, role == .leader && old.term == term && !Self.isPrefix(log, of: new) {

@@ -203,8 +203,8 @@ struct Check: ParsableCommand {
         // A trap in the core is a finding too: its trace is written before the process ends.
         TrapCatcher.install()
         let trapped = { (counterexample: Counterexample<M.Action>, signal: Int32) in
-            let written = Result { () throws(InputError) in try writeTrace(counterexample, tracePath) }
-            let place = (try? written.get()).map { "trace written to \(tracePath)" } ?? "the trace could not be written"
+            let written = (try? writeTrace(counterexample, tracePath)) != nil
+            let place = written ? "trace written to \(tracePath)" : "the trace could not be written"
             print("VIOLATION: \(counterexample.property) (\(TrapCatcher.name(of: signal))) after \(counterexample.actions.count) events; \(place)")
             for (i, action) in counterexample.actions.enumerated() { print("  \(i + 1). \(action)") }
             Check.afterTrap?(counterexample.property, tracePath)
