@@ -67,6 +67,10 @@
     /// Liveness: heartbeat responses do not count as activity for CheckQuorum, so a leader of
     /// an idle, healthy cluster steps down every election timeout.
     public static let checkQuorumIgnoresHeartbeats = Mutation(rawValue: 1 << 24)
+    /// A node campaigns while configuration changes it knows committed are not applied yet, so
+    /// it counts votes in a configuration more than one change behind the others' and two
+    /// candidates win one term with disjoint quorums.
+    public static let campaignWithUnappliedConfChanges = Mutation(rawValue: 1 << 25)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -95,6 +99,7 @@
         ("rejection-keeps-next-index", .rejectionKeepsNextIndex),
         ("pre-vote-needs-longer-log", .preVoteNeedsLongerLog),
         ("check-quorum-ignores-heartbeats", .checkQuorumIgnoresHeartbeats),
+        ("campaign-with-unapplied-conf-changes", .campaignWithUnappliedConfChanges),
     ]
 
     public init?(name: String) {

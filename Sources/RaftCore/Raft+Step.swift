@@ -54,7 +54,8 @@ extension Raft {
     /// Campaigns, unless this node leads, is not a voter, or has a committed configuration
     /// change it has not applied yet (it may not be a voter in it; rule 15).
     mutating func hup(transfer: Bool) {
-        guard role != .leader, isPromotable, !log.hasUnappliedConfChanges else { return }
+        let unapplied = log.hasUnappliedConfChanges && !options.mutations.contains(.campaignWithUnappliedConfChanges)
+        guard role != .leader, isPromotable, !unapplied else { return }
         campaign(options.preVote && !transfer ? .preElection : .election, transfer: transfer)
     }
 

@@ -41,6 +41,7 @@ struct Mutants: ParsableCommand {
         ("rejection-keeps-next-index", "matrixarkai/TemporalStore#114, scylladb/scylladb#9552", ["liveness-backup-3"]),
         ("pre-vote-needs-longer-log", "hashicorp/raft#605 and #606, ClickHouse/NuRaft#134", ["liveness-production-3"]),
         ("check-quorum-ignores-heartbeats", "etcd-io/etcd#5879, cockroachdb/cockroach#7889", ["liveness-production-3"]),
+        ("campaign-with-unapplied-conf-changes", "etcd-io/raft#456 and #469, tikv/raft-rs#225", ["grow-5"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")

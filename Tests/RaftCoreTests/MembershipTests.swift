@@ -213,11 +213,7 @@ import Testing
 
     /// Rule 15: a node with a committed, unapplied configuration change does not campaign.
     @Test func noCampaignWithAnUnappliedChange() {
-        let change = ConfChange([ConfChangeSingle(.remove, 2)]).entry
-        var storage = MemoryStorage(confState: ConfState(voters: [1, 2, 3]))
-        storage.append([Entry(term: 1, index: 1), Entry(term: 1, index: 2, kind: .confChange, data: change.data)])
-        storage.setHardState(HardState(term: 1, commit: 2))
-        var node = try! RawNode(config: testConfig(2), storage: storage)
+        var (node, change) = Self.nodeWithUnappliedRemoval()
         node.campaign()
         #expect(node.raft.role == .follower)
         // Once applied (here: it removes this very node), it may no longer campaign at all.
@@ -228,6 +224,22 @@ import Testing
         #expect(conf.voters == [1, 3])
         node.campaign()
         #expect(node.raft.role == .follower)
+    }
+
+    /// The mutation `campaign-with-unapplied-conf-changes` drops exactly that refusal.
+    @Test func unappliedChangeMutationCampaigns() {
+        var (node, _) = Self.nodeWithUnappliedRemoval(mutations: .campaignWithUnappliedConfChanges)
+        node.campaign()
+        #expect(node.raft.role == .candidate && node.raft.term == 2)
+    }
+
+    /// Node 2 of voters 1, 2, 3, restarted with its own removal committed (index 2) but not applied.
+    static func nodeWithUnappliedRemoval(mutations: Mutation = []) -> (RawNode<MemoryStorage>, Entry) {
+        let change = ConfChange([ConfChangeSingle(.remove, 2)]).entry
+        var storage = MemoryStorage(confState: ConfState(voters: [1, 2, 3]))
+        storage.append([Entry(term: 1, index: 1), Entry(term: 1, index: 2, kind: .confChange, data: change.data)])
+        storage.setHardState(HardState(term: 1, commit: 2))
+        return (try! RawNode(config: testConfig(2, mutations: mutations), storage: storage), change)
     }
 
     @Test func invalidChangesAreRefusedAlike() {
