@@ -71,6 +71,9 @@
     /// it counts votes in a configuration more than one change behind the others' and two
     /// candidates win one term with disjoint quorums.
     public static let campaignWithUnappliedConfChanges = Mutation(rawValue: 1 << 25)
+    /// A leader's lease lasts one tick longer than the clock bound allows: a follower whose
+    /// clock ran behind may already have voted for a new leader when the old one still reads.
+    public static let leaseOneTickTooLong = Mutation(rawValue: 1 << 26)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -100,6 +103,7 @@
         ("pre-vote-needs-longer-log", .preVoteNeedsLongerLog),
         ("check-quorum-ignores-heartbeats", .checkQuorumIgnoresHeartbeats),
         ("campaign-with-unapplied-conf-changes", .campaignWithUnappliedConfChanges),
+        ("lease-one-tick-too-long", .leaseOneTickTooLong),
     ]
 
     public init?(name: String) {

@@ -106,7 +106,8 @@ extension Raft {
         let sent = tracker.config.voters.committedIndex { voter in
             voter == id ? LogIndex(now) : tracker.progress(of: voter) { LogIndex($0.leaseSent) }
         }
-        return sent.rawValue <= now && now - sent.rawValue < UInt64(options.leaseTicks)
+        let ticks = UInt64(options.leaseTicks) + (options.mutations.contains(.leaseOneTickTooLong) ? 1 : 0)
+        return sent.rawValue <= now && now - sent.rawValue < ticks
     }
 
     /// A heartbeat response under lease reads: the voter heard the heartbeat sent at `sent`.

@@ -148,8 +148,10 @@ import Testing
         #expect(throws: Never.self) { try config.validate() }
     }
 
-    static func leaseCluster() -> Cluster {
-        var cluster = Cluster(size: 3) { $0.checkQuorum = true; $0.readOnlyOption = .leaseBased; $0.maxClockDriftTicks = 1 }
+    static func leaseCluster(mutations: Mutation = []) -> Cluster {
+        var cluster = Cluster(size: 3) {
+            $0.checkQuorum = true; $0.readOnlyOption = .leaseBased; $0.maxClockDriftTicks = 1; $0.mutations = mutations
+        }
         cluster.campaign(1)
         cluster.propose(1, "w")
         // A heartbeat round a quorum acknowledged starts the lease.
@@ -176,6 +178,16 @@ import Testing
         cluster.tick(1)
         cluster.stabilize()
         #expect(cluster.readStates[0].map(\.requestContext) == [3, 4])
+    }
+
+    /// The mutation `lease-one-tick-too-long` still answers on the tick the lease runs out.
+    @Test func theOneTickTooLongMutationAnswersOnTheLastTick() {
+        var cluster = Self.leaseCluster(mutations: .leaseOneTickTooLong)
+        cluster.isolated = [2, 3]
+        cluster.tick(1, times: 8)
+        try? cluster[1].readIndex(requestContext: 4)
+        cluster.processReady(1)
+        #expect(cluster.readStates[0].map(\.requestContext) == [4])
     }
 
     @Test func aLeaderThatSentTimeoutNowServesNoLeaseReads() {
