@@ -74,6 +74,10 @@
     /// A leader's lease lasts one tick longer than the clock bound allows: a follower whose
     /// clock ran behind may already have voted for a new leader when the old one still reads.
     public static let leaseOneTickTooLong = Mutation(rawValue: 1 << 26)
+    /// A heartbeat response confirms every waiting ReadIndex request, also those that arrived
+    /// after its heartbeat was sent: a response delayed across a new leader's election and
+    /// first commit releases a stale read.
+    public static let readAckedByEarlierRound = Mutation(rawValue: 1 << 27)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -104,6 +108,7 @@
         ("check-quorum-ignores-heartbeats", .checkQuorumIgnoresHeartbeats),
         ("campaign-with-unapplied-conf-changes", .campaignWithUnappliedConfChanges),
         ("lease-one-tick-too-long", .leaseOneTickTooLong),
+        ("read-acked-by-earlier-round", .readAckedByEarlierRound),
     ]
 
     public init?(name: String) {

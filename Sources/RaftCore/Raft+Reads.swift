@@ -120,7 +120,8 @@ extension Raft {
     /// A heartbeat response acknowledging `round` may confirm waiting reads.
     mutating func acknowledgeReadRound(from peer: NodeID, round: UInt64) {
         guard round > 0, options.readOnlyOption == .safe else { return }
-        readOnly.acknowledge(peer, round: round)
+        // The mutation counts the acknowledgement for every waiting read, later rounds' too.
+        readOnly.acknowledge(peer, round: options.mutations.contains(.readAckedByEarlierRound) ? .max : round)
         let voters = tracker.config.voters
         let offByOne = tracker.countingMutations.contains(.quorumOffByOne)
         let confirmed = readOnly.releaseConfirmed { acks in

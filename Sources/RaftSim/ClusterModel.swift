@@ -404,6 +404,8 @@ public struct ClusterModel: Model {
         var leaderLog: (first: LogIndex, terms: [Term])?
         /// While up: the voters of its configuration, whose majorities a commit needed.
         var voters: History.Voters?
+        /// While it led: its progress tracker (shared with the node, not copied).
+        var tracker: ProgressTracker?
 
         init(_ sim: borrowing SimNode) {
             (hardState, applied, isUp) = (sim.hardState, sim.box.applied.count, sim.isUp)
@@ -412,7 +414,7 @@ public struct ClusterModel: Model {
             (term, vote, committed, role) = (sim.box.upNode.raft.term, sim.box.upNode.raft.vote, sim.box.upNode.raft.log.committed,
                                              sim.box.upNode.raft.role)
             voters = History.Voters(sim.box.upNode.raft.tracker.config)
-            if role == .leader { leaderLog = (sim.view.logFirst, sim.view.logTerms) }
+            if role == .leader { (leaderLog, tracker) = ((sim.view.logFirst, sim.view.logTerms), sim.box.upNode.raft.tracker) }
         }
     }
 
@@ -558,6 +560,9 @@ public struct ClusterModel: Model {
             if let log = old.leaderLog, role == .leader && old.term == term && !Self.isPrefix(log, of: new) {
                 after.history.broken.insert(.leaderAppendOnly)
             }
+            if let tracker = old.tracker, role == .leader && old.term == term && Self.matchWentBack(from: tracker, to: new) {
+                after.history.broken.insert(.matchWentBack)
+            }
         }
         let known = after.history.committed.count
         if committed > LogIndex(UInt64(known)),
@@ -590,6 +595,17 @@ public struct ClusterModel: Model {
             if b.logTerm(at: log.first + UInt64(offset)) != term { return false }
         }
         return true
+    }
+
+    /// Whether the leader `b` (still leading in the term it led with `before`) records a lower
+    /// `match` for a peer than `before` did, its configuration unchanged (a change applied in
+    /// between may remove a peer and add it back, with a new progress).
+    static func matchWentBack(from before: ProgressTracker, to b: borrowing SimNode) -> Bool {
+        guard before.config == b.box.upNode.raft.tracker.config else { return false }
+        for (peer, progress) in zip(before.ids, before.progresses) {
+            if b.box.upNode.raft.tracker.progress(of: peer, { $0.match < progress.match }) == true { return true }
+        }
+        return false
     }
 }
 

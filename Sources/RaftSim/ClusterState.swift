@@ -338,6 +338,9 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     /// A node became leader while not a voter of its own configuration (a learner, or a node
     /// outside it): only voters campaign.
     public static let leaderNotVoter = BrokenTransition(rawValue: 1 << 6)
+    /// A leader's record of how far a peer's log matches its own (`match`) went backwards
+    /// within its term: acknowledgements only ever add to what a follower holds.
+    public static let matchWentBack = BrokenTransition(rawValue: 1 << 7)
 }
 
 /// Things a feature does that a spec turning it on should see happen: a complete search that

@@ -15,7 +15,7 @@ extension ClusterModel {
             .always(PropertyName.stateMachineSafety.rawValue) { !$0.history.broken.contains(.stateMachineSafety) },
             .always(PropertyName.monotonicCommit.rawValue) { !$0.history.broken.contains(.monotonicCommit) },
             .always(PropertyName.committedDurable.rawValue) { $0.committedDurable },
-            .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants && $0.history.broken.isDisjoint(with: [.invalidConfChange, .leaderNotVoter]) },
+            .always(PropertyName.coreInvariants.rawValue) { $0.coreInvariants && $0.history.broken.isDisjoint(with: [.invalidConfChange, .leaderNotVoter, .matchWentBack]) },
             .always(PropertyName.linearizableReads.rawValue) { !$0.history.broken.contains(.linearizableReads) },
             // Vacuity checks: a complete search that never reaches these says so.
             .sometimes("leader_elected") { state in state.nodes.contains { $0.view.role == .leader } },
@@ -127,9 +127,9 @@ extension ClusterState {
 
     /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, a
     /// well-formed membership configuration tracked exactly, and a leader's `match < next` for
-    /// every peer (membership changes applied without error, and leaders elected only among
-    /// voters, are checked by the property through `BrokenTransition.invalidConfChange` and
-    /// `.leaderNotVoter`).
+    /// every peer (membership changes applied without error, leaders elected only among
+    /// voters, and a leader's `match` never going back, are checked by the property through
+    /// `BrokenTransition.invalidConfChange`, `.leaderNotVoter` and `.matchWentBack`).
     public var coreInvariants: Bool {
         for i in nodes.indices where nodes[i].isUp {
             if nodes[i].box.upNode.raft.fault != nil || !nodes[i].box.upNode.raft.tracker.isWellFormed { return false }

@@ -43,6 +43,7 @@ struct Mutants: ParsableCommand {
         ("check-quorum-ignores-heartbeats", "etcd-io/etcd#5879, cockroachdb/cockroach#7889", ["liveness-production-3"]),
         ("campaign-with-unapplied-conf-changes", "etcd-io/raft#456 and #469, tikv/raft-rs#225", ["grow-5"]),
         ("lease-one-tick-too-long", "tikv/tikv#9728", ["lease-reads-3"]),
+        ("read-acked-by-earlier-round", "etcd-io/raft#397, antflydb/antfly#599", ["reads-random-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")

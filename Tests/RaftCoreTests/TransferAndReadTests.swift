@@ -72,6 +72,22 @@ import Testing
         #expect(cluster.readStates[0] == [ReadState(index: cluster[1].raft.log.committed, requestContext: 7)])
     }
 
+    /// A response to the first read's heartbeat round confirms that read only; the mutation
+    /// `read-acked-by-earlier-round` lets it confirm a read that came after it, too.
+    @Test(arguments: [false, true]) func anAcknowledgementConfirmsOnlyEarlierReads(mutated: Bool) {
+        var cluster = Cluster(size: 3) { if mutated { $0.mutations = .readAckedByEarlierRound } }
+        cluster.campaign(1)
+        cluster.propose(1, "w")
+        cluster.isolated = [2, 3]
+        try? cluster[1].readIndex(requestContext: 7)  // Round 1.
+        cluster.stabilize()
+        try? cluster[1].readIndex(requestContext: 8)  // Round 2.
+        cluster.stabilize()
+        cluster[1].receive(Message(type: .heartbeatResponse, from: 2, to: 1, term: cluster[1].raft.term, context: 1))
+        cluster.processReady(1)
+        #expect(cluster.readStates[0].map(\.requestContext) == (mutated ? [7, 8] : [7]))
+    }
+
     @Test func followerReadsAreForwarded() {
         var cluster = Cluster(size: 3)
         cluster.campaign(1)
