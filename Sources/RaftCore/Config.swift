@@ -78,6 +78,14 @@
     /// after its heartbeat was sent: a response delayed across a new leader's election and
     /// first commit releases a stale read.
     public static let readAckedByEarlierRound = Mutation(rawValue: 1 << 27)
+    /// A node that heard from a leader within its election timeout refuses pre-votes but grants
+    /// votes: without PreVote a candidate wins while the old leader's lease still holds, and the
+    /// old leader serves a stale lease read.
+    public static let voteIgnoresLease = Mutation(rawValue: 1 << 28)
+    /// A configuration of one voter answers reads at once on any leader, also on one that
+    /// removed itself and leads on without counting itself: it is not the voter, which may
+    /// already follow a newer leader.
+    public static let removedLeaderReadsAlone = Mutation(rawValue: 1 << 29)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -109,6 +117,8 @@
         ("campaign-with-unapplied-conf-changes", .campaignWithUnappliedConfChanges),
         ("lease-one-tick-too-long", .leaseOneTickTooLong),
         ("read-acked-by-earlier-round", .readAckedByEarlierRound),
+        ("vote-ignores-lease", .voteIgnoresLease),
+        ("removed-leader-reads-alone", .removedLeaderReadsAlone),
     ]
 
     public init?(name: String) {

@@ -74,7 +74,7 @@ extension Raft {
     /// A configuration of one voter answers at once only if that voter is this leader: a leader
     /// that removed itself and leads on must still confirm its leadership with the voters.
     mutating func handleReadIndex(_ m: Message) {
-        if tracker.isSingleton && tracker.voterIDs.first == id {
+        if tracker.isSingleton && (tracker.voterIDs.first == id || options.mutations.contains(.removedLeaderReadsAlone)) {
             answerRead(index: log.committed, from: m.from, requestContext: m.context)
             return
         }

@@ -10,7 +10,8 @@ extension Raft {
                 // Leader stickiness (rule 10): while a leader is heard from within the election
                 // timeout, a vote request is disruption, unless it is a transfer campaign.
                 let inLease = options.checkQuorum && (leader != .none || quietSinceStart) && electionElapsed < options.electionTicks
-                if inLease && !m.campaignTransfer { return }
+                let refuses = m.type == .preVote || !options.mutations.contains(.voteIgnoresLease)
+                if inLease && !m.campaignTransfer && refuses { return }
             }
             switch m.type {
             case .preVote:
