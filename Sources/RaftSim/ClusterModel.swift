@@ -517,8 +517,9 @@ public struct ClusterModel: Model {
             }
             parts.applied.append(entry)
             guard entry.kind == .confChange else { continue }
-            let led = parts.node!.raft.role == .leader
+            let (led, before) = (parts.node!.raft.role == .leader, parts.node!.raft.tracker.config.confState)
             if let change = ConfChange(encoded: entry.data), let conf = try? parts.node!.applyConfChange(change) {
+                if !Self.does(change, from: before, to: conf) { state.history.broken.insert(.invalidConfChange) }
                 parts.node!.storage.setConfState(conf)
                 if led && parts.node!.raft.role != .leader { state.history.reached.insert(.removedLeaderSteppedDown) }
                 state.history.reached.insert(conf.votersOutgoing.isEmpty ? (change.isLeaveJoint ? .jointLeft : []) : .jointEntered)
@@ -526,6 +527,30 @@ public struct ClusterModel: Model {
                 state.history.broken.insert(.invalidConfChange)
             }
         }
+    }
+
+    /// Whether the configuration `after` applying `change` to `before` holds what the change
+    /// asked for: each node named ends up as its last operation says (a voter of the incoming
+    /// configuration, a learner now or once the joint configuration is left, or gone), and
+    /// leaving a joint configuration keeps the incoming voters and makes the waiting learners
+    /// learners.
+    static func does(_ change: ConfChange, from before: ConfState, to after: ConfState) -> Bool {
+        if change.isLeaveJoint {
+            return after.votersOutgoing.isEmpty && after.learnersNext.isEmpty && after.voters == before.voters
+                && before.learnersNext.allSatisfy(after.learners.contains)
+        }
+        for (i, single) in change.changes.enumerated()
+        where !change.changes[(i + 1)...].contains(where: { $0.node == single.node && $0.kind != .update }) {
+            let (voter, learner) = (after.voters.contains(single.node),
+                                    after.learners.contains(single.node) || after.learnersNext.contains(single.node))
+            switch single.kind {
+            case .addVoter: if !voter || learner { return false }
+            case .addLearner: if voter || !learner { return false }
+            case .remove: if voter || learner { return false }
+            case .update: break
+            }
+        }
+        return true
     }
 
     /// Updates the history variables after an event at `id`, which was `before` it.
