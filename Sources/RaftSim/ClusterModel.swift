@@ -519,7 +519,7 @@ public struct ClusterModel: Model {
             guard entry.kind == .confChange else { continue }
             let (led, before) = (parts.node!.raft.role == .leader, parts.node!.raft.tracker.config.confState)
             if let change = ConfChange(encoded: entry.data), let conf = try? parts.node!.applyConfChange(change) {
-                if !Self.does(change, from: before, to: conf) { state.history.broken.insert(.invalidConfChange) }
+                if !Self.doesWhatItAsks(change, from: before, to: conf) { state.history.broken.insert(.invalidConfChange) }
                 parts.node!.storage.setConfState(conf)
                 if led && parts.node!.raft.role != .leader { state.history.reached.insert(.removedLeaderSteppedDown) }
                 state.history.reached.insert(conf.votersOutgoing.isEmpty ? (change.isLeaveJoint ? .jointLeft : []) : .jointEntered)
@@ -534,7 +534,7 @@ public struct ClusterModel: Model {
     /// configuration, a learner now or once the joint configuration is left, or gone), and
     /// leaving a joint configuration keeps the incoming voters and makes the waiting learners
     /// learners.
-    static func does(_ change: ConfChange, from before: ConfState, to after: ConfState) -> Bool {
+    static func doesWhatItAsks(_ change: ConfChange, from before: ConfState, to after: ConfState) -> Bool {
         if change.isLeaveJoint {
             return after.votersOutgoing.isEmpty && after.learnersNext.isEmpty && after.voters == before.voters
                 && before.learnersNext.allSatisfy(after.learners.contains)

@@ -121,6 +121,7 @@ import Testing
         #expect(blind.stats.events == counted.stats.events && blind.stats.runs == counted.stats.runs)
         #expect(counted.stats.distinct > 1 && blind.stats.distinct == 1)
     }
+
     /// The model checks each applied change against what it asked for, independently of the
     /// configuration changer: a demoted voter waits in `learnersNext` while joint and is a
     /// learner once the joint configuration is left, not gone.
@@ -128,13 +129,13 @@ import Testing
         let stable = ConfState(voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false)
         let joint = ConfState(voters: [1, 2, 4], learners: [], votersOutgoing: [1, 2, 3], learnersNext: [3], autoLeave: false)
         let enter = ConfChange([ConfChangeSingle(.addVoter, 4), ConfChangeSingle(.addLearner, 3)], transition: .jointExplicit)
-        #expect(ClusterModel.does(enter, from: stable, to: joint))
+        #expect(ClusterModel.doesWhatItAsks(enter, from: stable, to: joint))
         let demotedToNothing = ConfState(voters: [1, 2, 4], learners: [], votersOutgoing: [1, 2, 3], learnersNext: [], autoLeave: false)
-        #expect(!ClusterModel.does(enter, from: stable, to: demotedToNothing))
+        #expect(!ClusterModel.doesWhatItAsks(enter, from: stable, to: demotedToNothing))
         let left = ConfState(voters: [1, 2, 4], learners: [3], votersOutgoing: [], learnersNext: [], autoLeave: false)
         let dropped = ConfState(voters: [1, 2, 4], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false)
-        #expect(ClusterModel.does(.leaveJoint, from: joint, to: left))
-        #expect(!ClusterModel.does(.leaveJoint, from: joint, to: dropped))
-        #expect(!ClusterModel.does(ConfChange([ConfChangeSingle(.remove, 3)]), from: stable, to: stable))
+        #expect(ClusterModel.doesWhatItAsks(.leaveJoint, from: joint, to: left))
+        #expect(!ClusterModel.doesWhatItAsks(.leaveJoint, from: joint, to: dropped))
+        #expect(!ClusterModel.doesWhatItAsks(ConfChange([ConfChangeSingle(.remove, 3)]), from: stable, to: stable))
     }
 }
