@@ -481,21 +481,19 @@ public struct ClusterModel: Model {
     }
 
     /// Records the reads a Ready of `id` confirmed, then serves every read of `id` whose index
-    /// is applied (`applied`: the node's state machine length): it observes the state machine
-    /// as applied now, which must hold every write committed before the read was requested
-    /// (linearizability).
+    /// is applied (`applied`: the node's state machine length). A confirmed index must cover
+    /// every write committed before the read was requested (linearizability): an application
+    /// may read its state machine as soon as it has applied that index and no later, so the
+    /// index is judged, not the state machine the read happens to see.
     private func serveReads(_ confirmed: [ReadState], _ id: NodeID, _ applied: Int, _ state: inout ClusterState) {
         guard !state.reads.isEmpty else { return }  // The common case: no client read at all.
         for read in confirmed {
             if let i = state.reads.firstIndex(where: { $0.node == id && $0.context == read.requestContext }) {
                 state.reads[i].index = read.index
+                if Int(read.index.rawValue) < state.reads[i].committedBefore { state.history.broken.insert(.linearizableReads) }
             }
         }
-        let served = { (read: PendingRead) in read.node == id && read.index.map { Int($0.rawValue) <= applied } == true }
-        if state.reads.contains(where: { served($0) && applied < $0.committedBefore }) {
-            state.history.broken.insert(.linearizableReads)
-        }
-        state.reads.removeAll(where: served)
+        state.reads.removeAll { read in read.node == id && read.index.map { Int($0.rawValue) <= applied } == true }
     }
 
     /// Writes a Ready's snapshot, entries and hard state to the node's storage (the node is up).
