@@ -147,14 +147,15 @@ public struct ClusterModel: Model {
     }
 
     /// What the application and the operator may ask of leader `id` besides values and reads:
-    /// snapshot reports for peers it is sending a snapshot to, unreachable reports, a transfer
-    /// to any other node, and joint changes (enter, or leave).
+    /// a report for each snapshot it sent and the application has not reported (whatever the
+    /// leader waits for now), unreachable reports, a transfer to any other node, and joint
+    /// changes (enter, or leave).
     private func listLeaderRequests(of state: ClusterState, at id: NodeID, open: (EventKind) -> Bool, into actions: inout [Event]) {
         let events = spec.events, bounds = spec.bounds, counters = state.counters
         guard events.compact || events.unreachable || events.transfer || events.joint else { return }
         // The tracker is read in place (binding the node's state would copy it).
         for peer in spec.nodeIDs where peer != id {
-            if events.compact, state[id].box.upNode.raft.tracker.progress(of: peer, { $0.state == .snapshot }) == true {
+            if events.compact, state.unreportedSnapshots & ClusterState.snapshotBit(from: id, to: peer) != 0 {
                 actions.append(.reportSnapshot(id, peer, failed: false))
                 // A failed send is a fault: none after `stabilize`.
                 if state.calm == nil { actions.append(.reportSnapshot(id, peer, failed: true)) }
@@ -299,6 +300,7 @@ public struct ClusterModel: Model {
             next.counters.transfers += 1
             update(id, &next) { node in try? node.transferLeader(to: target) }
         case .reportSnapshot(_, let peer, let failed):
+            next.unreportedSnapshots &= ~ClusterState.snapshotBit(from: id, to: peer)
             update(id, &next) { node in node.reportSnapshot(to: peer, failed: failed) }
         case .unreachable(_, let peer):
             next.counters.unreachables += 1
@@ -330,6 +332,7 @@ public struct ClusterModel: Model {
             stabilize(&next)
         case .crash:
             next.reads.removeAll { $0.node == id }  // Its clients give up.
+            next.unreportedSnapshots &= ~(0xFF << (8 * ClusterState.slot(id)))  // So does its transport.
             next[id].crash()
             next.counters.crashes += 1
             if spec.raft.clockDrift != nil { next.advanceClock(ClusterState.slot(id), tick: false) }

@@ -410,6 +410,14 @@ public struct ClusterState: Equatable, Sendable {
     public var clocks: UInt64 = 0
     /// Set by `stabilize` (`Spec.liveness`): faults have stopped, time runs in fair rounds.
     public var calm: Calm?
+    /// Snapshots a node sent that the application has not reported yet (`report-snapshot`):
+    /// bit `8 * slot(sender) + slot(peer)`. A report may come after the follower acknowledged
+    /// the snapshot, or after the sender lost leadership and won it back; a crash loses them.
+    public var unreportedSnapshots: UInt64 = 0
+
+    @inlinable public static func snapshotBit(from sender: NodeID, to peer: NodeID) -> UInt64 {
+        1 << (8 * slot(sender) + slot(peer))
+    }
 
     public func clock(_ slot: Int) -> Int { Int(clocks >> (8 * slot) & 0xFF) }
 
@@ -439,7 +447,10 @@ public struct ClusterState: Equatable, Sendable {
     }
 
     mutating func send(_ messages: [Message]) {
-        for message in messages { insert(message) }
+        for message in messages {
+            if message.type == .snapshot { unreportedSnapshots |= Self.snapshotBit(from: message.from, to: message.to) }
+            insert(message)
+        }
     }
 
     /// Adds one copy of `message`, keeping the network sorted.

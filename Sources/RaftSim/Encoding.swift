@@ -257,6 +257,17 @@ extension ClusterModel {
                 e.write(0)
             }
         }
+        if spec.events.compact {
+            var unreported: UInt64 = 0
+            var bits = state.unreportedSnapshots
+            while bits != 0 {
+                let bit = bits.trailingZeroBitCount
+                bits &= bits - 1
+                let (sender, peer) = (NodeID(UInt64(bit / 8 + 1)), NodeID(UInt64(bit % 8 + 1)))
+                unreported |= ClusterState.snapshotBit(from: NodeID(labels(sender)), to: NodeID(labels(peer)))
+            }
+            e.write(unreported)
+        }
         if spec.raft.clockDrift != nil {
             var clocks: UInt64 = 0
             for position in 0..<n { clocks |= UInt64(state.clock(labels.slot(at: position))) << (8 * position) }

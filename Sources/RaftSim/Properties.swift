@@ -126,8 +126,8 @@ extension ClusterState {
     }
 
     /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, a
-    /// well-formed membership configuration tracked exactly, and a leader's `match < next` for
-    /// every peer (membership changes applied without error, leaders elected only among
+    /// well-formed membership configuration tracked exactly, a leader's `match < next` for
+    /// every peer, and no node but a leader holding reads to confirm or a transfer (membership changes applied without error, leaders elected only among
     /// voters, and a leader's `match` never going back, are checked by the property through
     /// `BrokenTransition.invalidConfChange`, `.leaderNotVoter` and `.matchWentBack`).
     public var coreInvariants: Bool {
@@ -136,8 +136,11 @@ extension ClusterState {
             let log = (applied: nodes[i].box.upNode.raft.log.applied, committed: nodes[i].box.upNode.raft.log.committed,
                        last: nodes[i].box.upNode.raft.log.lastIndex)
             if !(log.applied <= log.committed && log.committed <= log.last) { return false }
-            if nodes[i].box.upNode.raft.role == .leader && nodes[i].box.upNode.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) {
-                return false
+            if nodes[i].box.upNode.raft.role == .leader {
+                if nodes[i].box.upNode.raft.tracker.progresses.contains(where: { $0.match >= $0.next }) { return false }
+            } else if !nodes[i].box.upNode.raft.readOnly.pending.isEmpty || !nodes[i].box.upNode.raft.pendingReadIndexMessages.isEmpty
+                || nodes[i].box.upNode.raft.leadTransferee != .none {
+                return false  // A leader's reads and transfer end with its leadership.
             }
         }
         return true

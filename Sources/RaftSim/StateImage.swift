@@ -33,6 +33,7 @@ extension ClusterModel {
         image.write(UInt64(state.partition))
         image.write(state.clocks)
         image.write(state.calm)
+        image.write(state.unreportedSnapshots)
         image.append(to: &bytes)
     }
 
@@ -62,6 +63,7 @@ extension ClusterModel {
         state.partition = try image.byte()
         state.clocks = try image.read()
         state.calm = try image.read()
+        state.unreportedSnapshots = try image.read()
         guard image.isAtEnd else { throw image.error("bytes after the state") }
         seal(&state)
         for (slot, frame) in frames { memo.remember(slot, frame: frame, node: state.nodes[slot]) }

@@ -50,6 +50,42 @@ import Testing
         #expect(report.end == .complete)
     }
 
+    /// The application reports each snapshot it sent, also once the follower acknowledged it
+    /// (the leader no longer waits for it): the report is then ignored. A crash of the sender
+    /// loses its reports.
+    @Test func aSnapshotReportMayArriveLate() throws {
+        var spec = Spec()
+        (spec.events.heartbeat, spec.events.compact, spec.events.crash, spec.events.restart) = (false, true, true, true)
+        (spec.bounds.maxTerm, spec.bounds.maxProposals, spec.bounds.maxCrashes, spec.bounds.maxRestarts) = (1, 2, 1, 1)
+        let model = ClusterModel(spec: spec)
+        var events: [Event] = []
+        var late: (state: ClusterState, leader: NodeID, peer: NodeID)?
+        for run in 0..<2000 where late == nil {
+            var rng = Xoshiro256(seed: runSeed(11, run))
+            var state = model.initialStates[0]
+            for _ in 0..<80 where late == nil {
+                events.removeAll()
+                model.actions(of: state, into: &events)
+                for case .reportSnapshot(let leader, let peer, false) in events
+                where state[leader].box.upNode.raft.tracker.progress(of: peer, { $0.state == .snapshot }) == false {
+                    late = (state, leader, peer)
+                }
+                let successors = events.compactMap { model.nextState(after: state, action: $0) }.filter(model.withinBoundary)
+                guard !successors.isEmpty else { break }
+                state = successors[Int(rng.next(below: UInt64(successors.count)))]
+            }
+        }
+        let (state, leader, peer) = try #require(late, "no walk reached a late snapshot report")
+        let progress = state[leader].box.upNode.raft.tracker.progress(of: peer, { $0 })
+        let reported = try #require(model.nextState(after: state, action: .reportSnapshot(leader, peer, failed: false)))
+        #expect(reported.unreportedSnapshots & ClusterState.snapshotBit(from: leader, to: peer) == 0)
+        #expect(reported[leader].box.upNode.raft.tracker.progress(of: peer, { $0 }) == progress)
+        #expect(model.violation(in: reported) == nil)
+        #expect(state.unreportedSnapshots & ClusterState.snapshotBit(from: leader, to: peer) != 0)
+        let crashed = try #require(model.nextState(after: state, action: .crash(leader)))
+        #expect(crashed.unreportedSnapshots & ClusterState.snapshotBit(from: leader, to: peer) == 0)
+    }
+
     /// A small search per feature: it completes clean, and reaches what the feature is for.
     @Test(arguments: ["snapshot", "transfer", "joint", "step-down", "ready-limit"])
     func searchesReachTheirMilestones(feature: String) throws {
