@@ -86,6 +86,10 @@
     /// removed itself and leads on without counting itself: it is not the voter, which may
     /// already follow a newer leader.
     public static let removedLeaderReadsAlone = Mutation(rawValue: 1 << 29)
+    /// A node that loses leadership keeps the reads it was confirming: once it leads again,
+    /// the first quorum of heartbeat acknowledgements answers them with the read index of the
+    /// earlier term, which may miss writes a leader in between committed.
+    public static let readsSurviveStepDown = Mutation(rawValue: 1 << 30)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -119,6 +123,7 @@
         ("read-acked-by-earlier-round", .readAckedByEarlierRound),
         ("vote-ignores-lease", .voteIgnoresLease),
         ("removed-leader-reads-alone", .removedLeaderReadsAlone),
+        ("reads-survive-step-down", .readsSurviveStepDown),
     ]
 
     public init?(name: String) {

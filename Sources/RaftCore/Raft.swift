@@ -126,7 +126,7 @@ public struct Raft<S: Storage> {
         resetRandomizedElectionTimeout()
         leadTransferee = .none
         (leaseClock, leaseForfeited) = (0, false)
-        readOnly.dropPending()
+        if !options.mutations.contains(.readsSurviveStepDown) { readOnly.dropPending() }
         pendingReadIndexMessages.removeAll()
         tracker.resetVotes()
         let (me, last, inflight) = (id, log.lastIndex, options.maxInflightMessages)

@@ -46,6 +46,7 @@ struct Mutants: ParsableCommand {
         ("read-acked-by-earlier-round", "etcd-io/raft#397, antflydb/antfly#599", ["reads-random-3"]),
         ("vote-ignores-lease", "etcd-io/etcd#5451, sofastack/sofa-jraft#25", ["lease-votes-3"]),
         ("removed-leader-reads-alone", "canonical/raft#231", ["membership-reads-3"]),
+        ("reads-survive-step-down", "tikv/tikv#6609 and #7101, matrixorigin/matrixcube#633", ["reads-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")

@@ -155,6 +155,35 @@ import Testing
         #expect(cluster[2].raft.log.committed < cluster[1].raft.log.committed)
     }
 
+    /// A leader that steps down drops the reads it was confirming: its clients retry. With
+    /// `reads-survive-step-down` it keeps them, and once it leads again the first quorum of
+    /// acknowledgements answers the old read with the old read index, before a write another
+    /// leader committed in between.
+    @Test(arguments: [false, true]) func readsEndWithLeadership(mutated: Bool) {
+        var cluster = Cluster(size: 3) { if mutated { $0.mutations = .readsSurviveStepDown } }
+        cluster.campaign(1)
+        cluster.propose(1, "w")
+        cluster.isolated = [1]
+        try? cluster[1].readIndex(requestContext: 7)
+        cluster.stabilize()
+        #expect(cluster[1].raft.readOnly.pending.count == 1)
+        cluster.campaign(2)
+        cluster.propose(2, "x")
+        let written = cluster[2].raft.log.committed
+        cluster.isolated = []
+        cluster.tick(2, times: cluster.configs[1].heartbeatTicks)
+        cluster.stabilize()
+        #expect(cluster[1].raft.role == .follower)
+        #expect(cluster[1].raft.readOnly.pending.isEmpty == !mutated)
+        cluster.campaign(1)
+        cluster.tick(1, times: cluster.configs[0].heartbeatTicks)
+        cluster.stabilize()
+        #expect(cluster[1].raft.role == .leader)
+        let answered = cluster.readStates[0].filter { $0.requestContext == 7 }.map(\.index)
+        #expect(answered.count == (mutated ? 1 : 0))
+        #expect(answered.allSatisfy { $0 < written })
+    }
+
     @Test func leaseReadsNeedCheckQuorumAndBoundedDrift() {
         var config = testConfig(1)
         config.readOnlyOption = .leaseBased
