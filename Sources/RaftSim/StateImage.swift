@@ -1,3 +1,4 @@
+import CXXHash
 @_spi(Checker) import RaftCore
 import RaftExplorer
 #if canImport(Glibc)
@@ -71,16 +72,16 @@ extension ClusterModel {
     }
 }
 
-/// The node images one thread wrote or read lately, by slot: a few boxes with their frames
-/// (encoding), and a few frames with their sealed nodes (decoding). Round-robin, `kept` each.
+/// The node images one thread wrote or read lately, by slot: boxes with their frames
+/// (encoding), and frames with their sealed nodes (decoding), each in a direct-mapped table of
+/// `ways` entries (a box by its address, a frame by its XXH3 hash); a clash keeps the newer.
+/// Which entries survive changes only the work done, never a result.
 final class ImageMemo {
-    static let kept = 4
+    static let ways = 512
 
     private struct Slot {
-        var written: [(box: SimNode.Box, frame: [UInt8])] = []
-        var read: [(frame: [UInt8], node: SimNode)] = []
-        var nextWritten = 0
-        var nextRead = 0
+        var written = [(box: SimNode.Box, frame: [UInt8])?](repeating: nil, count: ImageMemo.ways)
+        var read = [(hash: UInt64, frame: [UInt8], node: SimNode)?](repeating: nil, count: ImageMemo.ways)
     }
 
     private var slots: [Slot] = []
@@ -92,40 +93,40 @@ final class ImageMemo {
         return memo
     }
 
+    private static func way(of box: SimNode.Box) -> Int {
+        let address = UInt(bitPattern: Unmanaged.passUnretained(box).toOpaque())
+        return Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) >> 40) % ways
+    }
+
+    private static func hash(_ frame: UnsafeRawBufferPointer) -> UInt64 { XXH3_64bits(frame.baseAddress, frame.count) }
+
     func frame(_ slot: Int, of box: SimNode.Box) -> [UInt8]? {
-        guard slot < slots.count else { return nil }
-        return slots[slot].written.first { $0.box === box }?.frame
+        guard slot < slots.count, let entry = slots[slot].written[Self.way(of: box)], entry.box === box else { return nil }
+        return entry.frame
     }
 
     func node(_ slot: Int, framed frame: UnsafeRawBufferPointer) -> SimNode? {
         guard slot < slots.count else { return nil }
-        for entry in slots[slot].read where entry.frame.count == frame.count {
-            if entry.frame.withUnsafeBytes({ memcmp($0.baseAddress!, frame.baseAddress!, frame.count) == 0 }) { return entry.node }
-        }
-        return nil
+        let hash = Self.hash(frame)
+        guard let entry = slots[slot].read[Int(truncatingIfNeeded: hash >> 40) % Self.ways], entry.hash == hash,
+              entry.frame.count == frame.count,
+              entry.frame.withUnsafeBytes({ memcmp($0.baseAddress!, frame.baseAddress!, frame.count) == 0 }) else { return nil }
+        return entry.node
     }
 
     func remember(_ slot: Int, box: SimNode.Box, frame: [UInt8]) {
         ensure(slot)
-        Self.keep((box, frame), in: &slots[slot].written, next: &slots[slot].nextWritten)
+        slots[slot].written[Self.way(of: box)] = (box, frame)
     }
 
     func remember(_ slot: Int, frame: [UInt8], node: SimNode) {
         ensure(slot)
-        Self.keep((frame, node), in: &slots[slot].read, next: &slots[slot].nextRead)
+        let hash = frame.withUnsafeBytes(Self.hash)
+        slots[slot].read[Int(truncatingIfNeeded: hash >> 40) % Self.ways] = (hash, frame, node)
     }
 
     private func ensure(_ slot: Int) {
         while slots.count <= slot { slots.append(Slot()) }
-    }
-
-    private static func keep<T>(_ entry: T, in entries: inout [T], next: inout Int) {
-        if entries.count < kept {
-            entries.append(entry)
-        } else {
-            entries[next] = entry
-            next = (next + 1) % kept
-        }
     }
 }
 
