@@ -18,10 +18,14 @@ public struct ClusterModel: Model {
     /// Every node's configuration but for its ID and applied index (`Spec.config`): how state
     /// images write a node's (`encode`), built once rather than per image.
     let usualConfig: Config
+    /// Each event kind's fuzzing weight, by `EventKind` order: the spec's `fuzz.weights` or the
+    /// kind's default. Built once: every walk starts from it.
+    public let defaultWeights: [UInt64]
 
     public init(spec: Spec) {
         self.spec = spec
         usualConfig = spec.config(for: NodeID(1))
+        defaultWeights = EventKind.allCases.map { spec.fuzz.weights[$0.name] ?? $0.defaultWeight }
         let selected = Set(spec.properties)
         properties = ClusterModel.allProperties(spec: spec).filter {
             $0.expectation == .sometimes || selected.contains($0.name)
@@ -650,10 +654,6 @@ extension ClusterModel: WeightedModel {
         case .drop, .duplicate, .partition, .heal, .stabilize: nil
         default: Int(event.node.rawValue)
         }
-    }
-
-    public var defaultWeights: [UInt64] {
-        EventKind.allCases.map { spec.fuzz.weights[$0.name] ?? $0.defaultWeight }
     }
 }
 
