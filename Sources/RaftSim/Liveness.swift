@@ -29,7 +29,8 @@ public struct Calm: Hashable, Sendable {
     public struct Missed: OptionSet, Hashable, Sendable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
-        /// No leader followed by the end of round `leader_within`, or a change after it.
+        /// No leader followed by the end of round `leader_within`, or a change after it; with
+        /// CheckQuorum, also a leader left cut off from a quorum.
         public static let leader = Missed(rawValue: 1 << 0)
         /// A member the leader reaches did not hold its log committed `commit_within` rounds on.
         public static let replication = Missed(rawValue: 1 << 1)
@@ -88,6 +89,13 @@ extension ClusterModel {
 
     /// Records the round's leader and which liveness properties the round's end breaks.
     private func judgeRound(_ calm: inout Calm, in state: ClusterState, _ liveness: Spec.Liveness) {
+        // With CheckQuorum a leader cut off from a quorum steps down within two election
+        // timeouts of its own ticks, one a round: its check after the cut may still count
+        // acknowledgements from before it, the next may not.
+        if spec.raft.checkQuorum && Int(calm.round) > max(liveness.leaderWithin, 2 * spec.raft.electionTicks + 1)
+            && hasCutOffLeader(state) {
+            calm.missed.insert(.leader)
+        }
         guard let side = quorumSide(of: state) else {
             // No side holds a quorum: nothing is owed.
             (calm.leader, calm.leaderTerm) = (.none, .zero)
@@ -106,6 +114,19 @@ extension ClusterModel {
             && !replicated(in: state, leader: calm.leader, side: side) {
             calm.missed.insert(.replication)
         }
+    }
+
+    /// Whether a leader is up that cannot reach a quorum of its configuration (the up nodes on
+    /// its side of the cut).
+    func hasCutOffLeader(_ state: ClusterState) -> Bool {
+        for slot in state.nodes.indices where state.nodes[slot].isUp && state.nodes[slot].view.role == .leader {
+            let id = NodeID(UInt64(slot + 1))
+            let reached = state.nodes.indices.reduce(UInt8(0)) { reached, other in
+                state.nodes[other].isUp && state.connected(id, NodeID(UInt64(other + 1))) ? reached | 1 << UInt8(other) : reached
+            }
+            if !History.Voters(state.nodes[slot].box.upNode.raft.tracker.config).isMajority(of: reached) { return true }
+        }
+        return false
     }
 
     /// The up nodes (bit s: node s + 1) of the side of the network that holds a quorum of every
