@@ -90,6 +90,9 @@
     /// the first quorum of heartbeat acknowledgements answers them with the read index of the
     /// earlier term, which may miss writes a leader in between committed.
     public static let readsSurviveStepDown = Mutation(rawValue: 1 << 30)
+    /// CheckQuorum never forgets which peers it heard from: a leader that was ever acknowledged
+    /// by a quorum passes every later check, and one cut off from the quorum never steps down.
+    public static let checkQuorumNeverResets = Mutation(rawValue: 1 << 31)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -124,6 +127,7 @@
         ("vote-ignores-lease", .voteIgnoresLease),
         ("removed-leader-reads-alone", .removedLeaderReadsAlone),
         ("reads-survive-step-down", .readsSurviveStepDown),
+        ("check-quorum-never-resets", .checkQuorumNeverResets),
     ]
 
     public init?(name: String) {

@@ -157,6 +157,7 @@ extension Raft {
             becomeFollower(term: term, leader: .none)
         }
         let me = id
+        guard !options.mutations.contains(.checkQuorumNeverResets) else { return }
         tracker.updateAll { peer, progress in
             if peer != me { progress.recentActive = false }
         }

@@ -47,6 +47,7 @@ struct Mutants: ParsableCommand {
         ("vote-ignores-lease", "etcd-io/etcd#5451, sofastack/sofa-jraft#25", ["lease-votes-3"]),
         ("removed-leader-reads-alone", "canonical/raft#231", ["membership-reads-3"]),
         ("reads-survive-step-down", "tikv/tikv#6609 and #7101, matrixorigin/matrixcube#633", ["reads-3"]),
+        ("check-quorum-never-resets", "kurrent-io/KurrentDB#3181, etcd-io/etcd#13527", ["liveness-partition-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")

@@ -121,6 +121,28 @@ import Testing
         #expect(found.property == PropertyName.eventuallyReplicated.rawValue)
     }
 
+    /// With CheckQuorum a leader cut off for good (`heal: false`) steps down; with
+    /// `check-quorum-never-resets` it leads on alone, and `eventually_leader` fails.
+    @Test func aLeaderCutOffStepsDown() throws {
+        var spec = Self.initialElection
+        (spec.raft.preVote, spec.raft.checkQuorum) = (true, true)
+        for flag in [\Spec.EventOptions.tick, \.timeout, \.heartbeat, \.propose, \.crash, \.partition] { spec.events[keyPath: flag] = true }
+        (spec.bounds.maxTerm, spec.bounds.maxProposals, spec.bounds.maxInFlight) = (4, 2, 6)
+        (spec.bounds.maxCrashes, spec.bounds.maxPartitions) = (1, 1)
+        spec.liveness!.heal = false
+        var options = FuzzOptions(spec: spec, seed: 1, workers: 1)
+        options.runs = 100
+        options.depth = 4000
+        let clean = RandomSearch(model: ClusterModel(spec: spec), options: options).run()
+        #expect(clean.violation == nil)
+        spec.mutation = "check-quorum-never-resets"
+        let found = try #require(RandomSearch(model: ClusterModel(spec: spec), options: options).run().violation)
+        #expect(found.property == PropertyName.eventuallyLeader.rawValue)
+        let model = ClusterModel(spec: spec)
+        let last = try #require(model.replay(found.actions).states.last)
+        #expect(model.hasCutOffLeader(last))
+    }
+
     @Test func boundsAreChecked() {
         var spec = Self.initialElection
         spec.liveness!.leaderWithin = 0
