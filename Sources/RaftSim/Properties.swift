@@ -127,8 +127,9 @@ extension ClusterState {
 
     /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, a
     /// well-formed membership configuration tracked exactly, a leader's `match < next` for
-    /// every peer, and no node but a leader holding reads to confirm or a transfer (membership changes applied without error, leaders elected only among
-    /// voters, and a leader's `match` never going back, are checked by the property through
+    /// every peer, and no node but a leader holding reads to confirm or a transfer (membership
+    /// changes applied without error, leaders elected only among voters, and a leader's
+    /// `match` never going back, are checked by the property through
     /// `BrokenTransition.invalidConfChange`, `.leaderNotVoter` and `.matchWentBack`).
     public var coreInvariants: Bool {
         for i in nodes.indices where nodes[i].isUp {

@@ -107,17 +107,23 @@ import Testing
         #expect(judged > 100)
     }
 
+    /// Walks of `spec` (seed 1, `runs` of them) on the real core, which must find nothing, then
+    /// with `mutation`: what those found, and the mutated model.
+    static func cleanThenCaught(_ spec: Spec, mutation: String, runs: Int) throws -> (ClusterModel, FuzzViolation<Event>) {
+        var options = FuzzOptions(spec: spec, seed: 1, workers: 1)
+        (options.runs, options.depth) = (runs, 4000)
+        #expect(RandomSearch(model: ClusterModel(spec: spec), options: options).run().violation == nil)
+        var mutated = spec
+        mutated.mutation = mutation
+        let model = ClusterModel(spec: mutated)
+        return (model, try #require(RandomSearch(model: model, options: options).run().violation))
+    }
+
     @Test func aFollowerNeverBroughtBackIsCaught() throws {
         var spec = Self.faulty
         spec.raft.maxInflight = 4
         spec.bounds.maxProposals = 4
-        var options = FuzzOptions(spec: spec, seed: 1, workers: 1)
-        options.runs = 300
-        options.depth = 4000
-        let clean = RandomSearch(model: ClusterModel(spec: spec), options: options).run()
-        #expect(clean.violation == nil)
-        spec.mutation = "rejection-keeps-next-index"
-        let found = try #require(RandomSearch(model: ClusterModel(spec: spec), options: options).run().violation)
+        let (_, found) = try Self.cleanThenCaught(spec, mutation: "rejection-keeps-next-index", runs: 300)
         #expect(found.property == PropertyName.eventuallyReplicated.rawValue)
     }
 
@@ -130,15 +136,8 @@ import Testing
         (spec.bounds.maxTerm, spec.bounds.maxProposals, spec.bounds.maxInFlight) = (4, 2, 6)
         (spec.bounds.maxCrashes, spec.bounds.maxPartitions) = (1, 1)
         spec.liveness!.heal = false
-        var options = FuzzOptions(spec: spec, seed: 1, workers: 1)
-        options.runs = 100
-        options.depth = 4000
-        let clean = RandomSearch(model: ClusterModel(spec: spec), options: options).run()
-        #expect(clean.violation == nil)
-        spec.mutation = "check-quorum-never-resets"
-        let found = try #require(RandomSearch(model: ClusterModel(spec: spec), options: options).run().violation)
+        let (model, found) = try Self.cleanThenCaught(spec, mutation: "check-quorum-never-resets", runs: 100)
         #expect(found.property == PropertyName.eventuallyLeader.rawValue)
-        let model = ClusterModel(spec: spec)
         let last = try #require(model.replay(found.actions).states.last)
         #expect(model.hasCutOffLeader(last))
     }
