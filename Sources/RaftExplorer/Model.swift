@@ -39,6 +39,9 @@ public protocol Model: Sendable {
     /// The state whose image `bytes` holds (all of it): equal to the one encoded, with the same
     /// fingerprint, actions and successors. Throws on bytes that are not an image.
     func decode(_ bytes: UnsafeRawBufferPointer, scratch: ImageScratch) throws -> State
+    /// Raised whenever what an image holds changes, so that a checkpoint written by a build
+    /// with other images is refused rather than misread.
+    static var imageVersion: Int { get }
 }
 
 /// What a model may remember between the images one thread encodes or decodes, in `memo`:
@@ -51,6 +54,8 @@ public final class ImageScratch {
 }
 
 extension Model {
+    public static var imageVersion: Int { 1 }
+
     public func withinBoundary(_ state: State) -> Bool { true }
 
     public var actionKinds: [String] { ["action"] }

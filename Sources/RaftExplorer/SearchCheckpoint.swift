@@ -43,7 +43,7 @@ extension BreadthFirstSearch {
         }
         let key = String(decoding: try reader.section(), as: UTF8.self)
         guard key == options.checkpointKey else {
-            throw mismatch("written for another run: the spec, its bounds, the mutation or the raftcheck release differ")
+            throw mismatch("written for another run: the spec, its bounds, the mutation, the raftcheck release or its state images differ")
         }
         let (capacity, count, states) = (Int(header[7]), Int(header[8]), Int(header[9]))
         guard capacity > 0, capacity & (capacity - 1) == 0, count <= capacity else { throw mismatch("a fingerprint table of \(capacity) slots") }

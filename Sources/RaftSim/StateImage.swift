@@ -11,6 +11,9 @@ import Glibc
 /// checkpoints this way; decoding seals the nodes, so the state is one `nextState` could have
 /// made.
 extension ClusterModel {
+    /// 2: the snapshots the application has not reported yet.
+    public static var imageVersion: Int { 2 }
+
     /// Nodes first, each a frame; a node whose box the thread encoded lately is copied from
     /// the memo (successors of one state share the boxes of the nodes an event left alone).
     public func encode(_ state: ClusterState, into bytes: inout [UInt8], scratch: ImageScratch) {

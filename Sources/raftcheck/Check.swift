@@ -98,8 +98,9 @@ struct Check: ParsableCommand {
     /// property and the trace's path): the gate writes its report there.
     nonisolated(unsafe) static var afterTrap: ((String, String) -> Void)?
 
-    /// What a checkpoint must have been written for: this release (state images are its own)
-    /// and the spec as checked (JSON), without the budgets, which a resumed run may change.
+    /// What a checkpoint must have been written for: this release and the spec as checked
+    /// (JSON), without the budgets, which a resumed run may change (`explore` adds the model's
+    /// image version).
     static func checkpointKey<S: Encodable>(_ spec: S) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -177,7 +178,7 @@ struct Check: ParsableCommand {
         options.queueMemory = queueMemory << 20
         options.spillDirectory = spillDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         options.checkpointDirectory = checkpointDirectory
-        options.checkpointKey = key
+        options.checkpointKey = "\(key) images \(M.imageVersion)"
         // Signals are handled from the header on (a test waits for it before signalling).
         let limits = RunLimits(timeLimit: run.timeLimit, maxMemory: common.maxMemory)
         print("raftcheck check \(spec): spec '\(run.specName)', seed \(run.seed), \(run.strategy.rawValue), workers \(workers), symmetry \(run.symmetry ? "on" : "off"), hash \(run.hashBits.rawValue)-bit, mutation \(run.mutation ?? "none")")
