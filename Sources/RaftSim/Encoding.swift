@@ -258,13 +258,12 @@ extension ClusterModel {
             }
         }
         if spec.events.compact {
+            // Each sender's set of peers, relabeled, at the sender's label.
             var unreported: UInt64 = 0
-            var bits = state.unreportedSnapshots
-            while bits != 0 {
-                let bit = bits.trailingZeroBitCount
-                bits &= bits - 1
-                let (sender, peer) = (NodeID(UInt64(bit / 8 + 1)), NodeID(UInt64(bit % 8 + 1)))
-                unreported |= ClusterState.snapshotBit(from: NodeID(labels(sender)), to: NodeID(labels(peer)))
+            for slot in 0..<n {
+                let peers = UInt8(truncatingIfNeeded: state.unreportedSnapshots >> (8 * slot))
+                guard peers != 0 else { continue }
+                unreported |= Self.relabeled(peers, labels, nodes: n) << (8 * (labels(NodeID(UInt64(slot + 1))) - 1))
             }
             e.write(unreported)
         }

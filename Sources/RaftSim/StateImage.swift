@@ -49,14 +49,15 @@ extension ClusterModel {
         let count = try image.count()
         guard count == spec.nodes else { throw image.error("\(count) nodes where the spec has \(spec.nodes)") }
         var nodes: [SimNode] = []
-        var frames: [(slot: Int, frame: [UInt8])] = []
+        var frames: [(slot: Int, frame: [UInt8], hash: UInt64)] = []
         for slot in 0..<count {
             let frame = try image.frame()
-            if let node = memo.node(slot, framed: frame) {
+            let hash = ImageMemo.hash(frame)
+            if let node = memo.node(slot, framed: frame, hash: hash) {
                 nodes.append(node)
             } else {
                 nodes.append(try ImageReader.read(frame: frame, usualConfig: usualConfig))
-                frames.append((slot, Array(frame)))
+                frames.append((slot, Array(frame), hash))
             }
         }
         var state = ClusterState(nodes: nodes)
@@ -70,7 +71,7 @@ extension ClusterModel {
         state.unreportedSnapshots = try image.read()
         guard image.isAtEnd else { throw image.error("bytes after the state") }
         seal(&state)
-        for (slot, frame) in frames { memo.remember(slot, frame: frame, node: state.nodes[slot]) }
+        for (slot, frame, hash) in frames { memo.remember(slot, frame: frame, hash: hash, node: state.nodes[slot]) }
         return state
     }
 }
@@ -101,17 +102,19 @@ final class ImageMemo {
         return Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) >> 40) % ways
     }
 
-    private static func hash(_ frame: UnsafeRawBufferPointer) -> UInt64 { XXH3_64bits(frame.baseAddress, frame.count) }
+    /// A frame's key in the decoding table.
+    static func hash(_ frame: UnsafeRawBufferPointer) -> UInt64 { XXH3_64bits(frame.baseAddress, frame.count) }
+
+    private static func way(ofHash hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) % ways }
 
     func frame(_ slot: Int, of box: SimNode.Box) -> [UInt8]? {
         guard slot < slots.count, let entry = slots[slot].written[Self.way(of: box)], entry.box === box else { return nil }
         return entry.frame
     }
 
-    func node(_ slot: Int, framed frame: UnsafeRawBufferPointer) -> SimNode? {
-        guard slot < slots.count else { return nil }
-        let hash = Self.hash(frame)
-        guard let entry = slots[slot].read[Int(truncatingIfNeeded: hash >> 40) % Self.ways], entry.hash == hash,
+    /// The node decoded lately from `frame`, whose `hash` is given.
+    func node(_ slot: Int, framed frame: UnsafeRawBufferPointer, hash: UInt64) -> SimNode? {
+        guard slot < slots.count, let entry = slots[slot].read[Self.way(ofHash: hash)], entry.hash == hash,
               entry.frame.count == frame.count,
               entry.frame.withUnsafeBytes({ memcmp($0.baseAddress!, frame.baseAddress!, frame.count) == 0 }) else { return nil }
         return entry.node
@@ -122,10 +125,9 @@ final class ImageMemo {
         slots[slot].written[Self.way(of: box)] = (box, frame)
     }
 
-    func remember(_ slot: Int, frame: [UInt8], node: SimNode) {
+    func remember(_ slot: Int, frame: [UInt8], hash: UInt64, node: SimNode) {
         ensure(slot)
-        let hash = frame.withUnsafeBytes(Self.hash)
-        slots[slot].read[Int(truncatingIfNeeded: hash >> 40) % Self.ways] = (hash, frame, node)
+        slots[slot].read[Self.way(ofHash: hash)] = (hash, frame, node)
     }
 
     private func ensure(_ slot: Int) {
