@@ -3,8 +3,8 @@
 /// TEST-ONLY. Each re-creates a mechanism that broke a real Raft implementation. The default
 /// is none; a production configuration MUST NOT set any.
 @_spi(Checker) public struct Mutation: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The leader commits entries of earlier terms by counting replicas (Figure 8).
     public static let commitPreviousTerm = Mutation(rawValue: 1 << 0)
@@ -93,6 +93,10 @@
     /// CheckQuorum never forgets which peers it heard from: a leader that was ever acknowledged
     /// by a quorum passes every later check, and one cut off from the quorum never steps down.
     public static let checkQuorumNeverResets = Mutation(rawValue: 1 << 31)
+    /// A write's acknowledgement marks the log durable up to its last index whatever the entry
+    /// there now is: entries a new leader wrote over the ones being persisted are taken for
+    /// written, never reach storage, and the node acknowledges entries it does not hold.
+    public static let stableToIgnoresTerm = Mutation(rawValue: 1 << 32)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -128,6 +132,7 @@
         ("removed-leader-reads-alone", .removedLeaderReadsAlone),
         ("reads-survive-step-down", .readsSurviveStepDown),
         ("check-quorum-never-resets", .checkQuorumNeverResets),
+        ("stable-to-ignores-term", .stableToIgnoresTerm),
     ]
 
     public init?(name: String) {

@@ -381,7 +381,7 @@
         image.write(UInt64(readOnlyOption.rawValue))
         image.write(maxClockDriftTicks)
         image.write(randomSeed)
-        image.write(UInt64(mutations.rawValue))
+        image.write(mutations.rawValue)
     }
 
     public init(image: inout ImageReader) throws {
@@ -406,9 +406,7 @@
         readOnlyOption = try image.read(ReadOnlyOption.self)
         maxClockDriftTicks = try image.read()
         randomSeed = try image.read()
-        let raw: UInt64 = try image.read()
-        guard raw <= UInt64(UInt32.max) else { throw image.error("mutation set \(raw) out of range") }
-        mutations = Mutation(rawValue: UInt32(raw))
+        mutations = Mutation(rawValue: try image.read())
     }
 }
 
@@ -539,7 +537,7 @@ extension Unstable: ImageCodable {
         image.write(progresses)
         image.write(votes)
         image.write(maxInflight)
-        image.write(UInt64(countingMutations.rawValue))
+        image.write(countingMutations.rawValue)
     }
 
     public init(image: inout ImageReader) throws {
@@ -549,9 +547,7 @@ extension Unstable: ImageCodable {
         guard ids.count == progresses.count else { throw image.error("\(ids.count) tracked IDs for \(progresses.count) progresses") }
         votes = try image.read()
         maxInflight = try image.read()
-        let raw: UInt64 = try image.read()
-        guard raw <= UInt64(UInt32.max) else { throw image.error("mutation set \(raw) out of range") }
-        countingMutations = Mutation(rawValue: UInt32(raw))
+        countingMutations = Mutation(rawValue: try image.read())
     }
 }
 

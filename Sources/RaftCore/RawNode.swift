@@ -165,7 +165,13 @@ public struct RawNode<S: Storage> {
         precondition(awaitingAdvance, "advance() without ready()")
         awaitingAdvance = false
         if let hard = rd.hardState { lastHardState = hard }
-        if let last = rd.entries.last { raft.log.stableTo(index: last.index, term: last.term) }
+        if let last = rd.entries.last {
+            // A write acknowledges the (index, term) it wrote: an entry written over it since
+            // stays unstable, to be written by a later Ready.
+            let overwrite = raft.options.mutations.contains(.stableToIgnoresTerm)
+            let term = overwrite ? (try? raft.log.term(at: last.index)) ?? last.term : last.term
+            raft.log.stableTo(index: last.index, term: term)
+        }
         if let snapshot = rd.snapshot {
             raft.log.stableSnapshotTo(index: snapshot.metadata.index)
             raft.appliedTo(snapshot.metadata.index)

@@ -93,10 +93,10 @@ public struct ClusterModel: Model {
             case .persisted: actions.append(.announce(id))
             case .announced: actions.append(.apply(id))
             }
-            return
-        }
-        if sim.view.hasReady {
-            // Split mode: the application carries out a Ready before its next input.
+            // Pipelined: inputs go on meanwhile (no new Ready until this one is advanced).
+            guard events.readySteps == .pipelined else { return }
+        } else if sim.view.hasReady {
+            // Split mode: the application takes a Ready before its next input.
             actions.append(.ready(id))
             return
         }
@@ -110,7 +110,7 @@ public struct ClusterModel: Model {
         if open(.reconfigure) && events.reconfigure && leads && Int(counters.confChanges) < bounds.maxConfChanges {
             for change in changes(of: sim.box.upNode.raft.tracker.config) { actions.append(.reconfigure(id, change)) }
         }
-        if open(.compact) && events.compact && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
+        if open(.compact) && events.compact && sim.box.pending == nil && Int(counters.compactions) < bounds.maxCompactions && Self.canCompact(sim) { actions.append(.compact(id)) }
         if leads {
             listLeaderRequests(of: state, at: id, open: open, into: &actions)
         } else if open(.transfer) && events.forward && events.transfer && Int(counters.transfers) < bounds.maxTransfers {
@@ -128,7 +128,7 @@ public struct ClusterModel: Model {
             // Fair rounds (`Calm`): deliveries in a round's second half, and no other network event.
             guard calm.settling else { return }
             for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
-                if state.connected(message.from, message.to) && state[message.to].takesInput { actions.append(.deliver(message)) }
+                if state.connected(message.from, message.to) && state[message.to].takesInput(events.readySteps) { actions.append(.deliver(message)) }
             }
             return
         }
@@ -142,7 +142,7 @@ public struct ClusterModel: Model {
             }
         }
         for (i, message) in state.network.enumerated() where i == 0 || state.network[i - 1] != message {
-            if events.deliver && state.connected(message.from, message.to) && state[message.to].takesInput {
+            if events.deliver && state.connected(message.from, message.to) && state[message.to].takesInput(events.readySteps) {
                 actions.append(.deliver(message))
             }
             if events.drop && Int(counters.drops) < bounds.maxDrops { actions.append(.drop(message)) }

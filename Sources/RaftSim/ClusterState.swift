@@ -160,9 +160,11 @@ public struct SimNode: Sendable {
     /// The node's term: its current one if up, else the one it persisted.
     public var term: Term { box.isUp ? box.upNode.raft.term : box.durable.hardState.term }
 
-    /// Whether the node can take an input (a delivery, a tick, a client request): it is up and
-    /// neither carrying out a Ready nor holding one (split mode does one thing at a time).
-    var takesInput: Bool { box.isUp && box.pending == nil && !view.hasReady }
+    /// Whether the node can take an input (a delivery, a tick, a client request): it is up, holds
+    /// no Ready it has not taken, and carries none out unless its Ready loop is `pipelined`.
+    func takesInput(_ steps: Spec.ReadySteps) -> Bool {
+        box.isUp && !view.hasReady && (box.pending == nil || steps == .pipelined)
+    }
 
     /// The durable state: what a crash keeps (read in place).
     public var storage: MemoryStorage {

@@ -328,5 +328,10 @@ extension ClusterModel {
         Message.digestMultiset(rd.messages, into: &e, labels: labels)
         Message.digestMultiset(rd.messagesAfterPersist, into: &e, labels: labels)
         Message.digestMultiset(rd.selfMessages, into: &e, labels: labels)
+        e.write(UInt64(rd.readStates.count))
+        for read in rd.readStates {
+            e.write(read.index.rawValue)
+            e.write(read.requestContext)
+        }
     }
 }

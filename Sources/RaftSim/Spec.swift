@@ -148,12 +148,14 @@ public struct Spec: Hashable, Encodable, Sendable {
         public var anyChange = false
         /// `atomic`: a node carries out each Ready at once after every input. `split`: sending,
         /// persisting, sending after persist, and applying are separate events, so a crash can
-        /// fall between any two.
+        /// fall between any two. `pipelined`: as `split`, and the node takes input (messages,
+        /// ticks, client requests) while its Ready is carried out, as an application whose
+        /// Ready loop runs beside its node loop does.
         public var readySteps = ReadySteps.atomic
         public init() {}
     }
 
-    public enum ReadySteps: String, Hashable, Codable, Sendable, CaseIterable { case atomic, split }
+    public enum ReadySteps: String, Hashable, Codable, Sendable, CaseIterable { case atomic, split, pipelined }
 
     /// Limits on everything the state space can grow by.
     public struct Bounds: Hashable, Encodable, Sendable {

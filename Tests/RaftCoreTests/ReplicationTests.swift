@@ -203,6 +203,28 @@ import Testing
         #expect(cluster[1].raft.log.lastIndex == 2)
         #expect(cluster[1].raft.log.committed == 2)
     }
+
+    /// A follower takes a new leader's append while the write of an old leader's entry at the
+    /// same index is under way (its application steps messages between `ready` and `advance`).
+    /// The write's acknowledgement names what it wrote, so the new entry stays unstable and the
+    /// next Ready writes it. With `stable-to-ignores-term` the new entry is taken for written:
+    /// storage keeps the old one, and the follower holds in memory what it never stored.
+    @Test(arguments: [false, true]) func aWriteAcknowledgesWhatItWrote(mutated: Bool) throws {
+        var node = makeNode(3, terms: [1], hardState: HardState(term: 1, commit: 1), testConfig(3, mutations: mutated ? .stableToIgnoresTerm : []))
+        node.persistAndAdvance()
+        node.receive(Message(type: .append, from: 1, to: 3, term: 2, logTerm: 1, index: 1, entries: [Entry(term: 2, index: 2)], commit: 1))
+        let underWay = node.ready()
+        #expect(underWay.entries == [Entry(term: 2, index: 2)])
+        node.receive(Message(type: .append, from: 2, to: 3, term: 3, logTerm: 1, index: 1, entries: [Entry(term: 3, index: 2)], commit: 1))
+        node.storage.append(underWay.entries)
+        if let hardState = underWay.hardState { node.storage.setHardState(hardState) }
+        node.advance(underWay)
+        let next = node.persistAndAdvance()
+        #expect(next.entries == (mutated ? [] : [Entry(term: 3, index: 2)]))
+        #expect(try node.storage.term(at: 2) == (mutated ? 2 : 3))
+        #expect(try node.raft.log.term(at: 2) == (mutated ? 2 : 3))
+        #expect(next.messagesAfterPersist.contains { $0.type == .appendResponse && $0.to == 2 && $0.index == 2 && !$0.reject })
+    }
 }
 
 /// The four mutations of part I each change the behaviour they name.

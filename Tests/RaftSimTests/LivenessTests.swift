@@ -107,11 +107,12 @@ import Testing
         #expect(judged > 100)
     }
 
-    /// Walks of `spec` (seed 1, `runs` of them) on the real core, which must find nothing, then
+    /// Walks of `spec` (seed 1, `runs` of them, each at most `depth` events) on the real core,
+    /// which must find nothing, then
     /// with `mutation`: what those found, and the mutated model.
-    static func cleanThenCaught(_ spec: Spec, mutation: String, runs: Int) throws -> (ClusterModel, FuzzViolation<Event>) {
+    static func cleanThenCaught(_ spec: Spec, mutation: String, runs: Int, depth: Int = 4000) throws -> (ClusterModel, FuzzViolation<Event>) {
         var options = FuzzOptions(spec: spec, seed: 1, workers: 1)
-        (options.runs, options.depth) = (runs, 4000)
+        (options.runs, options.depth) = (runs, depth)
         #expect(RandomSearch(model: ClusterModel(spec: spec), options: options).run().violation == nil)
         var mutated = spec
         mutated.mutation = mutation

@@ -86,6 +86,38 @@ import Testing
         #expect(crashed.unreportedSnapshots & ClusterState.snapshotBit(from: leader, to: peer) == 0)
     }
 
+    /// With `ready_steps: pipelined` a node takes input while its Ready is carried out (with
+    /// `split`, only the Ready's next step): a candidate may time out again and take votes
+    /// before its own vote is durable. Walks find nothing on the real core, and catch
+    /// `stable-to-ignores-term`: a new leader's entries arrive while an old leader's are being
+    /// written, and the write's acknowledgement takes them for written.
+    @Test func inputMeetsAReadyUnderWay() throws {
+        var spec = Spec()
+        (spec.events.crash, spec.events.restart, spec.events.readySteps) = (true, true, .pipelined)
+        (spec.bounds.maxTerm, spec.bounds.maxProposals, spec.bounds.maxInFlight, spec.bounds.maxCrashes, spec.bounds.maxRestarts) = (4, 3, 8, 2, 2)
+        var split = spec
+        split.events.readySteps = .split
+        var state = ClusterModel(spec: spec).initialStates[0]
+        for event in [Event.timeout(1), .ready(1), .timeout(3), .ready(3)] {
+            state = try #require(ClusterModel(spec: spec).nextState(after: state, action: event))
+        }
+        let toCandidate = try #require(state.network.first { $0.to == 1 })
+        for (mode, takes) in [(spec, true), (split, false)] {
+            let model = ClusterModel(spec: mode)
+            var enabled: [Event] = []
+            model.actions(of: state, into: &enabled)
+            #expect(enabled.contains(.persist(1)))
+            #expect(enabled.contains(.timeout(1)) == takes)
+            #expect(enabled.contains(.deliver(toCandidate)) == takes)
+        }
+        let (model, found) = try LivenessTests.cleanThenCaught(spec, mutation: "stable-to-ignores-term", runs: 3000, depth: 150)
+        // The node's storage lacks an entry it acknowledged, or it applies the one it kept.
+        #expect([PropertyName.committedDurable, .stateMachineSafety].map(\.rawValue).contains(found.property))
+        let replayed = model.replay(found.actions)
+        #expect(replayed.divergedAt == nil)
+        #expect(model.violation(in: try #require(replayed.states.last)) == found.property)
+    }
+
     /// A small search per feature: it completes clean, and reaches what the feature is for.
     @Test(arguments: ["snapshot", "transfer", "joint", "step-down", "ready-limit"])
     func searchesReachTheirMilestones(feature: String) throws {
