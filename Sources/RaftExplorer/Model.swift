@@ -39,8 +39,9 @@ public protocol Model: Sendable {
     /// The state whose image `bytes` holds (all of it): equal to the one encoded, with the same
     /// fingerprint, actions and successors. Throws on bytes that are not an image.
     func decode(_ bytes: UnsafeRawBufferPointer, scratch: ImageScratch) throws -> State
-    /// Raised whenever what an image holds changes, so that a checkpoint written by a build
-    /// with other images is refused rather than misread.
+    /// Raised whenever what an image holds, or how a state is fingerprinted, changes, so that
+    /// a checkpoint written by a build with other images or fingerprints is refused rather
+    /// than misread or resumed to other counts.
     static var imageVersion: Int { get }
 }
 

@@ -463,6 +463,9 @@ public struct ClusterModel: Model {
     /// applies on its own time: `apply-entries`), serve the reads it can, and advance.
     private func finish(_ rd: Ready, _ id: NodeID, _ parts: inout SimNode.Parts, _ state: inout ClusterState) {
         if let snapshot = rd.snapshot { restore(snapshot, &parts, &state) }
+        if spec.events.readySteps == .pipelined, let last = rd.entries.last, (try? parts.node!.raft.log.term(at: last.index)) != last.term {
+            state.history.reached.insert(.writeOverwritten)
+        }
         if spec.raft.maxCommittedSizePerReady != nil, let last = rd.committedEntries.last, last.index < parts.node!.raft.log.committed {
             state.history.reached.insert(.committedHandedOutInParts)
         }

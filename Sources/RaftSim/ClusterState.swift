@@ -350,8 +350,8 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
 /// never reaches one says so (`sometimes` properties), so bounds too tight to exercise a feature
 /// do not pass as a clean check of it.
 public struct Milestones: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
     /// A node restored its state machine from a snapshot a leader sent it.
     public static let snapshotInstalled = Milestones(rawValue: 1 << 0)
     /// A node restarted from storage holding a snapshot.
@@ -369,6 +369,9 @@ public struct Milestones: OptionSet, Hashable, Sendable {
     /// A Ready handed out fewer committed entries than were committed
     /// (`max_committed_size_per_ready`).
     public static let committedHandedOutInParts = Milestones(rawValue: 1 << 7)
+    /// A node's entries were written over in memory while their write was under way, before
+    /// the write was acknowledged (`ready_steps: pipelined`).
+    public static let writeOverwritten = Milestones(rawValue: 1 << 8)
 }
 
 /// A client read in progress: requested at `node` when `committedBefore` entries were known

@@ -46,6 +46,7 @@ extension ClusterModel {
             list.append(("removed_leader_stepped_down", .removedLeaderSteppedDown))
         }
         if spec.raft.maxCommittedSizePerReady != nil { list.append(("committed_handed_out_in_parts", .committedHandedOutInParts)) }
+        if events.readySteps == .pipelined { list.append(("write_overwritten", .writeOverwritten)) }
         return list
     }
 }

@@ -11,8 +11,9 @@ import Glibc
 /// checkpoints this way; decoding seals the nodes, so the state is one `nextState` could have
 /// made.
 extension ClusterModel {
-    /// 2: the snapshots the application has not reported yet.
-    public static var imageVersion: Int { 2 }
+    /// 2: the snapshots the application has not reported yet. 3: milestones take 16 bits, and
+    /// a Ready under way fingerprints its read states.
+    public static var imageVersion: Int { 3 }
 
     /// Nodes first, each a frame; a node whose box the thread encoded lately is copied from
     /// the memo (successors of one state share the boxes of the nodes an event left alone).
@@ -226,7 +227,7 @@ final class ImageMemo {
         committed = try image.read()
         leaders = try image.read()
         broken = BrokenTransition(rawValue: try image.byte())
-        reached = Milestones(rawValue: try image.byte())
+        reached = Milestones(rawValue: try image.word())
     }
 }
 

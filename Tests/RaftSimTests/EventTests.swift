@@ -113,7 +113,7 @@ extension TraceEvent {
 
 /// `isEnabled` agrees with `actions(of:)` on every event of many random walks.
 @Suite struct EnabledTests {
-    @Test(arguments: ["specs-like split with crashes", "atomic with partitions, drops, duplicates, ticks",
+    @Test(arguments: ["specs-like split with crashes", "pipelined with crashes", "atomic with partitions, drops, duplicates, ticks",
                       "membership of 4 nodes, 3 voters", "whole core: compaction, async apply, transfer, joint"])
     func isEnabledMatchesActions(variant: String) {
         var spec = Spec()
@@ -122,8 +122,8 @@ extension TraceEvent {
         spec.events.duplicate = true
         spec.bounds.maxDrops = 2
         spec.bounds.maxDuplicates = 1
-        if variant.hasPrefix("specs") {
-            spec.events.readySteps = .split
+        if variant.hasPrefix("specs") || variant.hasPrefix("pipelined") {
+            spec.events.readySteps = variant.hasPrefix("specs") ? .split : .pipelined
             spec.events.crash = true
             spec.events.restart = true
             spec.bounds.maxCrashes = 2

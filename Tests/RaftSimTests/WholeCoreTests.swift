@@ -115,7 +115,9 @@ import Testing
         #expect([PropertyName.committedDurable, .stateMachineSafety].map(\.rawValue).contains(found.property))
         let replayed = model.replay(found.actions)
         #expect(replayed.divergedAt == nil)
-        #expect(model.violation(in: try #require(replayed.states.last)) == found.property)
+        let last = try #require(replayed.states.last)
+        #expect(model.violation(in: last) == found.property)
+        #expect(last.history.reached.contains(.writeOverwritten))
     }
 
     /// A small search per feature: it completes clean, and reaches what the feature is for.
