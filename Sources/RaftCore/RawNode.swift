@@ -106,7 +106,8 @@ public struct RawNode<S: Storage> {
     }
 
     /// Hands out the work to do. The caller MUST carry it out in the order `Ready` documents
-    /// and call `advance(_:)` before asking for the next one.
+    /// and call `advance(_:)` before asking for the next one. The node may take input
+    /// meanwhile; what that changes comes out in the next Ready.
     public mutating func ready() -> Ready {
         precondition(!awaitingAdvance, "ready() called again before advance()")
         var rd = Ready()
