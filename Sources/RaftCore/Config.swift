@@ -97,6 +97,10 @@
     /// there now is: entries a new leader wrote over the ones being persisted are taken for
     /// written, never reach storage, and the node acknowledges entries it does not hold.
     public static let stableToIgnoresTerm = Mutation(rawValue: 1 << 32)
+    /// Liveness: each node's timeout generator starts at `seed ^ id·γ`, γ being the increment
+    /// the generator adds at each draw, so node 2 draws what node 1 draws one draw later: two
+    /// nodes that stepped down together may time out together in every term.
+    public static let correlatedTimeoutStreams = Mutation(rawValue: 1 << 33)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -133,6 +137,7 @@
         ("reads-survive-step-down", .readsSurviveStepDown),
         ("check-quorum-never-resets", .checkQuorumNeverResets),
         ("stable-to-ignores-term", .stableToIgnoresTerm),
+        ("correlated-timeout-streams", .correlatedTimeoutStreams),
     ]
 
     public init?(name: String) {

@@ -85,7 +85,8 @@ public struct Raft<S: Storage> {
         log = RaftLog(storage: storage)
         tracker = ProgressTracker(config: TrackerConfig(confState), maxInflight: config.maxInflightMessages)
         tracker.countingMutations = config.mutations.intersection([.quorumOffByOne, .countDuplicateVotes, .jointQuorumIncomingOnly])
-        rng = SplitMix64(seed: config.randomSeed ^ (config.id.rawValue &* 0x9E37_79B9_7F4A_7C15))
+        rng = SplitMix64(seed: config.mutations.contains(.correlatedTimeoutStreams)
+            ? config.randomSeed ^ (config.id.rawValue &* 0x9E37_79B9_7F4A_7C15) : SplitMix64.mixed(config.randomSeed, config.id.rawValue))
         term = hardState.term
         vote = hardState.vote
         if hardState.commit > log.committed {

@@ -6,6 +6,15 @@ public struct SplitMix64: Hashable, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// A starting state for stream `index` of `seed`: the generator's own output, so that the
+    /// streams of one seed are far apart. (Each step adds the same odd constant to the state,
+    /// so states one constant apart, such as `seed ^ id·constant` for IDs 1 and 2, would give
+    /// one stream one step behind the other: two nodes drawing the same timeouts.)
+    public static func mixed(_ seed: UInt64, _ index: UInt64) -> UInt64 {
+        var mixer = SplitMix64(seed: seed ^ index)
+        return mixer.next()
+    }
+
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

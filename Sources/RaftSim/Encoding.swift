@@ -192,7 +192,7 @@ extension ClusterModel {
             h.write(sim.box.upNode.raft.pendingConfIndex.rawValue)
             h.write(sim.box.upNode.raft.readOnly.lastRound << 16 | UInt64(sim.box.upNode.raft.readOnly.pending.count))
             h.write(UInt64(sim.box.upNode.raft.electionElapsed) << 32 | UInt64(sim.box.upNode.raft.heartbeatElapsed))
-            if spec.events.tick {
+            if spec.singleTicks {
                 h.write(UInt64(sim.box.upNode.raft.randomizedElectionTimeout))
                 h.write(sim.box.upNode.raft.rng.state)
             }
@@ -227,7 +227,7 @@ extension ClusterModel {
     func encode(_ state: ClusterState, _ labels: Labels, into e: inout StateEncoder) {
         let n = state.nodes.count
         e.write(n)
-        let timers = spec.events.tick  // Not `self`: the closure would copy the whole model.
+        let timers = spec.singleTicks  // Not `self`: the closure would copy the whole model.
         for position in 0..<n {
             // A node's box never changes: states that share it share its encoding.
             let sim = state.nodes[labels.slot(at: position)]
@@ -293,8 +293,8 @@ extension ClusterModel {
 
     /// One node: its RaftCore digest (or storage while down), its state machine, and the Ready
     /// it is carrying out. Only single ticks can observe the randomized timeout and its
-    /// generator (`timers`); with macro-steps alone they cannot influence any future, so they
-    /// stay out of the view.
+    /// generator (`timers`: `Spec.singleTicks`); with macro-steps alone they cannot influence
+    /// any future, so they stay out of the view.
     static func encodeNode<D: DigestSink & ~Copyable>(_ sim: SimNode, _ labels: Labels, timers: Bool, into e: inout D) {
         let box = sim.box
         if box.isUp {

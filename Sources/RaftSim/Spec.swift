@@ -29,6 +29,11 @@ public struct Spec: Hashable, Encodable, Sendable {
 
     public init() {}
 
+    /// Whether nodes tick one tick at a time (`tick`, or the fair rounds after `stabilize`):
+    /// then a node's randomized election timeout and its generator decide which node times out
+    /// first, and belong to the state.
+    public var singleTicks: Bool { events.tick || liveness != nil }
+
     /// What "eventually" means after `stabilize`, in rounds: in a round every up node ticks
     /// once, then every message that can be delivered is, and every Ready carried out, until
     /// nothing is left to do.
@@ -105,7 +110,8 @@ public struct Spec: Hashable, Encodable, Sendable {
         public var deliver = true
         public var drop = false
         public var duplicate = false
-        /// Single ticks (every node's timers become part of the state space).
+        /// Single ticks (every node's timers become part of the state space; after `stabilize`
+        /// nodes tick singly whatever this says, see `singleTicks`).
         public var tick = false
         /// Macro-step: a node ticks until its election timeout fires.
         public var timeout = true

@@ -49,6 +49,7 @@ struct Mutants: ParsableCommand {
         ("reads-survive-step-down", "tikv/tikv#6609 and #7101, matrixorigin/matrixcube#633", ["reads-3"]),
         ("check-quorum-never-resets", "kurrent-io/KurrentDB#3181, etcd-io/etcd#13527", ["liveness-partition-3"]),
         ("stable-to-ignores-term", "etcd-io/etcd#1690, rabbitmq/ra#637", ["pipelined-random-3"]),
+        ("correlated-timeout-streams", "canonical/raft#197, goraft/raft#44", ["liveness-snapshot-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
