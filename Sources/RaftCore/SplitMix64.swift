@@ -6,13 +6,16 @@ public struct SplitMix64: Hashable, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
-    /// A starting state for stream `index` of `seed`: the generator's own output, so that the
-    /// streams of one seed are far apart. (Each step adds the same odd constant to the state,
-    /// so states one constant apart, such as `seed ^ id·constant` for IDs 1 and 2, would give
-    /// one stream one step behind the other: two nodes drawing the same timeouts.)
+    /// A starting state for stream `index` of `seed`, through the generator's own output twice
+    /// (the seed, then that with the index), so that the streams are far apart whether nodes
+    /// share a seed or are seeded with their IDs. Each step adds the same odd constant to the
+    /// state, so states one constant apart, such as `seed ^ id·constant` for IDs 1 and 2, give
+    /// one stream one step behind the other; and `seed ^ id` is the same state for every node
+    /// seeded with its own ID.
     public static func mixed(_ seed: UInt64, _ index: UInt64) -> UInt64 {
-        var mixer = SplitMix64(seed: seed ^ index)
-        return mixer.next()
+        var first = SplitMix64(seed: seed)
+        var second = SplitMix64(seed: first.next() ^ index)
+        return second.next()
     }
 
     public mutating func next() -> UInt64 {
