@@ -42,7 +42,7 @@ struct Mutants: ParsableCommand {
         ("pre-vote-needs-longer-log", "hashicorp/raft#605 and #606, ClickHouse/NuRaft#134", ["liveness-production-3"]),
         ("check-quorum-ignores-heartbeats", "etcd-io/etcd#5879, cockroachdb/cockroach#7889", ["liveness-production-3"]),
         ("campaign-with-unapplied-conf-changes", "etcd-io/raft#456 and #469, tikv/raft-rs#225", ["grow-5"]),
-        ("lease-one-tick-too-long", "tikv/tikv#9728", ["lease-reads-3"]),
+        ("lease-one-tick-too-long", "tikv/tikv#9728", ["lease-votes-3"]),
         ("read-acked-by-earlier-round", "etcd-io/raft#397, antflydb/antfly#599", ["reads-random-3"]),
         ("vote-ignores-lease", "etcd-io/etcd#5451, sofastack/sofa-jraft#25", ["lease-votes-3"]),
         ("removed-leader-reads-alone", "canonical/raft#231", ["membership-reads-3"]),
