@@ -161,8 +161,15 @@ extension Raft {
         d.write(labels.label(leadTransferee))
         readOnly.digest(into: &d, labels: labels)
         Message.digestMultiset(pendingReadIndexMessages, into: &d, labels: labels)
-        d.write(UInt64(readStates.count))
-        for read in readStates {
+        readStates.digest(into: &d)
+    }
+}
+
+extension Array where Element == ReadState {
+    /// The confirmed reads in order, each its index and request context.
+    @_spi(Checker) public func digest<D: DigestSink & ~Copyable>(into d: inout D) {
+        d.write(UInt64(count))
+        for read in self {
             d.write(read.index.rawValue)
             d.write(read.requestContext)
         }

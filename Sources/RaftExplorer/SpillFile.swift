@@ -26,7 +26,7 @@ final class SpillFile {
     init(directory: String) throws {
         var template = Array("\(directory)/raftcheck-spill-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         guard descriptor >= 0 else { throw FileFailure("create a spill file like", path) }
         unlink(path)
         self.descriptor = descriptor

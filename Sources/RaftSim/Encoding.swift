@@ -328,10 +328,6 @@ extension ClusterModel {
         Message.digestMultiset(rd.messages, into: &e, labels: labels)
         Message.digestMultiset(rd.messagesAfterPersist, into: &e, labels: labels)
         Message.digestMultiset(rd.selfMessages, into: &e, labels: labels)
-        e.write(UInt64(rd.readStates.count))
-        for read in rd.readStates {
-            e.write(read.index.rawValue)
-            e.write(read.requestContext)
-        }
+        rd.readStates.digest(into: &e)
     }
 }
