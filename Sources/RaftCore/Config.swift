@@ -101,6 +101,13 @@
     /// the generator adds at each draw, so node 2 draws what node 1 draws one draw later: two
     /// nodes that stepped down together may time out together in every term.
     public static let correlatedTimeoutStreams = Mutation(rawValue: 1 << 33)
+    /// Liveness: a leader proposes leaving a joint configuration automatically only when it
+    /// applies entries. Refused while a transfer is pending, the proposal is not made again
+    /// when the transfer is given up, so an idle cluster stays joint.
+    public static let autoLeaveOnlyOnApply = Mutation(rawValue: 1 << 34)
+    /// Liveness: a transfer that does not finish is never given up, so the leader refuses
+    /// writes for as long as it leads.
+    public static let transferNeverAbandoned = Mutation(rawValue: 1 << 35)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -138,6 +145,8 @@
         ("check-quorum-never-resets", .checkQuorumNeverResets),
         ("stable-to-ignores-term", .stableToIgnoresTerm),
         ("correlated-timeout-streams", .correlatedTimeoutStreams),
+        ("auto-leave-only-on-apply", .autoLeaveOnlyOnApply),
+        ("transfer-never-abandoned", .transferNeverAbandoned),
     ]
 
     public init?(name: String) {

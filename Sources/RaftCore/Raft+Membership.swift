@@ -47,13 +47,19 @@ extension Raft {
         }
     }
 
-    /// Records that the application applied up to `index`. A leader in a joint configuration
-    /// with auto-leave proposes leaving it once the change that entered it is applied.
+    /// Records that the application applied up to `index`.
     mutating func appliedTo(_ index: LogIndex) {
         log.appliedTo(index)
-        if tracker.config.autoLeave && index >= pendingConfIndex && role == .leader {
-            try? step(Message(type: .propose, from: id, entries: [ConfChange.leaveJoint.entry]))
-        }
+        maybeAutoLeave()
+    }
+
+    /// A leader in a joint configuration with auto-leave proposes leaving it once the change
+    /// that entered it is applied. A leader offering a transfer refuses proposals, this one
+    /// too, so it is asked again when the transfer ends with this node still leading: an idle
+    /// cluster would otherwise stay joint (rule 19).
+    mutating func maybeAutoLeave() {
+        guard tracker.config.autoLeave && log.applied >= pendingConfIndex && role == .leader else { return }
+        try? step(Message(type: .propose, from: id, entries: [ConfChange.leaveJoint.entry]))
     }
 
     // MARK: Leadership transfer
@@ -67,7 +73,10 @@ extension Raft {
             if leadTransferee == target { return }
             leadTransferee = .none
         }
-        guard target != id else { return }
+        guard target != id else {
+            if !options.mutations.contains(.autoLeaveOnlyOnApply) { maybeAutoLeave() }
+            return
+        }
         electionElapsed = 0
         leadTransferee = target
         if progress.match == log.lastIndex {

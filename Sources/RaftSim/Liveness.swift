@@ -34,6 +34,12 @@ public struct Calm: Hashable, Sendable {
         public static let leader = Missed(rawValue: 1 << 0)
         /// A member the leader reaches did not hold its log committed `commit_within` rounds on.
         public static let replication = Missed(rawValue: 1 << 1)
+        /// The leader refused a client's write `commit_within` rounds on (and past an election
+        /// timeout, within which a transfer it offered may hold writes back).
+        public static let writes = Missed(rawValue: 1 << 2)
+        /// The leader was still in a joint configuration it is to leave on its own
+        /// (auto-leave) `commit_within` rounds on.
+        public static let jointLeft = Missed(rawValue: 1 << 3)
     }
 }
 
@@ -110,10 +116,24 @@ extension ClusterModel {
         if Int(calm.round) > liveness.leaderWithin && (followed == nil || Int(calm.leaderSince) > liveness.leaderWithin) {
             calm.missed.insert(.leader)
         }
-        if followed != nil && Int(calm.round) - Int(calm.leaderSince) >= liveness.commitWithin
-            && !replicated(in: state, leader: calm.leader, side: side) {
+        guard followed != nil else { return }
+        let led = Int(calm.round) - Int(calm.leaderSince)
+        if led >= liveness.commitWithin && !replicated(in: state, leader: calm.leader, side: side) {
             calm.missed.insert(.replication)
         }
+        if led >= max(liveness.commitWithin, spec.raft.electionTicks + 1) && !acceptsWrites(state[calm.leader].box.upNode) {
+            calm.missed.insert(.writes)
+        }
+        if led >= liveness.commitWithin && state[calm.leader].box.upNode.raft.tracker.config.voters.isJoint
+            && state[calm.leader].box.upNode.raft.tracker.config.autoLeave {
+            calm.missed.insert(.jointLeft)
+        }
+    }
+
+    /// Whether `leader` takes a client's write now: asked of a copy, as a client would ask it.
+    func acceptsWrites(_ leader: RawNode<MemoryStorage>) -> Bool {
+        var copy = leader
+        return (try? copy.propose([0])) != nil
     }
 
     /// Whether a leader is up that cannot reach a quorum of its configuration (the up nodes on

@@ -27,6 +27,8 @@ extension ClusterModel {
                     // `liveness` have them (elsewhere they would hold on every state).
                     .always(PropertyName.eventuallyLeader.rawValue) { !($0.calm?.missed.contains(.leader) ?? false) },
                     .always(PropertyName.eventuallyReplicated.rawValue) { !($0.calm?.missed.contains(.replication) ?? false) },
+                    .always(PropertyName.eventuallyWritable.rawValue) { !($0.calm?.missed.contains(.writes) ?? false) },
+                    .always(PropertyName.eventuallyLeftJoint.rawValue) { !($0.calm?.missed.contains(.jointLeft) ?? false) },
                     // Walks or searches that never run past the leader bound judge nothing.
                     .sometimes("liveness_judged") { state in state.calm.map { Int($0.round) > liveness.leaderWithin } ?? false },
                 ]

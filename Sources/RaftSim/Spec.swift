@@ -357,5 +357,10 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     case eventuallyLeader = "eventually_leader"
     /// Liveness (with `liveness`): a leader's log commits on every member it reaches.
     case eventuallyReplicated = "eventually_replicated"
+    /// Liveness (with `liveness`): a leader followed that long takes clients' writes.
+    case eventuallyWritable = "eventually_writable"
+    /// Liveness (with `liveness`): a leader followed that long has left a joint configuration
+    /// it was to leave on its own.
+    case eventuallyLeftJoint = "eventually_left_joint"
 }
 

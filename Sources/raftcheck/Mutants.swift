@@ -50,6 +50,8 @@ struct Mutants: ParsableCommand {
         ("check-quorum-never-resets", "kurrent-io/KurrentDB#3181, etcd-io/etcd#13527", ["liveness-partition-3"]),
         ("stable-to-ignores-term", "etcd-io/etcd#1690, rabbitmq/ra#637", ["pipelined-random-3"]),
         ("correlated-timeout-streams", "canonical/raft#197, goraft/raft#44", ["liveness-snapshot-3"]),
+        ("auto-leave-only-on-apply", "etcd-io/etcd#12136, etcd-io/etcd#14538", ["liveness-membership-4"]),
+        ("transfer-never-abandoned", "databendlabs/openraft#1747, etcd-io/etcd#4916", ["liveness-membership-4"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")

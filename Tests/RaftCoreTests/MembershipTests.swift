@@ -141,6 +141,26 @@ import Testing
         #expect(cluster.appliedData(5) == ["new"])
     }
 
+    /// A leader offering a transfer refuses proposals, its own auto-leave too. Once it gives the
+    /// transfer up (an election timeout later) it proposes leaving, though no entry was applied
+    /// since; with `auto-leave-only-on-apply` the idle cluster stays joint.
+    @Test(arguments: [false, true])
+    func autoLeaveAfterAnAbandonedTransfer(mutated: Bool) throws {
+        var cluster = Self.cluster(size: 4, voters: [1, 2, 3]) { if mutated { $0.mutations = .autoLeaveOnlyOnApply } }
+        cluster.campaign(1)
+        cluster.isolated = [2]  // The transfer's target never answers.
+        try cluster[1].proposeConfChange(ConfChange([ConfChangeSingle(.remove, 3), ConfChangeSingle(.addVoter, 4)]))
+        try cluster[1].transferLeader(to: 2)
+        cluster.stabilize()
+        #expect(cluster[1].raft.tracker.config.voters.isJoint)
+        #expect(cluster[1].raft.leadTransferee == 2)
+        cluster.tick(1, times: 10)
+        cluster.stabilize()
+        #expect(cluster[1].raft.leadTransferee == .none)
+        #expect(cluster[1].raft.tracker.config.voters.isJoint == mutated)
+        if !mutated { #expect(Self.voters(cluster, 4) == [1, 2, 4]) }
+    }
+
     /// While joint, commit needs both majorities: with node 3 failed, {1, 2} is a majority of
     /// the old {1, 2, 3} but not of the new {1, 4, 5} without 4 or 5.
     @Test func jointTransitionWithAFailedNode() {
