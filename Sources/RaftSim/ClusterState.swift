@@ -33,6 +33,9 @@ public struct SimNode: Sendable {
         var logTerms: [Term]
         var storedFirst: LogIndex
         var storedTerms: [Term]
+        /// Whether the terms of the log, and of the stored log, never go down from one index to
+        /// the next (a snapshot's term counting as its index's).
+        var termsAscend: Bool
 
         /// Derived from a box's node (or, while down, its storage) before it goes in, while it
         /// is a value of its own: each call into a struct held in a class would first copy
@@ -47,6 +50,7 @@ public struct SimNode: Sendable {
             } else {
                 (logFirst, logTerms) = (node.raft.log.firstIndex, node.raft.log.terms)
             }
+            termsAscend = Self.ascend(logTerms) && Self.ascend(storedTerms)
         }
 
         init(down storage: borrowing MemoryStorage, storedTermsBefore: [Term]) {
@@ -54,6 +58,11 @@ public struct SimNode: Sendable {
             (isPromotable, hasReady) = (false, false)
             (storedFirst, storedTerms) = (storage.firstIndex, Self.terms(of: storage, reusing: storedTermsBefore))
             (logFirst, logTerms) = (storedFirst, storedTerms)
+            termsAscend = Self.ascend(storedTerms)
+        }
+
+        private static func ascend(_ terms: [Term]) -> Bool {
+            terms.indices.dropFirst().allSatisfy { terms[$0 - 1] <= terms[$0] }
         }
 
         /// The stored log's terms: `before` (shared, no new array) if they are still those.

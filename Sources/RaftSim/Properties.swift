@@ -128,13 +128,15 @@ extension ClusterState {
         }
     }
 
-    /// RaftCore's own invariants: no fault recorded, applied ≤ committed ≤ last index, a
+    /// RaftCore's own invariants: no fault recorded, log terms that never go down (in memory
+    /// and in storage, up or down), applied ≤ committed ≤ last index, a
     /// well-formed membership configuration tracked exactly, a leader's `match < next` for
     /// every peer, and no node but a leader holding reads to confirm or a transfer (membership
     /// changes applied without error, leaders elected only among voters, and a leader's
     /// `match` never going back, are checked by the property through
     /// `BrokenTransition.invalidConfChange`, `.leaderNotVoter` and `.matchWentBack`).
     public var coreInvariants: Bool {
+        for i in nodes.indices where !nodes[i].view.termsAscend { return false }
         for i in nodes.indices where nodes[i].isUp {
             if nodes[i].box.upNode.raft.fault != nil || !nodes[i].box.upNode.raft.tracker.isWellFormed { return false }
             let log = (applied: nodes[i].box.upNode.raft.log.applied, committed: nodes[i].box.upNode.raft.log.committed,
