@@ -108,6 +108,9 @@
     /// Liveness: a transfer that does not finish is never given up, so the leader refuses
     /// writes for as long as it leads.
     public static let transferNeverAbandoned = Mutation(rawValue: 1 << 35)
+    /// Liveness: ReadIndex requests a new leader holds until its term's first commit are never
+    /// answered (they are dropped, with no reply to the client).
+    public static let heldReadsNeverAnswered = Mutation(rawValue: 1 << 36)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -147,6 +150,7 @@
         ("correlated-timeout-streams", .correlatedTimeoutStreams),
         ("auto-leave-only-on-apply", .autoLeaveOnlyOnApply),
         ("transfer-never-abandoned", .transferNeverAbandoned),
+        ("held-reads-never-answered", .heldReadsNeverAnswered),
     ]
 
     public init?(name: String) {

@@ -135,7 +135,7 @@ extension Raft {
     /// Requests held until the first commit of the term are answered once it happens.
     mutating func releasePendingReadIndexMessages() {
         guard !pendingReadIndexMessages.isEmpty, committedEntryInCurrentTerm else { return }
-        let held = pendingReadIndexMessages
+        let held = options.mutations.contains(.heldReadsNeverAnswered) ? [] : pendingReadIndexMessages
         pendingReadIndexMessages.removeAll()
         for m in held { handleReadIndex(m) }
     }

@@ -285,7 +285,9 @@ public struct ClusterModel: Model {
         case .read:
             next.counters.reads += 1
             let context = UInt64(next.counters.reads)
-            next.reads.append(PendingRead(node: id, context: context, committedBefore: next.history.committed.count))
+            var read = PendingRead(node: id, context: context, committedBefore: next.history.committed.count)
+            if let calm = next.calm, next[id].isUp { (read.round, read.term) = (calm.round + 1, next[id].box.upNode.raft.term) }
+            next.reads.append(read)
             var refused = false
             update(id, &next) { node in
                 do { try node.readIndex(requestContext: context) } catch { refused = true }

@@ -384,11 +384,15 @@ public struct Milestones: OptionSet, Hashable, Sendable {
 }
 
 /// A client read in progress: requested at `node` when `committedBefore` entries were known
-/// committed anywhere; `index` is set once a Ready confirms it (ReadIndex or lease).
+/// committed anywhere; `index` is set once a Ready confirms it (ReadIndex or lease). Asked
+/// after `stabilize`, it also holds the fair round it was asked in (counted from 1) and the
+/// node's term then; before, both are 0.
 public struct PendingRead: Hashable, Sendable {
     public var node: NodeID
     public var context: UInt64
     public var committedBefore: Int
+    public var round: UInt16 = 0
+    public var term = Term.zero
     public var index: LogIndex?
 }
 

@@ -242,7 +242,7 @@ extension ClusterModel {
         e.write(UInt64(c.compactions) | UInt64(c.transfers) << 8 | UInt64(c.unreachables) << 16)
         e.write(state.reads.count)
         for read in state.reads {
-            e.write(labels(read.node))
+            e.write(labels(read.node) | UInt64(read.round) << 8 | read.term.rawValue << 24)
             e.write(read.context)
             e.write(read.committedBefore)
             e.write(read.index.map { $0.rawValue + 1 } ?? 0)

@@ -40,6 +40,9 @@ public struct Calm: Hashable, Sendable {
         /// The leader was still in a joint configuration it is to leave on its own
         /// (auto-leave) `commit_within` rounds on.
         public static let jointLeft = Missed(rawValue: 1 << 3)
+        /// A read asked of the leader after `stabilize` was still unanswered `commit_within`
+        /// rounds on, the leader having led all along.
+        public static let reads = Missed(rawValue: 1 << 4)
     }
 }
 
@@ -127,6 +130,19 @@ extension ClusterModel {
         if led >= liveness.commitWithin && state[calm.leader].box.upNode.raft.tracker.config.voters.isJoint
             && state[calm.leader].box.upNode.raft.tracker.config.autoLeave {
             calm.missed.insert(.jointLeft)
+        }
+        if hasUnansweredRead(in: state, calm, within: liveness.commitWithin) {
+            calm.missed.insert(.reads)
+        }
+    }
+
+    /// Whether a read asked after `stabilize` of `calm.leader` in the term it still leads
+    /// (so it led all along: a node leads at most once a term) has waited `rounds` rounds or
+    /// more.
+    func hasUnansweredRead(in state: ClusterState, _ calm: Calm, within rounds: Int) -> Bool {
+        state.reads.contains { read in
+            read.round > 0 && read.node == calm.leader && read.term == calm.leaderTerm
+                && Int(calm.round) - Int(read.round) >= rounds
         }
     }
 

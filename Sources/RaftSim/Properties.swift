@@ -29,6 +29,7 @@ extension ClusterModel {
                     .always(PropertyName.eventuallyReplicated.rawValue) { !($0.calm?.missed.contains(.replication) ?? false) },
                     .always(PropertyName.eventuallyWritable.rawValue) { !($0.calm?.missed.contains(.writes) ?? false) },
                     .always(PropertyName.eventuallyLeftJoint.rawValue) { !($0.calm?.missed.contains(.jointLeft) ?? false) },
+                    .always(PropertyName.eventuallyReadable.rawValue) { !($0.calm?.missed.contains(.reads) ?? false) },
                     // Walks or searches that never run past the leader bound judge nothing.
                     .sometimes("liveness_judged") { state in state.calm.map { Int($0.round) > liveness.leaderWithin } ?? false },
                 ]

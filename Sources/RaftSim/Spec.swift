@@ -362,5 +362,8 @@ public enum PropertyName: String, CaseIterable, Sendable, Codable {
     /// Liveness (with `liveness`): a leader followed that long has left a joint configuration
     /// it was to leave on its own.
     case eventuallyLeftJoint = "eventually_left_joint"
+    /// Liveness (with `liveness`): a read asked of a leader that still leads is answered
+    /// within `commit_within` rounds.
+    case eventuallyReadable = "eventually_readable"
 }
 

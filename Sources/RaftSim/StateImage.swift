@@ -12,8 +12,9 @@ import Glibc
 /// made.
 extension ClusterModel {
     /// 2: the snapshots the application has not reported yet. 3: milestones take 16 bits, and
-    /// a Ready under way fingerprints its read states.
-    public static var imageVersion: Int { 3 }
+    /// a Ready under way fingerprints its read states. 4: a read asked after `stabilize` holds
+    /// its round and term.
+    public static var imageVersion: Int { 4 }
 
     /// Nodes first, each a frame; a node whose box the thread encoded lately is copied from
     /// the memo (successors of one state share the boxes of the nodes an event left alone).
@@ -236,11 +237,14 @@ final class ImageMemo {
         image.write(node)
         image.write(context)
         image.write(committedBefore)
+        image.write(UInt64(round))
+        image.write(term)
         image.write(index)
     }
 
     public init(image: inout ImageReader) throws {
-        self.init(node: try image.read(), context: try image.read(), committedBefore: try image.read(), index: try image.read())
+        self.init(node: try image.read(), context: try image.read(), committedBefore: try image.read(),
+                  round: try image.word(), term: try image.read(), index: try image.read())
     }
 }
 

@@ -52,6 +52,7 @@ struct Mutants: ParsableCommand {
         ("correlated-timeout-streams", "canonical/raft#197, goraft/raft#44", ["liveness-snapshot-3"]),
         ("auto-leave-only-on-apply", "etcd-io/etcd#12136, etcd-io/etcd#14538", ["liveness-membership-4"]),
         ("transfer-never-abandoned", "databendlabs/openraft#1747, etcd-io/etcd#4916", ["liveness-membership-4"]),
+        ("held-reads-never-answered", "etcd-io/etcd#12680, restatedev/restate#2950", ["liveness-production-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
