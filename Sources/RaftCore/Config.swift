@@ -111,6 +111,9 @@
     /// Liveness: ReadIndex requests a new leader holds until its term's first commit are never
     /// answered (they are dropped, with no reply to the client).
     public static let heldReadsNeverAnswered = Mutation(rawValue: 1 << 36)
+    /// Liveness: a report that sending a snapshot failed is ignored, so the leader waits for a
+    /// snapshot that never arrives and sends the follower nothing more.
+    public static let snapshotFailureIgnored = Mutation(rawValue: 1 << 37)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -151,6 +154,7 @@
         ("auto-leave-only-on-apply", .autoLeaveOnlyOnApply),
         ("transfer-never-abandoned", .transferNeverAbandoned),
         ("held-reads-never-answered", .heldReadsNeverAnswered),
+        ("snapshot-failure-ignored", .snapshotFailureIgnored),
     ]
 
     public init?(name: String) {

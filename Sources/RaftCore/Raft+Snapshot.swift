@@ -16,6 +16,7 @@ extension Raft {
     /// way the peer is probed next; after a success the leader waits for the follower's
     /// acknowledgement, after a failure for the next heartbeat response.
     mutating func handleSnapshotStatus(from peer: NodeID, failed: Bool) {
+        if failed && options.mutations.contains(.snapshotFailureIgnored) { return }
         tracker.update(peer) { progress in
             guard progress.state == .snapshot else { return }
             if failed { progress.pendingSnapshot = .zero }

@@ -53,6 +53,7 @@ struct Mutants: ParsableCommand {
         ("auto-leave-only-on-apply", "etcd-io/etcd#12136, etcd-io/etcd#14538", ["liveness-membership-4"]),
         ("transfer-never-abandoned", "databendlabs/openraft#1747, etcd-io/etcd#4916", ["liveness-membership-4"]),
         ("held-reads-never-answered", "etcd-io/etcd#12680, restatedev/restate#2950", ["liveness-production-3"]),
+        ("snapshot-failure-ignored", "etcd-io/etcd#10225, dgraph-io/dgraph#2707, etcd-io/etcd#12695", ["liveness-snapshot-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
