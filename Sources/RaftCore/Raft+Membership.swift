@@ -55,8 +55,8 @@ extension Raft {
 
     /// A leader in a joint configuration with auto-leave proposes leaving it once the change
     /// that entered it is applied. A leader offering a transfer refuses proposals, this one
-    /// too, so it is asked again when the transfer ends with this node still leading: an idle
-    /// cluster would otherwise stay joint (rule 19).
+    /// too, so it is asked again when the transfer ends (`abandonTransfer`): an idle cluster
+    /// would otherwise stay joint (rule 19).
     mutating func maybeAutoLeave() {
         guard tracker.config.autoLeave && log.applied >= pendingConfIndex && role == .leader else { return }
         try? step(Message(type: .propose, from: id, entries: [ConfChange.leaveJoint.entry]))
@@ -69,12 +69,9 @@ extension Raft {
     mutating func handleTransferLeader(_ m: Message) {
         let target = m.from
         guard let progress = tracker[target], !progress.isLearner else { return }
-        if leadTransferee != .none {
-            if leadTransferee == target { return }
-            leadTransferee = .none
-        }
+        if leadTransferee == target { return }
         guard target != id else {
-            if !options.mutations.contains(.autoLeaveOnlyOnApply) { maybeAutoLeave() }
+            abandonTransfer()
             return
         }
         electionElapsed = 0
@@ -84,6 +81,14 @@ extension Raft {
         } else {
             sendAppend(to: target)
         }
+    }
+
+    /// Gives up the transfer under way, if any, this node still leading: it takes proposals
+    /// again, first its own auto-leave if that was refused meanwhile.
+    mutating func abandonTransfer() {
+        guard leadTransferee != .none else { return }
+        leadTransferee = .none
+        if !options.mutations.contains(.autoLeaveOnlyOnApply) { maybeAutoLeave() }
     }
 
     mutating func sendTimeoutNow(to target: NodeID) {

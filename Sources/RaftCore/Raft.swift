@@ -241,10 +241,7 @@ public struct Raft<S: Storage> {
             electionElapsed = 0
             if options.checkQuorum { stepLeaderCheckQuorum() }
             // A transfer that did not finish within an election timeout is abandoned (rule 19).
-            if role == .leader && leadTransferee != .none && !options.mutations.contains(.transferNeverAbandoned) {
-                leadTransferee = .none
-                if !options.mutations.contains(.autoLeaveOnlyOnApply) { maybeAutoLeave() }
-            }
+            if role == .leader && !options.mutations.contains(.transferNeverAbandoned) { abandonTransfer() }
         }
         guard role == .leader else { return }
         if heartbeatElapsed >= options.heartbeatTicks {

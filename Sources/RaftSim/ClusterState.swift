@@ -47,10 +47,11 @@ public struct SimNode: Sendable {
             (storedFirst, storedTerms) = (node.storage.firstIndex, Self.terms(of: node.storage, reusing: storedTermsBefore))
             if node.raft.log.unstableEntries.isEmpty && node.raft.log.unstableSnapshot == nil {
                 (logFirst, logTerms) = (storedFirst, storedTerms)  // All of the log is stored.
+                termsAscend = Self.ascend(storedTerms)
             } else {
                 (logFirst, logTerms) = (node.raft.log.firstIndex, node.raft.log.terms)
+                termsAscend = Self.ascend(logTerms) && Self.ascend(storedTerms)
             }
-            termsAscend = Self.ascend(logTerms) && Self.ascend(storedTerms)
         }
 
         init(down storage: borrowing MemoryStorage, storedTermsBefore: [Term]) {

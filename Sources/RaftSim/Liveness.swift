@@ -127,8 +127,8 @@ extension ClusterModel {
         if led >= max(liveness.commitWithin, spec.raft.electionTicks + 1) && !acceptsWrites(state[calm.leader].box.upNode) {
             calm.missed.insert(.writes)
         }
-        if led >= liveness.commitWithin && state[calm.leader].box.upNode.raft.tracker.config.voters.isJoint
-            && state[calm.leader].box.upNode.raft.tracker.config.autoLeave {
+        // Auto-leave is only ever set on a joint configuration (`core_invariants`).
+        if led >= liveness.commitWithin && state[calm.leader].box.upNode.raft.tracker.config.autoLeave {
             calm.missed.insert(.jointLeft)
         }
         if hasUnansweredRead(in: state, calm, within: liveness.commitWithin) {
