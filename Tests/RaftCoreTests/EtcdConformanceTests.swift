@@ -3,17 +3,32 @@ import Testing
 @testable import RaftCore
 
 /// etcd-io/raft's own data-driven test data for quorums and configuration changes, read at
-/// test time from `../shared/conformance/etcd-raft` (or `$RAFTCHECK_SHARED/conformance/etcd-raft`),
+/// test time from `$RAFTCHECK_SHARED/conformance/etcd-raft`, else from `shared/` beside this
+/// repository, else beside the repository a local clone was made from (a CI clone in /tmp),
 /// run against our quorum and membership code. Answers are compared by meaning: the vote
 /// result, the committed index, the configuration sets, each progress's match, next and
 /// learner flag, and the error.
 @Suite struct EtcdConformanceTests {
     static var dataDirectory: URL {
+        let data = "conformance/etcd-raft"
         if let shared = ProcessInfo.processInfo.environment["RAFTCHECK_SHARED"] {
-            return URL(fileURLWithPath: shared).appendingPathComponent("conformance/etcd-raft")
+            return URL(fileURLWithPath: shared).appendingPathComponent(data)
         }
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repository.deletingLastPathComponent().appendingPathComponent("shared/conformance/etcd-raft")
+        let beside = repository.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(data)
+        guard !FileManager.default.fileExists(atPath: beside.path), let origin = localOrigin(of: repository) else { return beside }
+        return origin.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(data)
+    }
+
+    /// The directory `repository` was cloned from, if its `origin` remote is a local path.
+    static func localOrigin(of repository: URL) -> URL? {
+        guard let config = try? String(contentsOf: repository.appendingPathComponent(".git/config"), encoding: .utf8) else { return nil }
+        var inOrigin = false
+        for line in config.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.hasPrefix("[") { inOrigin = line == "[remote \"origin\"]"; continue }
+            if inOrigin, line.hasPrefix("url = /") { return URL(fileURLWithPath: String(line.dropFirst("url = ".count))) }
+        }
+        return nil
     }
 
     /// Blocks our design leaves out on purpose, by command argument, with the reason.
@@ -30,7 +45,7 @@ import Testing
     @Test func etcdDataDrivenSuite() throws {
         let root = Self.dataDirectory
         guard FileManager.default.fileExists(atPath: root.path) else {
-            Issue.record("etcd conformance data not found at \(root.path): the suite needs ../shared (or RAFTCHECK_SHARED)")
+            Issue.record("etcd conformance data not found at \(root.path): the suite needs shared/ beside the repository (or RAFTCHECK_SHARED)")
             return
         }
         var outcome = Outcome()
