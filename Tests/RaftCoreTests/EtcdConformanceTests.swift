@@ -26,7 +26,7 @@ import Testing
         var inOrigin = false
         for line in config.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             if line.hasPrefix("[") { inOrigin = line == "[remote \"origin\"]"; continue }
-            if inOrigin, line.hasPrefix("url = /") { return URL(fileURLWithPath: String(line.dropFirst("url = ".count))) }
+            if inOrigin, line.hasPrefix("url = /") { return URL(fileURLWithPath: String(line.dropFirst("url = ".count))).standardizedFileURL }
         }
         return nil
     }
