@@ -87,10 +87,13 @@ extension ClusterModel {
         state.calm = calm
     }
 
-    /// Whether nothing is left to settle: no message that can be delivered, no Ready pending.
+    /// Whether nothing is left to settle: no message that can be delivered, no Ready pending,
+    /// no snapshot a leader sent that the application has not reported (a transport reports
+    /// each send once it ends, delivered or lost).
     func isQuiet(_ state: ClusterState) -> Bool {
         for slot in state.nodes.indices where state.nodes[slot].isUp {
             if state.nodes[slot].box.pending != nil || state.nodes[slot].view.hasReady { return false }
+            if state.nodes[slot].view.role == .leader && state.unreportedSnapshots >> (8 * slot) & 0xFF != 0 { return false }
             if spec.events.asyncApply && state.nodes[slot].box.upNode.raft.log.applying > state.nodes[slot].appliedIndex { return false }
         }
         return !state.network.contains { state.connected($0.from, $0.to) && state[$0.to].isUp }

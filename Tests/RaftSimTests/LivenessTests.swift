@@ -107,6 +107,47 @@ import Testing
         #expect(judged > 100)
     }
 
+    /// A round ends only once the application reported every snapshot a leader sent, as a
+    /// transport does when a send ends, delivered or lost. Without that rule, a walk that never
+    /// reports (a swarm run may give `report-snapshot` no weight) left a leader waiting for a
+    /// lost snapshot through every round, and `eventually_replicated` failed on the real core.
+    @Test func roundsWaitForSnapshotReports() {
+        var spec = Self.faulty
+        spec.events.compact = true
+        (spec.bounds.maxProposals, spec.bounds.maxCompactions, spec.bounds.maxDrops) = (3, 2, 4)
+        let model = ClusterModel(spec: spec)
+        let leaderHoldsReport = { (state: ClusterState) in
+            state.nodes.indices.contains { slot in
+                state.nodes[slot].isUp && state.nodes[slot].view.role == .leader && state.unreportedSnapshots >> (8 * slot) & 0xFF != 0
+            }
+        }
+        var rng = Xoshiro256(seed: 3)
+        var enabled: [Event] = []
+        var (heldAtCalm, roundEnds) = (0, 0)
+        for _ in 0..<300 {
+            var state = model.initialStates[0]
+            for _ in 0..<600 {
+                enabled.removeAll()
+                model.actions(of: state, into: &enabled)
+                // Faults stop as soon as a leader awaits a report; reports only when nothing else
+                // is enabled: the walks most likely to end a round without one.
+                let stop = state.calm == nil && leaderHoldsReport(state)
+                let others = enabled.filter { stop ? $0 == .stabilize : $0.eventKind != .reportSnapshot && $0 != .stabilize }
+                let choices = others.isEmpty ? enabled : others
+                guard !choices.isEmpty else { break }
+                let event = choices[Int(rng.next(below: UInt64(choices.count)))]
+                guard let next = model.nextState(after: state, action: event), model.withinBoundary(next) else { break }
+                if state.calm != nil && leaderHoldsReport(state) { heldAtCalm += 1 }
+                if let before = state.calm, let after = next.calm, after.round > before.round {
+                    #expect(!leaderHoldsReport(next), "round \(after.round) ended with a snapshot unreported")
+                    roundEnds += 1
+                }
+                state = next
+            }
+        }
+        #expect(heldAtCalm > 0 && roundEnds > 100)
+    }
+
     /// Walks of `spec` (seed 1, `runs` of them, each at most `depth` events) on the real core,
     /// which must find nothing, then
     /// with `mutation`: what those found, and the mutated model.
