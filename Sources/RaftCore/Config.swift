@@ -114,6 +114,13 @@
     /// Liveness: a report that sending a snapshot failed is ignored, so the leader waits for a
     /// snapshot that never arrives and sends the follower nothing more.
     public static let snapshotFailureIgnored = Mutation(rawValue: 1 << 37)
+    /// A follower restores a snapshot at or below its commit index (a late or repeated one)
+    /// when its log does not hold the snapshot's last entry, so its log, commit index and
+    /// state machine go back.
+    public static let snapshotBelowCommitRestored = Mutation(rawValue: 1 << 38)
+    /// A follower that restores a snapshot keeps its own membership configuration instead of
+    /// the one the snapshot carries, missing the changes the snapshot holds.
+    public static let snapshotKeepsOldConfig = Mutation(rawValue: 1 << 39)
 
     /// Every mutation with its stable name (as used on the command line and in traces).
     public static let named: [(name: String, mutation: Mutation)] = [
@@ -155,6 +162,8 @@
         ("transfer-never-abandoned", .transferNeverAbandoned),
         ("held-reads-never-answered", .heldReadsNeverAnswered),
         ("snapshot-failure-ignored", .snapshotFailureIgnored),
+        ("snapshot-below-commit-restored", .snapshotBelowCommitRestored),
+        ("snapshot-keeps-old-config", .snapshotKeepsOldConfig),
     ]
 
     public init?(name: String) {

@@ -38,7 +38,7 @@ extension Raft {
     /// log only fast-forwards commit, keeping the entries after it.
     mutating func restore(_ snapshot: Snapshot) -> Bool {
         let meta = snapshot.metadata
-        guard meta.index > log.committed else { return false }
+        guard meta.index > log.committed || options.mutations.contains(.snapshotBelowCommitRestored) else { return false }
         let conf = meta.confState
         guard (conf.voters + conf.learners + conf.votersOutgoing).contains(id) else { return false }
         if log.matchTerm(meta.index, meta.term) && !options.mutations.contains(.snapshotReplacesMatchingLog) {
@@ -46,7 +46,8 @@ extension Raft {
             return false
         }
         log.restore(snapshot)
-        tracker = tracker.restored(TrackerConfig(conf), next: log.lastIndex + 1)
+        let config = options.mutations.contains(.snapshotKeepsOldConfig) ? tracker.config : TrackerConfig(conf)
+        tracker = tracker.restored(config, next: log.lastIndex + 1)
         return true
     }
 }

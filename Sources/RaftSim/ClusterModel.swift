@@ -490,6 +490,11 @@ public struct ClusterModel: Model {
         }
         parts.applied = image
         state.history.reached.insert(.snapshotInstalled)
+        // Restored, the node is in the configuration the snapshot carries (unless a newer
+        // snapshot arrived while this Ready was carried out).
+        if parts.node!.raft.log.firstIndex - 1 == snapshot.metadata.index && parts.node!.raft.tracker.config.confState != snapshot.metadata.confState {
+            state.history.broken.insert(.invalidConfChange)
+        }
     }
 
     /// Records the reads a Ready of `id` confirmed, then serves every read of `id` whose index

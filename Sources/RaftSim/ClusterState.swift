@@ -341,8 +341,9 @@ public struct BrokenTransition: OptionSet, Hashable, Sendable {
     public static let monotonicCommit = BrokenTransition(rawValue: 1 << 1)
     /// A read observed a state missing a write committed before the read was requested.
     public static let linearizableReads = BrokenTransition(rawValue: 1 << 2)
-    /// A node could not apply a committed membership change (RaftCore refused it), or applied
-    /// it to a configuration that does not hold what the change asked for.
+    /// A node could not apply a committed membership change (RaftCore refused it), applied it
+    /// to a configuration that does not hold what the change asked for, or restored a snapshot
+    /// and kept a configuration other than the one it carries.
     public static let invalidConfChange = BrokenTransition(rawValue: 1 << 3)
     /// A node's vote changed within a term (in memory, or in its storage): it could vote twice.
     public static let voteChanged = BrokenTransition(rawValue: 1 << 4)

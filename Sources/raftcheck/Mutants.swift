@@ -54,6 +54,8 @@ struct Mutants: ParsableCommand {
         ("transfer-never-abandoned", "databendlabs/openraft#1747, etcd-io/etcd#4916", ["liveness-membership-4"]),
         ("held-reads-never-answered", "etcd-io/etcd#12680, restatedev/restate#2950", ["liveness-production-3"]),
         ("snapshot-failure-ignored", "etcd-io/etcd#10225, dgraph-io/dgraph#2707, etcd-io/etcd#12695", ["liveness-snapshot-3"]),
+        ("snapshot-below-commit-restored", "etcd-io/etcd#1715, eBay/NuRaft#407", ["snapshot-random-3", "liveness-snapshot-3"]),
+        ("snapshot-keeps-old-config", "apache/ratis#253, databendlabs/openraft#1808", ["snapshot-membership-3"]),
     ]
 
     @Option(help: "Seconds per mutation: BFS gets the first half, fuzzing the rest.")
@@ -77,7 +79,14 @@ struct Mutants: ParsableCommand {
     @Flag(help: "Print the catalog (mutation, the specs meant to catch it, the report it re-creates), one per line, tab-separated, and exit.")
     var list = false
 
-    struct Row: Encodable {
+    @Option(name: .customLong("mutation"), help: "Run only this mutation (repeatable; default: all of them).")
+    var only: [String] = []
+
+    /// Set by the parent for the child process that hunts one mutation: the child writes its
+    /// row (JSON) there.
+    @Option(help: .hidden) var rowOut: String?
+
+    struct Row: Codable {
         var mutation: String
         var report: String?
         var caught: Bool
@@ -85,7 +94,8 @@ struct Mutants: ParsableCommand {
         var spec: String?
         var property: String?
         var seconds: Double
-        var states: Int
+        /// Distinct states the searches saw (nil when one trapped: its process ended uncounted).
+        var states: Int?
         var shortest: Int?
         var minimized: Int?
         var trace: String?
@@ -93,6 +103,9 @@ struct Mutants: ParsableCommand {
 
     func validate() throws {
         guard timeLimit > 0 else { throw ValidationError("--time-limit must be positive") }
+        for name in only where Mutation(name: name) == nil {
+            throw ValidationError("--mutation: unknown mutation '\(name)' (known: \(Mutation.named.map(\.name).joined(separator: ", ")))")
+        }
         try validateWorkers(workers)
     }
 
@@ -102,7 +115,7 @@ struct Mutants: ParsableCommand {
             return
         }
         // Every spec is read before anything runs: a bad spec fails at once, with exit 2.
-        let hunts = try Mutation.named.map(\.name).map { mutation in
+        let hunts = try Mutation.named.map(\.name).filter { only.isEmpty || only.contains($0) }.map { mutation in
             (mutation, try (Self.catalog.first { $0.mutation == mutation }?.specs ?? []).map { name in
                 try loadSpec("\(specs)/\(name).yaml", mutation: mutation)
             })
@@ -112,20 +125,24 @@ struct Mutants: ParsableCommand {
         } catch {
             throw InputError(file: out, message: "cannot create the directory: \(error.localizedDescription)")
         }
-        print("raftcheck mutants: \(Mutation.named.count) mutations, \(timeLimit) s each (BFS, then fuzz with seed \(seed)), workers \(workers)")
+        if rowOut != nil, let (mutation, candidates) = hunts.first {
+            try huntAlone(mutation, in: candidates)
+            return
+        }
+        print("raftcheck mutants: \(hunts.count) mutations, \(timeLimit) s each (BFS, then fuzz with seed \(seed)), workers \(workers)")
         installInterruptHandler()
         print(["mutation".padding(toLength: 30, withPad: " ", startingAt: 0), "caught", "by    ",
                "spec".padding(toLength: 16, withPad: " ", startingAt: 0), " seconds", "    states", " shortest", " minimized", "property"].joined(separator: " "))
         var rows: [Row] = []
-        for (mutation, candidates) in hunts {
-            let row = hunt(mutation, in: candidates)
+        for (mutation, _) in hunts {
+            let row = try huntInChild(mutation)
             rows.append(row)
             print(format(row))
             fflush(nil)
             if interruptRequested != 0 { break }
         }
         let caught = rows.count { $0.caught }
-        print("\(caught)/\(Mutation.named.count) mutations caught")
+        print("\(caught)/\(hunts.count) mutations caught")
         if let statsJson {
             struct Summary: Encodable {
                 var schemaVersion = statsSchemaVersion
@@ -135,9 +152,9 @@ struct Mutants: ParsableCommand {
                 var total: Int
                 var mutations: [Row]
             }
-            try writeSummary(Summary(timeLimitPerMutation: timeLimit, caught: caught, total: Mutation.named.count, mutations: rows), to: statsJson)
+            try writeSummary(Summary(timeLimitPerMutation: timeLimit, caught: caught, total: hunts.count, mutations: rows), to: statsJson)
         }
-        if caught < Mutation.named.count { throw ExitCode(Exit.violation.rawValue) }
+        if caught < hunts.count { throw ExitCode(Exit.violation.rawValue) }
     }
 
     private func loadSpec(_ path: String, mutation: String) throws -> Spec {
@@ -146,6 +163,59 @@ struct Mutants: ParsableCommand {
         }
         spec.mutation = mutation
         return spec
+    }
+
+    /// Hunts `mutation` in a child process (this program, `--row-out`): a mutation that makes the
+    /// core trap ends the process that meets the trap, and only that one. The child writes its
+    /// row; after a trap it has written the trace instead, which is minimized here, each
+    /// candidate replayed in a process of its own.
+    private func huntInChild(_ mutation: String) throws -> Row {
+        let clock = Stopwatch()
+        let (rowPath, trapPath) = ("\(out)/\(mutation).row.json", Self.trapPath(mutation, out))
+        for path in [rowPath, trapPath] { try? FileManager.default.removeItem(atPath: path) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["mutants", "--mutation", mutation, "--row-out", rowPath, "--time-limit", "\(timeLimit)", "--workers", "\(workers)",
+                           "--seed", "\(seed)", "--specs", specs, "--out", out]
+        do { try child.run() } catch { throw InputError(file: "/proc/self/exe", message: "cannot start a mutation's hunt: \(error)") }
+        child.waitUntilExit()
+        if let data = FileManager.default.contents(atPath: rowPath) {
+            try? FileManager.default.removeItem(atPath: rowPath)
+            do { return try JSONDecoder().decode(Row.self, from: data) } catch {
+                throw InputError(file: rowPath, message: "unreadable row of a mutation's hunt: \(error)")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: trapPath) else {
+            // Killed from outside before it wrote anything.
+            return Row(mutation: mutation, report: Self.report(of: mutation), caught: false, seconds: clock.seconds)
+        }
+        let (trace, events) = try TraceFile.read(trapPath)
+        try? FileManager.default.removeItem(atPath: trapPath)
+        let by = trace.seed == nil ? "check" : "fuzz"
+        return finish(mutation, trace.spec, by: by, property: noTrapProperty, events: events,
+                      shortest: by == "check" ? events.count : nil, seconds: clock.seconds, states: nil)
+    }
+
+    static func trapPath(_ mutation: String, _ out: String) -> String { "\(out)/\(mutation).trap.json" }
+
+    /// The child's part: hunts `mutation`, then writes its row to `--row-out`. A trap writes the
+    /// path to it (unminimized) to `trapPath` before the process ends.
+    private func huntAlone(_ mutation: String, in specs: [Spec]) throws {
+        installInterruptHandler()
+        TrapCatcher.install()
+        let row = hunt(mutation, in: specs)
+        guard let rowOut else { return }
+        do { try JSONEncoder().encode(row).write(to: URL(fileURLWithPath: rowOut)) } catch {
+            throw InputError(file: rowOut, message: "cannot write the row: \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes the path to a trap, as the search found it (the process ends after this).
+    private func writeTrap(_ mutation: String, _ spec: Spec, _ events: [Event], fuzzed: Bool) {
+        let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: spec, seed: fuzzed ? seed : nil, events: events,
+                          violation: TraceViolation(property: noTrapProperty, step: events.count,
+                                                    message: "\(noTrapProperty) violated after \(events.count) events"))
+        try? TraceFile.write(trace, to: Self.trapPath(mutation, out))
     }
 
     /// BFS on each exhaustive spec until half the budget is spent (shallow bugs, shortest
@@ -161,8 +231,9 @@ struct Mutants: ParsableCommand {
             options.maxDepth = spec.bounds.maxDepth
             options.hashWidth = spec.search.hashBits
             // A search that cannot spill its queue (no room on disk) leaves the mutation to fuzzing.
-            guard let report = try? BreadthFirstSearch(model: ClusterModel(spec: spec), options: options)
-                .run(shouldStop: stop(timeLimit / 2), progress: { _ in }) else { continue }
+            let search = BreadthFirstSearch(model: ClusterModel(spec: spec), options: options)
+            search.onTrap = { found, _ in writeTrap(mutation, spec, found.actions, fuzzed: false) }
+            guard let report = try? search.run(shouldStop: stop(timeLimit / 2), progress: { _ in }) else { continue }
             states += report.stats.distinct
             if let found = report.counterexample {
                 return finish(mutation, spec, by: "check", property: found.property, events: found.actions,
@@ -175,6 +246,7 @@ struct Mutants: ParsableCommand {
             var options = FuzzOptions(spec: spec, seed: seed, workers: workers)
             options.swarm = spec.search.strategy == .random && spec.fuzz.swarm
             let (search, variants) = RandomSearch.of(spec, options: options)
+            search.onTrap = { found, _ in writeTrap(mutation, variants[found.variant], found.actions, fuzzed: true) }
             let report = search.run(shouldStop: stop(timeLimit))
             states += report.stats.distinct
             if let found = report.violation {
@@ -187,9 +259,10 @@ struct Mutants: ParsableCommand {
 
     /// Minimizes the counterexample and writes it as `<out>/<mutation>.trace.json`.
     private func finish(_ mutation: String, _ spec: Spec, by: String, property: String, events: [Event],
-                        shortest: Int?, seconds: Double, states: Int) -> Row {
+                        shortest: Int?, seconds: Double, states: Int?) -> Row {
         var minimizer = Minimizer(model: ClusterModel(spec: spec), property: property)
         minimizer.workers = workers
+        if property == noTrapProperty { minimizer.isolated = { model, events in IsolatedReplay.untilTrap(events, on: model) } }
         let minimized = minimizer.minimize(events) ?? events
         let path = "\(out)/\(mutation).trace.json"
         let trace = Trace(tool: "raftcheck \(RaftCheck.version)", spec: minimizer.model.spec, seed: by == "fuzz" ? seed : nil, events: minimized,
@@ -209,7 +282,7 @@ struct Mutants: ParsableCommand {
             (row.by ?? "-").padding(toLength: 6, withPad: " ", startingAt: 0),
             (row.spec ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0),
             String(format: "%6.2f s", row.seconds),
-            "\(row.states)".leftPadded(10),
+            (row.states.map(String.init) ?? "-").leftPadded(10),
             (row.shortest.map(String.init) ?? "-").leftPadded(9),
             (row.minimized.map(String.init) ?? "-").leftPadded(10),
             row.property ?? "",

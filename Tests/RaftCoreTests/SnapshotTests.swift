@@ -1,5 +1,5 @@
 import Testing
-@testable import RaftCore
+@_spi(Checker) @testable import RaftCore
 
 /// Snapshots (rule 14): sending when a follower needs compacted entries, restoring, and the
 /// races around them.
@@ -108,5 +108,33 @@ import Testing
         try! node.storage.applySnapshot(restored.snapshot!)
         node.advance(restored)
         #expect(node.raft.log.applied == 9)
+    }
+
+    /// A late snapshot at or below commit is ignored even where the log no longer holds its
+    /// last entry (compacted past it); `snapshot-below-commit-restored` restores it, and the
+    /// node's log and commit go back.
+    @Test(arguments: [false, true]) func aLateSnapshotIsIgnoredWhereTheLogIsCompactedPastIt(mutated: Bool) throws {
+        var compacted = storage(voters: [1, 2, 3], terms: [1, 1, 1, 1], hardState: HardState(term: 1, commit: 4))
+        try compacted.createSnapshot(at: 3, data: [])
+        try compacted.compact(to: 3)
+        var config = testConfig(2, mutations: mutated ? .snapshotBelowCommitRestored : [])
+        config.applied = 3
+        var node = try RawNode(config: config, storage: compacted)
+        node.receive(Message(type: .snapshot, from: 1, to: 2, term: 1,
+                             snapshot: Snapshot(metadata: SnapshotMetadata(index: 2, term: 1, confState: ConfState(voters: [1, 2, 3])))))
+        #expect(node.raft.log.committed == (mutated ? 2 : 4))
+        #expect(node.raft.log.lastIndex == (mutated ? 2 : 4))
+    }
+
+    /// A restored snapshot brings the configuration it carries; `snapshot-keeps-old-config`
+    /// keeps the node's own, which still counts a demoted voter.
+    @Test(arguments: [false, true]) func aRestoredSnapshotBringsItsConfiguration(mutated: Bool) {
+        var node = makeNode(2, terms: [1], testConfig(2, mutations: mutated ? .snapshotKeepsOldConfig : []))
+        let conf = ConfState(voters: [1, 2], learners: [3])
+        node.receive(Message(type: .snapshot, from: 1, to: 2, term: 1,
+                             snapshot: Snapshot(metadata: SnapshotMetadata(index: 5, term: 1, confState: conf))))
+        #expect(node.raft.log.committed == 5)
+        #expect((node.raft.tracker.config.confState == conf) == !mutated)
+        #expect(node.raft.tracker.config.voters.incoming.voters == (mutated ? [1, 2, 3] : [1, 2]))
     }
 }

@@ -34,8 +34,25 @@ import Testing
         }
     }
 
+    /// A mutation that makes the core trap ends only the process hunting it: the zoo reports
+    /// it caught (`no_trap`), with a minimized trace that replays to the trap.
+    @Test func aTrapIsACatchNotACrash() throws {
+        let dir = try CLI.temporaryDirectory()
+        let stats = dir.appendingPathComponent("mutants.json").path
+        let run = try CLI.run(["mutants", "--mutation", "snapshot-below-commit-restored", "--time-limit", "10", "--workers", "2",
+                               "--out", dir.path, "--stats-json", stats])
+        #expect(run.status == 0 && run.output.contains("1/1 mutations caught"), "\(run.output.suffix(600))")
+        let rows = try #require(try CLI.json(stats)["mutations"] as? [[String: Any]])
+        let row = try #require(rows.first)
+        #expect(rows.count == 1 && row["property"] as? String == "no_trap")
+        let replay = try CLI.run(["replay", try #require(row["trace"] as? String)])
+        #expect(replay.status == 1 && replay.output.contains("VIOLATION: no_trap"), "\(replay.output.suffix(300))")
+    }
+
     @Test func badOptionsExitTwo() throws {
         #expect(try CLI.run(["mutants", "--time-limit", "0"]).status == 2)
+        let unknown = try CLI.run(["mutants", "--mutation", "no-such-bug"])
+        #expect(unknown.status == 2 && unknown.error.contains("no-such-bug"))
         let missing = try CLI.run(["mutants", "--specs", "/nonexistent-specs"])
         #expect(missing.status == 2 && missing.error.contains("/nonexistent-specs"))
     }
