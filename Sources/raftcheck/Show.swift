@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RaftCore
+import RaftExplorer
 import RaftSim
 import RaftSpecModel
 import RaftCheckFiles
@@ -23,15 +24,22 @@ struct Show: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (trace, events): (Trace, [Event])
+        let (trace, recorded): (Trace, [Event])
         switch try TraceFile.readAny(self.trace) {
-        case .cluster(let t, let e): (trace, events) = (t, e)
+        case .cluster(let t, let e): (trace, recorded) = (t, e)
         case .raftTLA(let t, let actions): return try show(t, actions)
         }
         let model = ClusterModel(spec: trace.spec)
+        // A trap ends the process computing it: the trapping event runs in a child process,
+        // and what is shown ends before it.
+        var (events, trapped) = (recorded, Event?.none)
+        if trace.violation?.property == noTrapProperty, let executed = IsolatedReplay.untilTrap(recorded, on: model) {
+            (events, trapped) = (Array(executed.dropLast()), executed.last)
+        }
         let (states, diverged) = model.replay(events)
+        let trapNote = trapped.map { "TRAP at event \(events.count + 1): \($0) makes RaftCore trap (\(noTrapProperty))" }
         switch format {
-        case .html: return try emit(TraceHTML.page(trace, events, states, model, diverged: diverged))
+        case .html: return try emit(TraceHTML.page(trace, events, states, model, diverged: diverged, trap: trapNote))
         case .itf, .shiviz:
             if let diverged { throw diverging(diverged) }
             return try emit(format == .itf ? String(decoding: TraceFormats.itf(trace, states, model), as: UTF8.self) : TraceFormats.shiviz(trace, events, states))
@@ -42,6 +50,7 @@ struct Show: ParsableCommand {
             : Self.mermaid(trace, events, states, model)
         var text = lines.joined(separator: "\n") + "\n"
         if let diverged { text += (format == .text ? "DIVERGED at event \(diverged + 1)" : "    Note over n1: DIVERGED at event \(diverged + 1)") + "\n" }
+        if let trapNote { text += (format == .text ? trapNote : "    Note over n1: \(trapNote)") + "\n" }
         try emit(text)
     }
 

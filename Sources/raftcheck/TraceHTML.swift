@@ -12,14 +12,16 @@ import RaftCheckFiles
 enum TraceHTML {
     static let laneGap = 150.0, rowHeight = 26.0, left = 70.0, top = 46.0
 
-    static func page(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel, diverged: Int?) -> String {
+    static func page(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel, diverged: Int?, trap: String? = nil) -> String {
         let steps = states.indices.map { StepView(step: $0, event: $0 == 0 ? nil : events[$0 - 1], state: states[$0], model: model) }
         let failing = steps.first { $0.violation != nil }?.step
         let title = "raftcheck trace: spec '\(trace.spec.name)'"
         var summary = "\(trace.spec.nodes) nodes, \(events.count) events, mutation \(trace.mutation ?? "none")"
         if let seed = trace.seed { summary += ", seed \(seed)" }
         var verdict = ""
-        if let failing, let property = steps[failing].violation {
+        if let trap {
+            verdict = "<span class=\"bad\">\(PageAssets.escape(trap)); the states shown end before it</span>"
+        } else if let failing, let property = steps[failing].violation {
             verdict = "<span class=\"bad\">\(PageAssets.escape(property)) violated at step \(failing)</span>"
         } else if let recorded = trace.violation {
             verdict = "<span class=\"bad\">the trace records \(PageAssets.escape(recorded.property)) at step \(recorded.step); replayed here, no property fails</span>"
