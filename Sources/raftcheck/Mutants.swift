@@ -178,6 +178,9 @@ struct Mutants: ParsableCommand {
         child.arguments = ["mutants", "--mutation", mutation, "--row-out", rowPath, "--time-limit", "\(timeLimit)", "--workers", "\(workers)",
                            "--seed", "\(seed)", "--specs", specs, "--out", out]
         do { try child.run() } catch { throw InputError(file: "/proc/self/exe", message: "cannot start a mutation's hunt: \(error)") }
+        // A signal that stops this process stops the hunt too (it ends as at its time limit).
+        while child.isRunning && interruptRequested == 0 { usleep(20_000) }
+        if child.isRunning { child.interrupt() }
         child.waitUntilExit()
         if let data = FileManager.default.contents(atPath: rowPath) {
             try? FileManager.default.removeItem(atPath: rowPath)
