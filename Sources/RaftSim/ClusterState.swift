@@ -439,6 +439,9 @@ public struct ClusterState: Equatable, Sendable {
         1 << (8 * slot(sender) + slot(peer))
     }
 
+    /// The peers (bit `slot(peer)`) the node in `slot` sent snapshots not reported yet.
+    public func unreportedSnapshots(sentBy slot: Int) -> UInt8 { UInt8(truncatingIfNeeded: unreportedSnapshots >> (8 * slot)) }
+
     public func clock(_ slot: Int) -> Int { Int(clocks >> (8 * slot) & 0xFF) }
 
     /// Node `slot` ticked, crashed or restarted: its clock moves one ahead (or, down or fresh,

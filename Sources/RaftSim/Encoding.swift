@@ -261,7 +261,7 @@ extension ClusterModel {
             // Each sender's set of peers, relabeled, at the sender's label.
             var unreported: UInt64 = 0
             for slot in 0..<n {
-                let peers = UInt8(truncatingIfNeeded: state.unreportedSnapshots >> (8 * slot))
+                let peers = state.unreportedSnapshots(sentBy: slot)
                 guard peers != 0 else { continue }
                 unreported |= Self.relabeled(peers, labels, nodes: n) << (8 * (labels(NodeID(UInt64(slot + 1))) - 1))
             }

@@ -93,7 +93,7 @@ extension ClusterModel {
     func isQuiet(_ state: ClusterState) -> Bool {
         for slot in state.nodes.indices where state.nodes[slot].isUp {
             if state.nodes[slot].box.pending != nil || state.nodes[slot].view.hasReady { return false }
-            if state.nodes[slot].view.role == .leader && state.unreportedSnapshots >> (8 * slot) & 0xFF != 0 { return false }
+            if state.nodes[slot].view.role == .leader && state.unreportedSnapshots(sentBy: slot) != 0 { return false }
             if spec.events.asyncApply && state.nodes[slot].box.upNode.raft.log.applying > state.nodes[slot].appliedIndex { return false }
         }
         return !state.network.contains { state.connected($0.from, $0.to) && state[$0.to].isUp }

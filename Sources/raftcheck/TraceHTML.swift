@@ -12,7 +12,7 @@ import RaftCheckFiles
 enum TraceHTML {
     static let laneGap = 150.0, rowHeight = 26.0, left = 70.0, top = 46.0
 
-    static func page(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel, diverged: Int?, trap: String? = nil) -> String {
+    static func page(_ trace: Trace, _ events: [Event], _ states: [ClusterState], _ model: ClusterModel, diverged: Int?, trap: String?) -> String {
         let steps = states.indices.map { StepView(step: $0, event: $0 == 0 ? nil : events[$0 - 1], state: states[$0], model: model) }
         let failing = steps.first { $0.violation != nil }?.step
         let title = "raftcheck trace: spec '\(trace.spec.name)'"

@@ -118,7 +118,7 @@ import Testing
         let model = ClusterModel(spec: spec)
         let leaderHoldsReport = { (state: ClusterState) in
             state.nodes.indices.contains { slot in
-                state.nodes[slot].isUp && state.nodes[slot].view.role == .leader && state.unreportedSnapshots >> (8 * slot) & 0xFF != 0
+                state.nodes[slot].isUp && state.nodes[slot].view.role == .leader && state.unreportedSnapshots(sentBy: slot) != 0
             }
         }
         var rng = Xoshiro256(seed: 3)
